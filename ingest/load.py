@@ -1,0 +1,357 @@
+"""Loading into the store: the ontology graph, the territorial referential, and (later) source imports.
+
+Each graph carries the content hash of what it was built from (``cap:empreinte`` on the graph's own IRI),
+so that loading the same input twice changes nothing and costs almost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib.namespace import PROV
+
+from ingest.sources import Context, Record, Report, reader_for
+from kg.store import Store, Triple
+
+EMPREINTE = URIRef("https://w3id.org/capitalis/ontology#empreinte")
+
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    """SHA-256 over the bytes of the given files, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def graph_fingerprint(store: Store, graph_iri: str) -> str | None:
+    rows = store.select(f"SELECT ?h WHERE {{ GRAPH <{graph_iri}> {{ <{graph_iri}> <{EMPREINTE}> ?h }} }}")
+    return str(rows[0]["h"]) if rows else None
+
+
+def replace_if_changed(store: Store, graph_iri: str, digest: str, triples: Iterable[Triple]) -> int | None:
+    """Replace a named graph atomically unless it was built from the same input; returns the count or None."""
+    if graph_fingerprint(store, graph_iri) == digest:
+        return None
+
+    def with_stamp() -> Iterator[Triple]:
+        yield from triples
+        yield URIRef(graph_iri), EMPREINTE, Literal(digest)
+
+    return store.replace_graph(graph_iri, with_stamp())
+
+
+def ensure_ontology(store: Store) -> bool:
+    """Load the ontology and the taxonomies into the ``ontologie`` graph when they changed."""
+    from ontology import ONTOLOGY_FILES
+    from ontology.iri import graph
+
+    files = [Path(p) for p in ONTOLOGY_FILES]
+    digest = fingerprint(files)
+    iri = str(graph("ontologie"))
+    if graph_fingerprint(store, iri) == digest:
+        return False
+    merged = Graph()
+    for path in files:
+        merged.parse(path, format="turtle")
+    replace_if_changed(store, iri, digest, iter(merged))
+    return True
+
+
+def load_territories(store: Store, reference: Path | None = None, *, progress: bool = False) -> dict[str, Any]:
+    """Load the COG referential into the ``referentiel`` graph (atomic, idempotent)."""
+    from ingest.territories import REFERENCE_DIR, load_referentiel, territories_triples
+    from ontology.iri import graph
+
+    ensure_ontology(store)
+    directory = reference or REFERENCE_DIR
+    ref = load_referentiel(directory)
+    digest = fingerprint(sorted(directory.glob("*.csv*")))
+    triples: Iterable[Triple] = territories_triples(ref)
+    if progress:
+        triples = _progress(triples, "Référentiel territorial")
+    count = replace_if_changed(store, str(graph("referentiel")), digest, triples)
+    return {
+        "changed": count is not None,
+        "triples": count - 1 if count is not None else _graph_size(store, str(graph("referentiel"))),
+        "communes": len(ref.communes),
+        "epci": len(ref.epci),
+        "departements": len(ref.departements),
+        "regions": len(ref.regions),
+    }
+
+
+def _graph_size(store: Store, graph_iri: str) -> int:
+    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")
+    return int(rows[0]["n"]) - 1  # the fingerprint triple is bookkeeping
+
+
+def _progress(items: Iterable[Triple], label: str) -> Iterator[Triple]:
+    """A rich progress line with a running count (the total of a generator is unknown up front)."""
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        for n, item in enumerate(items, start=1):
+            if n % 20_000 == 0:
+                bar.update(task, completed=n)
+            yield item
+
+
+# --- source imports ---------------------------------------------------------------------------------------
+
+def private_graph(source: str) -> str:
+    """The private graph of one source (contact details): never exported, never publicly queryable."""
+    from ontology.iri import graph
+
+    return f"{graph('prive')}/{source}"
+
+
+def scope_graph(graph_iri: str, scope: str) -> str:
+    """The share of one format in a source graph, for readers with ``scoped_snapshot`` (``{graph}/{label}``).
+
+    NetPublic comes in two formats with different records (national file, legacy export) that may describe
+    the same lieu: each import replaces its own format's share, and the source graph is rebuilt as the union
+    of the shares, so that importing one format never withdraws nor alters what the other one said.
+    """
+    return f"{graph_iri}/{scope}"
+
+
+def _sibling_triples(store: Store, graph_iri: str, own: str) -> list[Triple]:
+    """The triples of the other formats' shares of a source graph (see :func:`scope_graph`)."""
+    prefix = graph_iri + "/"
+    return [t for g in store.graphs() if g.startswith(prefix) and g != own for t in store.triples(g)]
+
+
+@dataclass
+class _Previous:
+    """What the previous import said of one record."""
+
+    digest: str
+    statut: str
+    entity: URIRef | None
+    run: URIRef | None
+    retire_le: str | None
+
+
+def record_digest(record: Record) -> str:
+    """Content hash of a record: its triples, sorted, as N-Triples (blank nodes excluded from identity)."""
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in [*record.triples, *record.private])
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _previous_records(store: Store, graph_iri: str) -> dict[str, _Previous]:
+    from ontology.namespaces import CAP
+
+    rows = store.select(
+        f"""SELECT ?id ?h ?st ?e ?run ?ret WHERE {{ GRAPH <{graph_iri}> {{
+            ?r a <{CAP.SourceRecord}> ; <{CAP.identifiantSource}> ?id ; <{CAP.empreinte}> ?h ;
+               <{CAP.statutEnregistrement}> ?st .
+            OPTIONAL {{ ?e <{PROV.wasDerivedFrom}> ?r }}
+            OPTIONAL {{ ?r <{CAP.importRun}> ?run }}
+            OPTIONAL {{ ?r <{CAP.retireLe}> ?ret }} }} }}"""
+    )
+    return {
+        str(r["id"]): _Previous(
+            str(r["h"]), str(r["st"]), r.get("e"), r.get("run"), str(r["ret"]) if "ret" in r else None  # type: ignore[arg-type]
+        )
+        for r in rows
+    }
+
+
+def _subjects_triples(store: Store, graph_iri: str, subjects: list[URIRef]) -> list[Triple]:
+    """Every triple of a graph whose subject is one of ``subjects`` (to keep withdrawn records)."""
+    from kg.store import is_private
+
+    select = store.select_private if is_private(graph_iri) else store.select
+    out: list[Triple] = []
+    for start in range(0, len(subjects), 500):
+        values = " ".join(s.n3() for s in subjects[start : start + 500])
+        rows = select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")
+        out.extend((r["s"], r["p"], r["o"]) for r in rows)
+    return out
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    *,
+    source: str | None = None,
+    options: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> Report:
+    """Parse, validate, map, resolve and load one source file; return its report.
+
+    Each export is a full snapshot of its source: the source's graph is rebuilt from it and swapped in
+    atomically. Records absent from the file are kept, marked withdrawn with the date; unchanged records
+    keep their provenance; the report counts created, updated, unchanged and withdrawn records.
+    """
+    from ingest.resolve import Resolver
+    from ontology import iri
+    from ontology.namespaces import CAP
+
+    reader = reader_for(path, source)
+    ensure_ontology(store)
+    report = Report(reader.source, str(path))
+    resolver = Resolver(store, reader.source)
+    ctx = Context(report, resolver, dict(options or {}))
+    graph_iri = str(iri.graph(reader.source))
+    started = datetime.now(UTC).replace(microsecond=0)
+    run = iri.import_run(reader.source, started.strftime("%Y%m%dT%H%M%S%f"))
+    # A reader with ``scoped_snapshot`` owns only its format's share of the source graph (scope_graph).
+    scope = reader.label if getattr(reader, "scoped_snapshot", False) else None
+    own_graph = scope_graph(graph_iri, scope) if scope else graph_iri
+    own_private = scope_graph(private_graph(reader.source), scope) if scope else private_graph(reader.source)
+
+    records = reader.read(path, ctx)
+    if progress:
+        records = _progress(records, f"Lecture {path.name}")  # type: ignore[assignment]
+    current: dict[str, Record] = {}
+    for record in records:
+        if record.source_id in current:
+            report.problem(record.place, "id", f"identifiant {record.source_id} déjà lu : enregistrement ignoré",
+                           "duplicate_id", "rejected")
+            continue
+        current[record.source_id] = record
+
+    previous = _previous_records(store, own_graph)
+    today = Literal(started.date().isoformat(), datatype=XSD.date)
+    public: list[Triple] = []
+    private: list[Triple] = []
+    for source_id, record in current.items():
+        digest = record_digest(record)
+        before = previous.get(source_id)
+        if before is None:
+            report.created += 1
+            changed_by = run
+        elif before.digest != digest or before.statut != "actif":
+            report.updated += 1
+            changed_by = run
+        else:
+            report.unchanged += 1
+            changed_by = before.run or run
+        node = iri.source_record(reader.source, source_id)
+        public.extend(record.triples)
+        private.extend(record.private)
+        public.extend([
+            (node, RDF.type, CAP.SourceRecord),
+            (node, CAP.source, Literal(reader.source)),
+            (node, CAP.identifiantSource, Literal(source_id)),
+            (node, CAP.fichier, Literal(path.name)),
+            (node, CAP.empreinte, Literal(digest)),
+            (node, CAP.statutEnregistrement, Literal("actif")),
+            (node, CAP.importRun, changed_by),
+            (record.entity, PROV.wasDerivedFrom, node),
+        ])
+        public.extend(place_triples(node, record.place))
+        if scope:
+            public.append((node, CAP.versionFormat, Literal(scope)))
+
+    gone = {k: v for k, v in previous.items() if k not in current}
+    keep = [iri.source_record(reader.source, k) for k in gone] + [v.entity for v in gone.values() if v.entity]
+    kept = _subjects_triples(store, own_graph, keep)
+    kept_private = _subjects_triples(store, own_private, [v.entity for v in gone.values() if v.entity])
+    for source_id, before in gone.items():
+        node = iri.source_record(reader.source, source_id)
+        if before.statut == "actif":
+            report.withdrawn += 1
+    status_preds = {CAP.statutEnregistrement, CAP.retireLe}
+    withdrawn_nodes = {iri.source_record(reader.source, k) for k in gone}
+    public.extend(t for t in kept if not (t[0] in withdrawn_nodes and t[1] in status_preds))
+    for source_id, before in gone.items():
+        node = iri.source_record(reader.source, source_id)
+        public.append((node, CAP.statutEnregistrement, Literal("retire")))
+        public.append((node, CAP.retireLe, Literal(before.retire_le, datatype=XSD.date) if before.retire_le else today))
+    private.extend(kept_private)
+    public.extend(resolver.technology_triples())
+    if scope:  # this format's share alone; the source graph below is the union of every format's share
+        store.replace_graph(own_graph, public)
+        store.replace_graph(own_private, private)
+    public.extend(_runs(store, graph_iri))
+
+    report.triples = len(public) + len(private)
+    if scope:
+        public.extend(_sibling_triples(store, graph_iri, own_graph))
+        private.extend(_sibling_triples(store, private_graph(reader.source), own_private))
+        public.append((run, CAP.versionFormat, Literal(scope)))
+    public.extend([
+        (run, RDF.type, CAP.ImportRun),
+        (run, RDFS.label, Literal(f"Import {reader.source} {started.isoformat()}")),
+        (run, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
+        (run, PROV.endedAtTime, Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=XSD.dateTime)),
+        (run, CAP.fichier, Literal(path.name)),
+        (run, CAP.source, Literal(reader.source)),
+        (run, CAP.lu, Literal(report.read, datatype=XSD.integer)),
+        (run, CAP.cree, Literal(report.created, datatype=XSD.integer)),
+        (run, CAP.misAJour, Literal(report.updated, datatype=XSD.integer)),
+        (run, CAP.inchange, Literal(report.unchanged, datatype=XSD.integer)),
+        (run, CAP.retire, Literal(report.withdrawn, datatype=XSD.integer)),
+        (run, CAP.rejete, Literal(report.rejected, datatype=XSD.integer)),
+        (run, CAP.repare, Literal(report.repaired, datatype=XSD.integer)),
+    ])
+    public.extend((run, predicate, value) for predicate, value in report.run_facts)
+    store.replace_graph(graph_iri, public)
+    store.replace_graph(private_graph(reader.source), private)
+    _replace_decisions(store, reader.source, list(resolver.decision_triples()), scope)
+    from ingest.merge import merge_experiences
+
+    merge_experiences(store)
+    after_load = getattr(reader, "after_load", None)
+    if after_load is not None:
+        after_load(store)
+    return report
+
+
+def place_triples(node: URIRef, place: str) -> list[Triple]:
+    """``cap:feuille`` and ``cap:ligne`` (xsd:integer, as the shapes require) from a record's place.
+
+    "Actions!171" gives sheet Actions, row 171; "fiche 3 (OTEN-2009-0042)" or "12" give row 3 or 12;
+    a place without a number gives no row.
+    """
+    from ontology.namespaces import CAP
+
+    sheet, bang, rest = place.partition("!")
+    if not bang:
+        sheet, rest = "", place
+    triples: list[Triple] = []
+    if sheet.strip():
+        triples.append((node, CAP.feuille, Literal(sheet.strip())))
+    number = re.search(r"\d+", rest)
+    if number:
+        triples.append((node, CAP.ligne, Literal(int(number.group()), datatype=XSD.integer)))
+    return triples
+
+
+def _runs(store: Store, graph_iri: str) -> list[Triple]:
+    """The import runs recorded so far in a source graph (provenance accumulates)."""
+    from ontology.namespaces import CAP
+
+    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s a <{CAP.ImportRun}> ; ?p ?o }} }}")
+    return [(r["s"], r["p"], r["o"]) for r in rows]
+
+
+def _replace_decisions(store: Store, source: str, triples: list[Triple], scope: str | None = None) -> None:
+    """Swap this source's decisions in the shared ``resolution`` graph (only its format's, with a scope)."""
+    from ontology import iri
+    from ontology.namespaces import CAP
+
+    graph_iri = str(iri.graph("resolution"))
+    other_format = f"FILTER NOT EXISTS {{ ?d <{CAP.versionFormat}> ?f FILTER(?f != $scope) }}" if scope else ""
+    store.update(
+        f"DELETE {{ GRAPH <{graph_iri}> {{ ?d ?p ?o }} }} WHERE {{ GRAPH <{graph_iri}> "
+        f"{{ ?d <{CAP.source}> $source ; ?p ?o {other_format} }} }}",
+        source=Literal(source),
+        **({"scope": Literal(scope)} if scope else {}),
+    )
+    if scope:
+        triples = triples + [(s, CAP.versionFormat, Literal(scope)) for s, p, _ in triples if p == RDF.type]
+    store.load(triples, graph_iri)

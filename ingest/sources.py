@@ -1,0 +1,189 @@
+"""What every source reader shares: the record it yields, the report it fills, and the registry.
+
+A reader turns one file into :class:`Record` objects (the RDF of one source record, public and private
+parts apart) and reports every rejected or repaired field in the :class:`Report`. The pipeline
+(:mod:`ingest.load`) does the rest: hashing, diff against the previous import, withdrawal, loading.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from rdflib import URIRef
+from rdflib.term import Node
+
+from kg.errors import Fault, InvalidInput
+from kg.store import Store, Triple
+
+if TYPE_CHECKING:
+    from ingest.resolve import Resolver
+
+Outcome = Literal["rejected", "repaired", "reported"]
+
+
+@dataclass
+class Record:
+    """One record of a source (an action, a lieu, a person, a fiche…) mapped to RDF.
+
+    ``entity`` is the main node the record describes (it gets ``prov:wasDerivedFrom`` the record);
+    ``triples`` go to the source's public graph, ``private`` to its private graph (contact details).
+    """
+
+    source_id: str
+    place: str
+    entity: URIRef
+    kind: str
+    triples: list[Triple] = field(default_factory=list)
+    private: list[Triple] = field(default_factory=list)
+
+
+@dataclass
+class Problem:
+    """A fault in the input and what the importer did about it."""
+
+    fault: Fault
+    kind: str
+    outcome: Outcome
+
+    def as_dict(self) -> dict[str, str]:
+        return {**self.fault.as_dict(), "kind": self.kind, "outcome": self.outcome}
+
+
+@dataclass
+class Report:
+    """The summary of one import, as printed by ``--json``."""
+
+    source: str
+    file: str
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    triples: int = 0
+    # (predicate, object) facts about the import run itself, from the file (OTeN export/@version, @date)
+    run_facts: list[tuple[URIRef, Node]] = field(default_factory=list)
+    encoding: str | None = None  # how a text file was decoded (utf-8, cp1252, iso-8859-1), when it matters
+
+    def problem(
+        self, place: str, field_name: str, message: str, kind: str, outcome: Outcome = "reported"
+    ) -> None:
+        """Record a fault: ``rejected`` drops the record, ``repaired`` keeps a corrected value."""
+        self.problems.append(Problem(Fault(self.file, place, field_name, message), kind, outcome))
+        if outcome == "rejected":
+            self.rejected += 1
+        elif outcome == "repaired":
+            self.repaired += 1
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 partial (something rejected or repaired)."""
+        return 1 if self.problems else 0
+
+    def kinds(self) -> Counter[str]:
+        return Counter(p.kind for p in self.problems)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "file": self.file,
+            "read": self.read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "withdrawn": self.withdrawn,
+            "rejected": self.rejected,
+            "repaired": self.repaired,
+            "errors": [p.as_dict() for p in self.problems],
+            "rows": self.rows,
+            "triples": self.triples,
+            **({"encoding": self.encoding} if self.encoding else {}),
+        }
+
+
+@dataclass
+class Context:
+    """What a reader may use while mapping: the report, the resolver and its options."""
+
+    report: Report
+    resolver: Resolver
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Reader(Protocol):
+    """A source format: recognised by content, read into records.
+
+    Optional members, looked up with ``getattr`` by the pipeline: ``scoped_snapshot = True`` when the source
+    has several formats with records of their own (an import then replaces only its format's records, see
+    ``ingest.load.scope_graph``), and :meth:`after_load`.
+    """
+
+    source: str  # the named graph and the ``source`` of the records: villes-internet, netpublic, oten
+    label: str
+
+    def sniff(self, path: Path) -> bool:
+        """True when the file's content (not its name) is of this format."""
+        ...
+
+    def read(self, path: Path, ctx: Context) -> Iterator[Record]:
+        """Yield the records of the file; report faults in ``ctx.report``; raise IngestError if unreadable."""
+        ...
+
+    def after_load(self, store: Store) -> None:
+        """Optional: called once the source's graphs are swapped in (cross-record fix-ups, e.g. re-pointing)."""
+        ...
+
+
+READERS: dict[str, Reader] = {}
+
+
+def register(factory: Callable[[], Reader]) -> Callable[[], Reader]:
+    """Class decorator: instantiate and register a reader under its ``source`` name (and format label)."""
+    reader = factory()
+    READERS[reader.label] = reader
+    return factory
+
+
+def readers() -> dict[str, Reader]:
+    """All registered readers, keyed by format label (importing the reader modules registers them)."""
+    import ingest.netpublic
+    import ingest.oten
+    import ingest.villes_internet  # noqa: F401
+
+    return READERS
+
+
+def readers_for(source: str) -> list[Reader]:
+    return [r for r in readers().values() if r.source == source]
+
+
+def sniff(path: Path) -> Reader | None:
+    """The reader that recognises this file by its content, if any."""
+    for reader in readers().values():
+        try:
+            if reader.sniff(path):
+                return reader
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def reader_for(path: Path, source: str | None = None) -> Reader:
+    """Pick the reader for a file: among the readers of ``source`` if given, by content in any case."""
+    candidates = readers_for(source) if source else list(readers().values())
+    for reader in candidates:
+        try:
+            if reader.sniff(path):
+                return reader
+        except (OSError, ValueError):
+            continue
+    wanted = f" de la source {source}" if source else ""
+    raise InvalidInput(f"{path} : format non reconnu{wanted} (contenu inattendu)")

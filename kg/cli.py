@@ -1,0 +1,236 @@
+"""The ``capitalis`` command line: the composition root, made of small Typer apps.
+
+Data goes to stdout (JSON when asked), messages to stderr. A :class:`CapitalisError` becomes one red line
+on stderr and its exit code; no traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from kg.errors import CapitalisError, InvalidInput
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class _Group(TyperGroup):
+    """A Typer group that turns Capitalis errors into a red line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CapitalisError as exc:
+            err.print(f"[bold red]Erreur :[/] {exc.message}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[red]Interrompu.[/]")
+            raise typer.Exit(130) from None
+        except (click.exceptions.Exit, click.ClickException, typer.Exit):
+            raise
+        except Exception as exc:  # a bug: say so in one line, keep the traceback for developers
+            if os.environ.get("CAPITALIS_DEBUG"):
+                raise
+            err.print(
+                f"[bold red]Erreur interne :[/] {type(exc).__name__}: {exc} "
+                "(relancez avec CAPITALIS_DEBUG=1 pour le détail)",
+                highlight=False,
+            )
+            raise typer.Exit(70) from None
+
+
+def _app(name: str, help_text: str) -> typer.Typer:
+    return typer.Typer(
+        name=name,
+        help=help_text,
+        cls=_Group,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+
+
+app = _app("capitalis", "Capitalis : l'observatoire des projets numériques des collectivités.")
+territories_app = _app("territories", "Référentiel territorial (Code officiel géographique de l'INSEE).")
+app.add_typer(territories_app)
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Dossier de l'entrepôt (défaut : $CAPITALIS_HOME ou ./var).", envvar=None),
+    ] = None,
+) -> None:
+    """Capitalis : graphe de connaissances des expériences numériques des collectivités."""
+    from kg.settings import configure
+
+    configure(home=home)
+
+
+def _store(read_only: bool = False):
+    from kg.store import open_store
+
+    return open_store(read_only=read_only)
+
+
+def emit_json(data: Any) -> None:
+    """Print JSON to stdout, unformatted by rich so that scripts can read it."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# --- territories ---------------------------------------------------------------------------------------
+
+
+@territories_app.command("load")
+def territories_load(
+    reference: Annotated[
+        Path | None, typer.Option(help="Dossier du référentiel (défaut : data/reference du projet).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Résumé en JSON.")] = False,
+) -> None:
+    """Charge le référentiel territorial (communes, EPCI, départements, régions) dans le graphe."""
+    from ingest.load import load_territories
+
+    with _store() as store:
+        summary = load_territories(store, reference, progress=not json_output)
+    if json_output:
+        emit_json(summary)
+    else:
+        state = "mis à jour" if summary["changed"] else "inchangé"
+        err.print(
+            f"Référentiel {state} : {summary['triples']:,} triplets, {summary['communes']:,} communes, "
+            f"{summary['epci']:,} EPCI, {summary['departements']} départements, {summary['regions']} régions."
+        )
+
+
+# --- sparql ----------------------------------------------------------------------------------------------
+
+
+@app.command("sparql")
+def sparql(
+    query: Annotated[str, typer.Argument(help="Requête SPARQL 1.1 (SELECT, ASK, CONSTRUCT, DESCRIBE) ou @fichier.")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="table, json, csv (SELECT/ASK) ; ttl, nt, jsonld (CONSTRUCT)."),
+    ] = "table",
+) -> None:
+    """Interroge le graphe en SPARQL (lecture seule, graphes publics par défaut)."""
+    from kg.sparql import run_public_query
+
+    text = Path(query[1:]).read_text(encoding="utf-8") if query.startswith("@") else query
+    with _store() as store:
+        if fmt == "table":
+            result = run_public_query(store, text, "json")
+            _print_results_table(result.body)
+        else:
+            result = run_public_query(store, text, fmt)
+            sys.stdout.buffer.write(result.body)
+            if not result.body.endswith(b"\n"):
+                sys.stdout.write("\n")
+
+
+def _print_results_table(body: bytes) -> None:
+    data = json.loads(body)
+    if "boolean" in data:
+        out.print("vrai" if data["boolean"] else "faux")
+        return
+    variables = data["head"]["vars"]
+    table = Table(*variables, show_lines=False)
+    for binding in data["results"]["bindings"]:
+        table.add_row(*(binding.get(v, {}).get("value", "") for v in variables))
+    out.print(table)
+    err.print(f"{len(data['results']['bindings'])} ligne(s).")
+
+
+# --- stats ----------------------------------------------------------------------------------------------
+
+
+@app.command("stats")
+def stats(json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False) -> None:
+    """Triplets par graphe nommé et instances par classe (graphes publics)."""
+    from kg.queries import stats as compute
+
+    with _store() as store:
+        data = compute(store)
+    if json_output:
+        emit_json(data)
+        return
+    table = Table("graphe", "triplets")
+    for name, n in data["graphs"].items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+    table = Table("classe", "instances")
+    for cls, n in data["classes"].items():
+        table.add_row(cls, f"{n:,}")
+    out.print(table)
+
+
+# --- export ----------------------------------------------------------------------------------------------
+
+
+@app.command("export")
+def export(
+    output: Annotated[Path, typer.Argument(help="Fichier de sortie (.gz pour compresser).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="nq, ttl ou jsonld.")] = "nq",
+) -> None:
+    """Exporte les graphes publics (jamais le graphe des données personnelles)."""
+    from ontology.iri import PUBLIC_GRAPHS, graph
+
+    if fmt not in ("nq", "ttl", "jsonld"):
+        raise InvalidInput(f"--format : {fmt!r} inconnu (nq, ttl ou jsonld)")
+    with _store() as store:
+        present = set(store.graphs())
+        graphs = [str(graph(g)) for g in PUBLIC_GRAPHS if str(graph(g)) in present]
+        store.dump(output, fmt, graphs)
+    err.print(f"Exporté : {output} ({', '.join(g.rsplit('/', 1)[-1] for g in graphs)}).")
+
+
+# --- validate ------------------------------------------------------------------------------------------
+
+
+@app.command("validate")
+def validate(
+    json_output: Annotated[bool, typer.Option("--json", help="Rapport JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="Nombre de violations détaillées affichées.")] = 50,
+) -> None:
+    """Valide tout l'entrepôt contre les formes SHACL (code de sortie 1 en cas de violation)."""
+    from kg.validation import validate_store
+
+    with _store() as store, err.status("Validation SHACL…"):
+        report = validate_store(store)
+    if json_output:
+        emit_json(report.as_dict())
+    else:
+        if report.conforms:
+            err.print(f"[green]Conforme[/] : {report.triples:,} triplets validés.")
+        else:
+            err.print(f"[red]{len(report.violations)} violation(s)[/] sur {report.triples:,} triplets :")
+            for message, n in report.summary().items():
+                err.print(f"  {n:>5} × {message}")
+            table = Table("nœud", "chemin", "valeur", "message")
+            for v in report.violations[:limit]:
+                table.add_row(v.focus, v.path.rsplit("#", 1)[-1], v.value, v.message)
+            out.print(table)
+    if not report.conforms:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

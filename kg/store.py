@@ -1,0 +1,488 @@
+"""The quad store boundary: a small protocol and its embedded Oxigraph backend.
+
+Only this module imports pyoxigraph. Everything else speaks rdflib terms (``URIRef``, ``Literal``,
+``BNode``) and the :class:`Store` protocol, so that a SPARQL-server backend can be added beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import string
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, URIRef
+from rdflib import Literal as RLiteral
+from rdflib.term import Node
+
+from kg.errors import QueryError, StoreError
+
+Triple = tuple[Node, Node, Node]
+Row = dict[str, Node]
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "nq": ox.RdfFormat.N_QUADS,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "ttl": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+}
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+QueryKind = Literal["select", "ask", "construct", "describe"]
+_PROLOGUE_RE = re.compile(r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", re.IGNORECASE)
+_KIND_RE = re.compile(
+    r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
+    re.IGNORECASE,
+)
+
+
+def query_kind(query: str) -> QueryKind:
+    """The form of a SPARQL query (select, ask, construct, describe), read past its prologue."""
+    stripped = re.sub(r"(?m)#[^\n<>\"']*$", "", query)
+    match = _KIND_RE.match(stripped)
+    if not match:
+        raise QueryError("requête SPARQL : forme inconnue (SELECT, ASK, CONSTRUCT ou DESCRIBE attendu)")
+    return match.group(1).lower()  # type: ignore[return-value]
+
+
+def split_prologue(query: str) -> tuple[str, str]:
+    """Split a query into its prologue (``PREFIX``/``BASE`` declarations) and the rest."""
+    stripped = re.sub(r"(?m)^\s*#.*$", "", query)
+    match = _PROLOGUE_RE.match(stripped)
+    end = match.end() if match else 0
+    return stripped[:end], stripped[end:]
+
+
+def bind(query: str, **values: Node | str | int | float) -> str:
+    """Fill ``$name`` placeholders with terms serialised by rdflib, never by pasting raw text.
+
+    Plain Python values become typed literals, so that user input cannot change the query's shape.
+    """
+    terms = {k: (v if isinstance(v, Node) else RLiteral(v)).n3() for k, v in values.items()}
+    return string.Template(query).substitute(terms)
+
+
+# --- term conversion -------------------------------------------------------------------------------
+
+
+def _to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, RLiteral):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"terme RDF non pris en charge : {term!r}")
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _from_ox(term: Any) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return RLiteral(term.value, lang=term.language)
+        dt = term.datatype.value
+        return RLiteral(term.value, datatype=None if dt == _XSD_STRING else URIRef(dt))
+    raise TypeError(f"terme Oxigraph non pris en charge : {term!r}")
+
+
+def _count_rows(payload: bytes, fmt: str) -> int:
+    """Solutions in a serialised SELECT result (CSV cannot be parsed back by Oxigraph: it is lossy)."""
+    if fmt == "csv":
+        return max(sum(1 for _ in csv.reader(io.StringIO(payload.decode("utf-8")))) - 1, 0)
+    return sum(1 for _ in ox.parse_query_results(payload, RESULT_FORMATS[fmt]))
+
+
+def _ntriples(quads: Iterable[ox.Quad]) -> str:
+    """Quads written as N-Triples statements (the body of a SPARQL ``GRAPH`` block)."""
+    return "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+
+
+# --- protocol --------------------------------------------------------------------------------------
+
+
+PRIVATE_GRAPH_PREFIX = "https://w3id.org/capitalis/graph/prive"
+
+
+class Store(Protocol):
+    """What the rest of Capitalis may ask of a quad store."""
+
+    def close(self) -> None: ...
+    def load(self, triples: Iterable[Triple], graph: str) -> int: ...
+    def add(self, triples: Iterable[Triple], graph: str) -> int: ...
+    def remove(self, triples: Iterable[Triple], graph: str) -> None: ...
+    def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int: ...
+    def drop_graph(self, graph: str) -> None: ...
+    def graphs(self) -> list[str]: ...
+    def triples(self, graph: str) -> Iterator[Triple]: ...
+    def select(self, query: str, **values: Node | str | int | float) -> list[Row]: ...
+    def select_private(self, query: str, **values: Node | str | int | float) -> list[Row]: ...
+    def ask(self, query: str, **values: Node | str | int | float) -> bool: ...
+    def construct(self, query: str, **values: Node | str | int | float) -> Graph: ...
+    def update(self, update: str, **values: Node | str | int | float) -> None: ...
+    def query_serialized(self, query: str, fmt: str, *, max_results: int | None = None) -> tuple[QueryKind, bytes]: ...
+    def dump(self, out: Path | IO[bytes], fmt: str = "nq", graphs: Iterable[str] | None = None) -> None: ...
+    def restore(self, path: Path) -> None: ...
+    def to_graph(self, graphs: Iterable[str] | None = None) -> Graph: ...
+    def shacl(self, shapes: Graph) -> tuple[bool, Graph]: ...
+
+
+def is_private(graph: str) -> bool:
+    """Private graphs (``…/graph/prive`` and ``…/graph/prive/{source}``) hold personal contact data."""
+    return graph == PRIVATE_GRAPH_PREFIX or graph.startswith(PRIVATE_GRAPH_PREFIX + "/")
+
+
+class OxigraphStore:
+    """The embedded default backend: two RocksDB-backed Oxigraph stores under one directory.
+
+    ``public/`` holds every public graph; ``prive/`` holds the private graphs (personal contact data).
+    Keeping them in separate databases means no SPARQL query, however written, can reach personal data
+    through the public store, and public queries can use the fast union default graph. Queries through
+    :meth:`select`, :meth:`ask`, :meth:`construct` and :meth:`query_serialized` see the public store only;
+    :meth:`select_private` is the one door to the private one.
+
+    Open it with :func:`open_store` and close it (``with`` or :meth:`close`): closing flushes, so the next
+    process reopens quickly. Only one process may open a directory read-write at a time.
+    """
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        self.path = path
+        try:
+            if path is None:
+                self._store, self._private = ox.Store(), ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(path / "public"))
+                self._private = ox.Store.read_only(str(path / "prive"))
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._store, self._private = ox.Store(str(path / "public")), ox.Store(str(path / "prive"))
+        except OSError as exc:
+            raise StoreError(f"impossible d'ouvrir l'entrepôt {path} : {exc}") from exc
+
+    # lifecycle
+    def __enter__(self) -> OxigraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush to disk and release the directory locks."""
+        if getattr(self, "_store", None) is None:
+            return
+        if self.path is not None:
+            self._store.flush()
+            self._private.flush()
+        del self._store, self._private
+
+    def _db(self, graph: str) -> ox.Store:
+        return self._private if is_private(graph) else self._store
+
+    # writing
+    @staticmethod
+    def _quads(triples: Iterable[Triple], graph: ox.NamedNode) -> Iterator[ox.Quad]:
+        for s, p, o in triples:
+            yield ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), graph)  # type: ignore[arg-type]
+
+    def load(self, triples: Iterable[Triple], graph: str) -> int:
+        """Bulk-load triples into a named graph (fast, not transactional); returns how many were given."""
+        counter = _Counter(triples)
+        self._db(graph).bulk_extend(self._quads(counter, ox.NamedNode(graph)))
+        return counter.count
+
+    def add(self, triples: Iterable[Triple], graph: str) -> int:
+        """Add a small set of triples in one transaction."""
+        counter = _Counter(triples)
+        self._db(graph).extend(self._quads(counter, ox.NamedNode(graph)))
+        return counter.count
+
+    def remove(self, triples: Iterable[Triple], graph: str) -> None:
+        """Remove the given triples from a named graph."""
+        g, db = ox.NamedNode(graph), self._db(graph)
+        for q in self._quads(triples, g):
+            db.remove(q)
+
+    def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int:
+        """Replace a named graph by the given triples; returns how many distinct triples it now holds.
+
+        The change is computed as a diff against the current graph and applied as ONE SPARQL update
+        (``DELETE DATA`` + ``INSERT DATA``), so readers see the old graph or the new one, never half, and a
+        re-import that changes little costs little. Oxigraph deletes slowly through ``DROP``/``MOVE``
+        (tens of µs a quad); ``DELETE DATA`` is several times faster. A graph that does not exist yet is
+        bulk-loaded (nothing to replace); graphs with blank nodes, which ``DELETE DATA`` cannot name, are
+        dropped and reloaded in two steps.
+        """
+        g, db = ox.NamedNode(graph), self._db(graph)
+        new = set(self._quads(triples, g))
+        old = set(db.quads_for_pattern(None, None, None, g))
+        if not old:
+            db.bulk_extend(new)
+            db.add_graph(g)
+            return len(new)
+        removed, added = old - new, new - old
+        if not removed and not added:
+            return len(new)
+        if any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object)):
+            db.remove_graph(g)
+            db.extend(new)
+            db.add_graph(g)
+            return len(new)
+        parts = []
+        if removed:
+            parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{ {_ntriples(removed)} }} }}")
+        if added:
+            parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(added)} }} }}")
+        db.update(" ;\n".join(parts))
+        return len(new)
+
+    def drop_graph(self, graph: str) -> None:
+        node, db = ox.NamedNode(graph), self._db(graph)
+        if db.contains_named_graph(node):
+            db.remove_graph(node)
+
+    def update(self, update: str, **values: Node | str | int | float) -> None:
+        """Run a SPARQL 1.1 UPDATE on the public store (transactional); ``$name`` filled by :func:`bind`."""
+        try:
+            self._store.update(bind(update, **values) if values else update)
+        except SyntaxError as exc:
+            raise QueryError(f"mise à jour SPARQL invalide : {exc}") from exc
+
+    # reading
+    def graphs(self) -> list[str]:
+        """Every named graph, public and private."""
+        names = [*self._store.named_graphs(), *self._private.named_graphs()]
+        return sorted(g.value for g in names if isinstance(g, ox.NamedNode))
+
+    def triples(self, graph: str) -> Iterator[Triple]:
+        for q in self._db(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+            yield _from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)
+
+    @staticmethod
+    def _run(db: ox.Store, query: str, values: Mapping[str, Node | str | int | float], **dataset: Any) -> Any:
+        text = bind(query, **values) if values else query
+        try:
+            return db.query(text, **dataset)
+        except SyntaxError as exc:
+            raise QueryError(f"requête SPARQL invalide : {exc}") from exc
+        except OSError as exc:
+            raise QueryError(f"requête SPARQL impossible : {exc}") from exc
+
+    @staticmethod
+    def _rows(result: Any) -> list[Row]:
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("requête SELECT attendue")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        for solution in result:
+            row: Row = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = _from_ox(term)
+            rows.append(row)
+        return rows
+
+    def select(self, query: str, **values: Node | str | int | float) -> list[Row]:
+        """Run a SELECT on the public graphs; rows map variable names to rdflib terms (unbound: absent)."""
+        return self._rows(self._run(self._store, query, values))
+
+    def select_private(self, query: str, **values: Node | str | int | float) -> list[Row]:
+        """Run a SELECT on the private graphs (personal contact data): for authorised code paths only."""
+        return self._rows(self._run(self._private, query, values))
+
+    def ask(self, query: str, **values: Node | str | int | float) -> bool:
+        result = self._run(self._store, query, values)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("requête ASK attendue")
+        return bool(result)
+
+    def construct(self, query: str, **values: Node | str | int | float) -> Graph:
+        """Run a CONSTRUCT or DESCRIBE on the public graphs and return an rdflib graph."""
+        result = self._run(self._store, query, values)
+        if not isinstance(result, ox.QueryTriples):
+            raise QueryError("requête CONSTRUCT ou DESCRIBE attendue")
+        graph = Graph()
+        for t in result:
+            graph.add((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
+        return graph
+
+    def query_serialized(self, query: str, fmt: str, *, max_results: int | None = None) -> tuple[QueryKind, bytes]:
+        """Run any query on the public graphs (their union is the default graph) and serialise the results.
+
+        ``fmt``: json/xml/csv/tsv for SELECT and ASK, ttl/nt/jsonld/xml for CONSTRUCT and DESCRIBE.
+        With ``max_results``, a SELECT is evaluated as a sub-query under ``LIMIT max_results + 1`` (so the
+        engine stops early) and refused when it would return more.
+        """
+        kind = query_kind(query)
+        if kind in ("select", "ask"):
+            if fmt not in RESULT_FORMATS:
+                raise QueryError(f"format de résultats inconnu pour {kind.upper()} : {fmt}")
+        elif fmt not in RDF_FORMATS or fmt in ("nq", "trig"):
+            raise QueryError(f"format RDF inconnu pour {kind.upper()} : {fmt}")
+        text = query
+        if kind == "select" and max_results is not None:
+            # Oxigraph evaluates lazily: asking for the projection costs nothing and keeps the column order.
+            names = " ".join(f"?{v.value}" for v in self._run(self._store, query, {}).variables)
+            prologue, body = split_prologue(query)
+            text = f"{prologue}\nSELECT {names} WHERE {{ {{ {body}\n}} }} LIMIT {max_results + 1}"
+        result = self._run(self._store, text, {}, use_default_graph_as_union=True)
+        out = io.BytesIO()
+        if kind in ("select", "ask"):
+            result.serialize(out, RESULT_FORMATS[fmt])
+        else:
+            triples = []
+            for n, triple in enumerate(result, start=1):
+                if max_results is not None and n > max_results:
+                    raise QueryError(f"plus de {max_results} triplets : ajoutez LIMIT ou affinez la requête")
+                triples.append(triple)
+            ox.serialize(triples, out, RDF_FORMATS[fmt], prefixes=_PREFIXES if fmt == "ttl" else None)
+        payload = out.getvalue()
+        if kind == "select" and max_results is not None:
+            rows = _count_rows(payload, fmt)
+            if rows > max_results:
+                raise QueryError(f"plus de {max_results} résultats : ajoutez LIMIT ou affinez la requête")
+        return kind, payload
+
+    # dump / restore
+    def _quads_of(self, graphs: Iterable[str]) -> Iterator[ox.Quad]:
+        for g in graphs:
+            yield from self._db(g).quads_for_pattern(None, None, None, ox.NamedNode(g))
+
+    def dump(self, out: Path | IO[bytes], fmt: str = "nq", graphs: Iterable[str] | None = None) -> None:
+        """Write the given named graphs (all by default) as N-Quads/TriG, or merged as Turtle/JSON-LD/N-Triples.
+
+        A ``.gz`` path is gzip-compressed.
+        """
+        if fmt not in RDF_FORMATS:
+            raise QueryError(f"format d'export inconnu : {fmt}")
+        wanted = list(graphs) if graphs is not None else self.graphs()
+        rdf_format = RDF_FORMATS[fmt]
+        with _open_out(out) as stream:
+            if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+                ox.serialize(self._quads_of(wanted), stream, rdf_format)
+            else:
+                triples = (ox.Triple(q.subject, q.predicate, q.object) for q in self._quads_of(wanted))
+                ox.serialize(triples, stream, rdf_format, prefixes=_PREFIXES)
+
+    def restore(self, path: Path) -> None:
+        """Load an N-Quads dump (optionally gzip) graph by graph, private graphs into the private store."""
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as stream:  # type: ignore[operator]
+            public, private = [], []
+            for quad in ox.parse(stream, ox.RdfFormat.N_QUADS):
+                graph = quad.graph_name
+                is_priv = isinstance(graph, ox.NamedNode) and is_private(graph.value)
+                (private if is_priv else public).append(quad)
+                if len(public) >= 100_000:
+                    self._store.bulk_extend(public)
+                    public.clear()
+            self._store.bulk_extend(public)
+            self._private.bulk_extend(private)
+
+    def shacl(self, shapes: Graph) -> tuple[bool, Graph]:
+        """Validate the union of every graph, public and private, against SHACL ``shapes``.
+
+        pyshacl-turbo (a Rust engine with pySHACL's API) validates an Oxigraph store natively: the graphs
+        are copied into one in-memory default graph, which is an order of magnitude faster than going
+        through an rdflib graph and pyshacl on the 400,000 triples of the referential.
+        """
+        import pyshacl_turbo
+
+        snapshot = ox.Store()
+        snapshot.bulk_extend(
+            ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+            for db in (self._store, self._private)
+            for q in db.quads_for_pattern(None, None, None, None)
+        )
+        conforms, results, _ = pyshacl_turbo.validate(
+            snapshot, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
+        )
+        return bool(conforms), results
+
+    def to_graph(self, graphs: Iterable[str] | None = None) -> Graph:
+        """Copy named graphs (all by default) into one rdflib Graph, their union (for pyshacl and tooling)."""
+        graph = Graph()
+        for g in graphs if graphs is not None else self.graphs():
+            for t in self.triples(g):
+                graph.add(t)
+        return graph
+
+
+_PREFIXES = {
+    "cap": "https://w3id.org/capitalis/ontology#",
+    "id": "https://w3id.org/capitalis/id/",
+    "igeo": "http://rdf.insee.fr/def/geo#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "wgs": "http://www.w3.org/2003/01/geo/wgs84_pos#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+class _Counter:
+    """Counts the triples of an iterable while it is consumed once."""
+
+    def __init__(self, items: Iterable[Triple]) -> None:
+        self._items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Triple]:
+        for item in self._items:
+            self.count += 1
+            yield item
+
+
+class _open_out:
+    """Open a path (gzip when it ends in .gz) or pass a binary stream through."""
+
+    def __init__(self, out: Path | IO[bytes]) -> None:
+        self._out = out
+        self._owned: IO[bytes] | None = None
+
+    def __enter__(self) -> IO[bytes]:
+        if isinstance(self._out, Path):
+            self._out.parent.mkdir(parents=True, exist_ok=True)
+            self._owned = gzip.open(self._out, "wb") if self._out.suffix == ".gz" else open(self._out, "wb")
+            return self._owned
+        return self._out
+
+    def __exit__(self, *exc: object) -> None:
+        if self._owned is not None:
+            self._owned.close()
+
+
+def open_store(path: Path | None = None, *, read_only: bool = False) -> OxigraphStore:
+    """Open the embedded store at ``path`` (default: ``$CAPITALIS_HOME/store``)."""
+    if path is None:
+        from kg.settings import get_settings
+
+        path = get_settings().store_path
+    return OxigraphStore(path, read_only=read_only)
+
+
+def memory_store() -> OxigraphStore:
+    """A store in memory, for tests and benches that need no persistence."""
+    return OxigraphStore(None)

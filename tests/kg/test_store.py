@@ -1,0 +1,134 @@
+"""Contract of the embedded store: every backend must pass these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import XSD, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from kg.errors import QueryError
+from kg.store import OxigraphStore, bind, open_store, query_kind
+
+G1 = "https://w3id.org/capitalis/graph/test-a"
+G2 = "https://w3id.org/capitalis/graph/test-b"
+EX = "https://example.org/"
+
+
+def _triples(n: int, prefix: str = "s") -> list[tuple[URIRef, URIRef, Literal]]:
+    return [
+        (URIRef(f"{EX}{prefix}{i}"), URIRef(f"{EX}p"), Literal(i, datatype=XSD.integer)) for i in range(n)
+    ] + [(URIRef(f"{EX}{prefix}0"), URIRef(f"{EX}nom"), Literal("Lille\n« ville »", lang="fr"))]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> OxigraphStore:
+    with open_store(tmp_path / "store") as s:
+        yield s
+
+
+def test_load_and_select_typed_terms(store: OxigraphStore) -> None:
+    assert store.load(_triples(10), G1) == 11
+    rows = store.select(f"SELECT ?o WHERE {{ GRAPH <{G1}> {{ <{EX}s3> <{EX}p> ?o }} }}")
+    assert rows == [{"o": Literal(3, datatype=XSD.integer)}]
+    rows = store.select(f"SELECT ?n WHERE {{ GRAPH ?g {{ ?s <{EX}nom> ?n }} }}")
+    assert rows[0]["n"] == Literal("Lille\n« ville »", lang="fr")
+    assert store.graphs() == [G1]
+
+
+def test_ask_construct_describe(store: OxigraphStore) -> None:
+    store.load(_triples(3), G1)
+    assert store.ask(f"ASK {{ GRAPH ?g {{ <{EX}s1> ?p ?o }} }}")
+    assert not store.ask(f"ASK {{ GRAPH ?g {{ <{EX}s9> ?p ?o }} }}")
+    g = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}")
+    assert len(g) == 4
+    kind, body = store.query_serialized(f"DESCRIBE <{EX}s1>", "ttl")
+    assert body.strip()
+    assert kind == "describe"
+
+
+def test_update_and_bind_escapes_user_text(store: OxigraphStore) -> None:
+    hostile = '"} ; DROP ALL ; INSERT DATA { <x> <y> "z'
+    store.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}a> <{EX}nom> $nom }} }}", nom=hostile)
+    rows = store.select(f"SELECT ?n WHERE {{ GRAPH <{G1}> {{ <{EX}a> <{EX}nom> ?n }} }}")
+    assert str(rows[0]["n"]) == hostile
+    assert store.select("SELECT ?s WHERE { GRAPH ?g { ?s $p ?o } }", p=URIRef(f"{EX}nom"))
+
+
+def test_replace_graph_is_complete_and_leaves_others(store: OxigraphStore) -> None:
+    store.load(_triples(5), G1)
+    store.load(_triples(2, "other"), G2)
+    assert store.replace_graph(G1, _triples(3, "new")) == 4
+    subjects = {
+        str(r["s"]) for r in store.select(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}")
+    }
+    assert subjects == {f"{EX}new{i}" for i in range(3)}
+    assert len(list(store.triples(G2))) == 3
+    assert sorted(store.graphs()) == sorted([G1, G2])
+
+
+def test_dump_restore_roundtrip(store: OxigraphStore, tmp_path: Path) -> None:
+    store.load(_triples(20), G1)
+    store.load(_triples(5, "x"), G2)
+    out = tmp_path / "dump.nq.gz"
+    store.dump(out, "nq")
+    with open_store(tmp_path / "other") as other:
+        other.restore(out)
+        for g in (G1, G2):
+            assert isomorphic(store.to_graph([g]), other.to_graph([g]))
+        assert other.graphs() == store.graphs()
+
+
+def test_dump_only_named_graphs(store: OxigraphStore, tmp_path: Path) -> None:
+    store.load(_triples(2), G1)
+    store.load(_triples(2, "secret"), G2)
+    out = tmp_path / "pub.nq"
+    store.dump(out, "nq", graphs=[G1])
+    assert "secret" not in out.read_text()
+
+
+PRIVE = "https://w3id.org/capitalis/graph/prive/test"
+
+
+def test_private_graph_unreachable_by_any_query(store: OxigraphStore, tmp_path: Path) -> None:
+    store.load(_triples(2), G1)
+    store.load([(URIRef(f"{EX}p1"), URIRef(f"{EX}courriel"), Literal("jean@mairie.example"))], PRIVE)
+    assert PRIVE in store.graphs()
+    for query in (
+        "SELECT ?o WHERE { ?s ?p ?o }",
+        "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
+        f"SELECT ?o FROM <{PRIVE}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT ?o FROM NAMED <{PRIVE}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"SELECT ?o WHERE {{ GRAPH <{PRIVE}> {{ ?s ?p ?o }} }}",
+    ):
+        _, body = store.query_serialized(query, "json")
+        assert b"mairie.example" not in body, query
+        assert all("mairie" not in str(r.get("o")) for r in store.select(query))
+    assert store.select_private(f"SELECT ?o WHERE {{ GRAPH <{PRIVE}> {{ ?s ?p ?o }} }}")
+    # a full dump restores the private graph into the private store, not the public one
+    dump = tmp_path / "all.nq"
+    store.dump(dump)
+    with open_store(tmp_path / "restored") as other:
+        other.restore(dump)
+        assert not other.select("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?o), 'mairie')) }")
+        assert other.select_private("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+def test_close_flushes_and_reopens(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s") as s:
+        s.load(_triples(100), G1)
+    with open_store(tmp_path / "s") as s:
+        assert len(list(s.triples(G1))) == 101
+
+
+def test_bad_query_is_a_query_error(store: OxigraphStore) -> None:
+    with pytest.raises(QueryError):
+        store.select("SELEC ?x WHERE {")
+    with pytest.raises(QueryError):
+        query_kind("INSERT DATA { <a> <b> <c> }")
+    assert query_kind("PREFIX a: <http://x/>\n# comment\nselect * {}") == "select"
+
+
+def test_bind_types_values() -> None:
+    assert bind("$x", x=3) == '"3"^^<http://www.w3.org/2001/XMLSchema#integer>'
