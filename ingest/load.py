@@ -116,20 +116,25 @@ def private_graph(source: str) -> str:
     return f"{graph('prive')}/{source}"
 
 
-def scope_graph(graph_iri: str, scope: str) -> str:
-    """The share of one format in a source graph, for readers with ``scoped_snapshot`` (``{graph}/{label}``).
+def scope_graph(source: str, scope: str, *, private: bool = False) -> str:
+    """Where one format's share of a source is kept, for readers with ``scoped_snapshot``.
 
-    NetPublic comes in two formats with different records (national file, legacy export) that may describe
-    the same lieu: each import replaces its own format's share, and the source graph is rebuilt as the union
-    of the shares, so that importing one format never withdraws nor alters what the other one said.
+    NetPublic comes in two formats with records of their own (national file, legacy export) that may describe
+    the same lieu: an import replaces its format's share only, and the source's graphs are rebuilt as the union
+    of the shares, so that importing one format never withdraws nor alters what the other one said. The
+    shares are bookkeeping copies: they live under the private prefix (``{prive}/{source}/{format}/publie``
+    for the published triples, ``{prive}/{source}/{format}`` for the private ones), so that no public query
+    or dump counts a triple twice (the public default graph is the union of the public named graphs).
     """
-    return f"{graph_iri}/{scope}"
+    base = f"{private_graph(source)}/{scope}"
+    return base if private else f"{base}/publie"
 
 
-def _sibling_triples(store: Store, graph_iri: str, own: str) -> list[Triple]:
-    """The triples of the other formats' shares of a source graph (see :func:`scope_graph`)."""
-    prefix = graph_iri + "/"
-    return [t for g in store.graphs() if g.startswith(prefix) and g != own for t in store.triples(g)]
+def _other_shares(store: Store, source: str, scope: str, *, private: bool = False) -> list[Triple]:
+    """The triples of the other formats' shares of a source (see :func:`scope_graph`)."""
+    own, prefix = scope_graph(source, scope, private=private), private_graph(source) + "/"
+    shares = [g for g in store.graphs() if g.startswith(prefix) and g != own and g.endswith("/publie") != private]
+    return [t for g in shares for t in store.triples(g)]
 
 
 @dataclass
@@ -150,9 +155,10 @@ def record_digest(record: Record) -> str:
 
 
 def _previous_records(store: Store, graph_iri: str) -> dict[str, _Previous]:
+    from kg.store import is_private
     from ontology.namespaces import CAP
 
-    rows = store.select(
+    rows = (store.select_private if is_private(graph_iri) else store.select)(
         f"""SELECT ?id ?h ?st ?e ?run ?ret WHERE {{ GRAPH <{graph_iri}> {{
             ?r a <{CAP.SourceRecord}> ; <{CAP.identifiantSource}> ?id ; <{CAP.empreinte}> ?h ;
                <{CAP.statutEnregistrement}> ?st .
@@ -209,8 +215,8 @@ def import_file(
     run = iri.import_run(reader.source, started.strftime("%Y%m%dT%H%M%S%f"))
     # A reader with ``scoped_snapshot`` owns only its format's share of the source graph (scope_graph).
     scope = reader.label if getattr(reader, "scoped_snapshot", False) else None
-    own_graph = scope_graph(graph_iri, scope) if scope else graph_iri
-    own_private = scope_graph(private_graph(reader.source), scope) if scope else private_graph(reader.source)
+    own_graph = scope_graph(reader.source, scope) if scope else graph_iri
+    own_private = scope_graph(reader.source, scope, private=True) if scope else private_graph(reader.source)
 
     records = reader.read(path, ctx)
     if progress:
@@ -259,6 +265,13 @@ def import_file(
     gone = {k: v for k, v in previous.items() if k not in current}
     keep = [iri.source_record(reader.source, k) for k in gone] + [v.entity for v in gone.values() if v.entity]
     kept = _subjects_triples(store, own_graph, keep)
+    # What a withdrawn entity points to and this import no longer describes (a technology or an organisation
+    # only it used) keeps its description, so that the kept entity still satisfies the shapes.
+    entities = {v.entity for v in gone.values() if v.entity}
+    described = {t[0] for t in public} | {t[0] for t in resolver.technology_triples()}
+    orphans = {o for s, _, o in kept if s in entities and isinstance(o, URIRef) and o not in described
+               and str(o).startswith(str(iri.ID)) and o not in entities}
+    kept.extend(_subjects_triples(store, own_graph, sorted(orphans)))
     kept_private = _subjects_triples(store, own_private, [v.entity for v in gone.values() if v.entity])
     for source_id, before in gone.items():
         node = iri.source_record(reader.source, source_id)
@@ -280,8 +293,8 @@ def import_file(
 
     report.triples = len(public) + len(private)
     if scope:
-        public.extend(_sibling_triples(store, graph_iri, own_graph))
-        private.extend(_sibling_triples(store, private_graph(reader.source), own_private))
+        public.extend(_other_shares(store, reader.source, scope))
+        private.extend(_other_shares(store, reader.source, scope, private=True))
         public.append((run, CAP.versionFormat, Literal(scope)))
     public.extend([
         (run, RDF.type, CAP.ImportRun),

@@ -115,6 +115,218 @@ def territories_load(
         )
 
 
+# --- ingest -------------------------------------------------------------------------------------------------
+
+ingest_app = _app("ingest", "Importe les exports des sources (Villes Internet, NetPublic, OTeN).")
+app.add_typer(ingest_app)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Rapport JSON sur la sortie standard.")]
+IndexOpt = Annotated[
+    bool, typer.Option("--index/--no-index", help="Mettre à jour l'index de recherche après l'import.")
+]
+
+
+def _ingest(paths: list[tuple[Path, str | None]], options: dict[str, Any], json_output: bool, index: bool) -> None:
+    """Import files one after the other; one file's failure never stops the others."""
+    from ingest.load import import_file
+    from kg.errors import IngestError
+
+    reports: list[dict[str, Any]] = []
+    code = 0
+    with _store() as store:
+        for path, source in paths:
+            if not path.is_file():
+                failure = {
+                    "file": str(path),
+                    "errors": [{"file": str(path), "row_or_record": "", "field": "", "message": "fichier introuvable"}],
+                }
+                reports.append(failure)
+                err.print(f"[bold red]Erreur :[/] {path} : fichier introuvable")
+                code = 2
+                continue
+            try:
+                report = import_file(store, path, source=source, options=options, progress=not json_output)
+            except IngestError as exc:
+                reports.append({"file": str(path), "errors": [exc.fault.as_dict()]})
+                err.print(f"[bold red]Erreur :[/] {exc.message}", highlight=False)
+                code = 2
+                continue
+            except InvalidInput as exc:
+                reports.append(
+                    {
+                        "file": str(path),
+                        "errors": [{"file": str(path), "row_or_record": "", "field": "", "message": exc.message}],
+                    }
+                )
+                err.print(f"[bold red]Erreur :[/] {exc.message}", highlight=False)
+                code = 2
+                continue
+            reports.append(report.as_dict())
+            code = max(code, report.exit_code)
+            if not json_output:
+                _print_report(report.as_dict())
+        if index and any("source" in r for r in reports):
+            _update_index(store, json_output)
+    if json_output:
+        emit_json(reports[0] if len(reports) == 1 else reports)
+    if code:
+        raise typer.Exit(code)
+
+
+def _update_index(store: Any, quiet: bool) -> None:
+    from kg.search import update_index
+
+    summary = update_index(store, progress=not quiet)
+    if not quiet:
+        err.print(f"Index de recherche : {summary.get('encoded', 0)} texte(s) encodé(s).")
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    err.print(
+        f"[bold]{report['source']}[/] {report['file']} : {report['read']} lus, {report['created']} créés, "
+        f"{report['updated']} mis à jour, {report['unchanged']} inchangés, {report['withdrawn']} retirés, "
+        f"{report['rejected']} rejetés, {report['repaired']} réparés.",
+        highlight=False,
+    )
+    if report["errors"]:
+        table = Table("ligne ou fiche", "champ", "problème", title=f"{len(report['errors'])} anomalie(s)")
+        for e in report["errors"][:200]:
+            table.add_row(e["row_or_record"], e["field"], e["message"])
+        err.print(table)
+
+
+@ingest_app.command("villes-internet")
+def ingest_villes_internet(
+    file: Annotated[Path, typer.Argument(help="Classeur ATLAAS (.xlsx ou .xls).")],
+    labels: Annotated[Path | None, typer.Option(help="CSV du palmarès des labels (facultatif).")] = None,
+    json_output: JsonOpt = False,
+    index: IndexOpt = True,
+) -> None:
+    """Importe le classeur ATLAAS de Villes Internet (7 feuilles), et le CSV des labels avec --labels."""
+    paths: list[tuple[Path, str | None]] = [(file, "villes-internet")]
+    if labels is not None:
+        paths.append((labels, None))
+    _ingest(paths, {"labels": labels} if labels else {}, json_output, index)
+
+
+@ingest_app.command("netpublic")
+def ingest_netpublic(
+    file: Annotated[Path, typer.Argument(help="CSV des lieux de médiation numérique, ou ancien export Latin-1.")],
+    json_output: JsonOpt = False,
+    index: IndexOpt = True,
+) -> None:
+    """Importe l'annuaire NetPublic des lieux de médiation numérique (format national ou ancien export)."""
+    _ingest([(file, "netpublic")], {}, json_output, index)
+
+
+@ingest_app.command("oten")
+def ingest_oten(
+    file: Annotated[Path, typer.Argument(help="Export XML des fiches OTeN.")],
+    json_output: JsonOpt = False,
+    index: IndexOpt = True,
+) -> None:
+    """Importe les fiches d'expérience de l'OTeN (XML)."""
+    _ingest([(file, "oten")], {}, json_output, index)
+
+
+@ingest_app.command("all")
+def ingest_all(
+    directory: Annotated[
+        Path, typer.Argument(help="Dossier des exports ; chaque fichier est reconnu par son contenu.")
+    ],
+    json_output: JsonOpt = False,
+    index: IndexOpt = True,
+) -> None:
+    """Importe tous les fichiers d'un dossier, chacun reconnu par son contenu (pas par son nom)."""
+    from ingest.sources import sniff
+
+    if not directory.is_dir():
+        raise InvalidInput(f"{directory} n'est pas un dossier")
+    paths: list[tuple[Path, str | None]] = []
+    ignored: list[str] = []
+    for path in sorted(p for p in directory.iterdir() if p.is_file()):
+        reader = sniff(path)
+        if reader is None:
+            ignored.append(path.name)
+        else:
+            paths.append((path, reader.source))
+    for name in ignored:
+        err.print(f"[yellow]Ignoré :[/] {name} (format non reconnu)")
+    # the workbook first: its carriers and actions are what other sources are resolved against
+    order = {"villes-internet": 0, "oten": 1, "netpublic": 2}
+    paths.sort(key=lambda item: (order.get(item[1] or "", 3), item[0].name))
+    _ingest(paths, {}, json_output, index)
+
+
+# --- list / show / resolution -----------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_command(
+    kind: Annotated[str, typer.Argument(help="experiences, collectivites, lieux, technologies ou acteurs.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Un objet JSON par ligne.")] = False,
+) -> None:
+    """Liste les entités d'un type (données publiques et leurs sources)."""
+    from kg.queries import list_entities
+
+    with _store() as store:
+        items = list_entities(store, kind)
+    if json_output:
+        for item in items:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+        return
+    table = Table("IRI", "nom", "sources")
+    for item in items:
+        name = item.get("titre") or item.get("nom") or ""
+        table.add_row(item["iri"], name, ", ".join(f"{s['source']}:{s['id']}" for s in item.get("sources", [])))
+    out.print(table)
+    err.print(f"{len(items)} {kind}.")
+
+
+@app.command("show")
+def show_command(
+    iri: Annotated[str, typer.Argument(help="IRI de l'entité (https://w3id.org/capitalis/id/...).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+) -> None:
+    """Affiche une entité : ses propriétés publiques, le graphe d'où vient chacune, et ses sources."""
+    from kg.queries import show
+
+    with _store() as store:
+        entity = show(store, iri)
+    if json_output:
+        emit_json(entity)
+        return
+    out.print(f"[bold]{entity['iri']}[/] ({', '.join(entity['types'])})")
+    table = Table("propriété", "valeur", "graphe")
+    for prop, values in entity["properties"].items():
+        for v in values:
+            table.add_row(prop, v["value"], v["graph"])
+    out.print(table)
+    for s in entity["sources"]:
+        out.print(f"source : {s['source']} {s['id']} ({s['statut']})")
+
+
+resolution_app = _app("resolution", "Décisions de résolution d'entités.")
+app.add_typer(resolution_app)
+
+
+@resolution_app.command("review")
+def resolution_review(json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False) -> None:
+    """Liste les rapprochements douteux entre expériences de sources différentes (non fusionnées)."""
+    from ingest.merge import review
+
+    with _store() as store:
+        pairs = review(store)
+    if json_output:
+        emit_json(pairs)
+        return
+    table = Table("score", "expérience A", "expérience B", "raison")
+    for pair in pairs:
+        table.add_row(f"{pair['score']:.2f}", pair["a"]["titre"], pair["b"]["titre"], pair["raison"])
+    out.print(table)
+    err.print(f"{len(pairs)} rapprochement(s) à revoir.")
+
+
 # --- sparql ----------------------------------------------------------------------------------------------
 
 

@@ -167,6 +167,7 @@ class OxigraphStore:
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         try:
             if path is None:
                 self._store, self._private = ox.Store(), ox.Store()
@@ -190,7 +191,7 @@ class OxigraphStore:
         """Flush to disk and release the directory locks."""
         if getattr(self, "_store", None) is None:
             return
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
             self._private.flush()
         del self._store, self._private
