@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 requis"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0  # the CPU build on this disk; before anything that pulls torch
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 

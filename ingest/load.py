@@ -109,6 +109,7 @@ def _progress(items: Iterable[Triple], label: str) -> Iterator[Triple]:
 
 # --- source imports ---------------------------------------------------------------------------------------
 
+
 def private_graph(source: str) -> str:
     """The private graph of one source (contact details): never exported, never publicly queryable."""
     from ontology.iri import graph
@@ -168,7 +169,11 @@ def _previous_records(store: Store, graph_iri: str) -> dict[str, _Previous]:
     )
     return {
         str(r["id"]): _Previous(
-            str(r["h"]), str(r["st"]), r.get("e"), r.get("run"), str(r["ret"]) if "ret" in r else None  # type: ignore[arg-type]
+            str(r["h"]),
+            str(r["st"]),
+            r.get("e"),
+            r.get("run"),
+            str(r["ret"]) if "ret" in r else None,  # type: ignore[arg-type]
         )
         for r in rows
     }
@@ -224,8 +229,13 @@ def import_file(
     current: dict[str, Record] = {}
     for record in records:
         if record.source_id in current:
-            report.problem(record.place, "id", f"identifiant {record.source_id} déjà lu : enregistrement ignoré",
-                           "duplicate_id", "rejected")
+            report.problem(
+                record.place,
+                "id",
+                f"identifiant {record.source_id} déjà lu : enregistrement ignoré",
+                "duplicate_id",
+                "rejected",
+            )
             continue
         current[record.source_id] = record
 
@@ -248,16 +258,18 @@ def import_file(
         node = iri.source_record(reader.source, source_id)
         public.extend(record.triples)
         private.extend(record.private)
-        public.extend([
-            (node, RDF.type, CAP.SourceRecord),
-            (node, CAP.source, Literal(reader.source)),
-            (node, CAP.identifiantSource, Literal(source_id)),
-            (node, CAP.fichier, Literal(path.name)),
-            (node, CAP.empreinte, Literal(digest)),
-            (node, CAP.statutEnregistrement, Literal("actif")),
-            (node, CAP.importRun, changed_by),
-            (record.entity, PROV.wasDerivedFrom, node),
-        ])
+        public.extend(
+            [
+                (node, RDF.type, CAP.SourceRecord),
+                (node, CAP.source, Literal(reader.source)),
+                (node, CAP.identifiantSource, Literal(source_id)),
+                (node, CAP.fichier, Literal(path.name)),
+                (node, CAP.empreinte, Literal(digest)),
+                (node, CAP.statutEnregistrement, Literal("actif")),
+                (node, CAP.importRun, changed_by),
+                (record.entity, PROV.wasDerivedFrom, node),
+            ]
+        )
         public.extend(place_triples(node, record.place))
         if scope:
             public.append((node, CAP.versionFormat, Literal(scope)))
@@ -269,8 +281,15 @@ def import_file(
     # only it used) keeps its description, so that the kept entity still satisfies the shapes.
     entities = {v.entity for v in gone.values() if v.entity}
     described = {t[0] for t in public} | {t[0] for t in resolver.technology_triples()}
-    orphans = {o for s, _, o in kept if s in entities and isinstance(o, URIRef) and o not in described
-               and str(o).startswith(str(iri.ID)) and o not in entities}
+    orphans = {
+        o
+        for s, _, o in kept
+        if s in entities
+        and isinstance(o, URIRef)
+        and o not in described
+        and str(o).startswith(str(iri.ID))
+        and o not in entities
+    }
     kept.extend(_subjects_triples(store, own_graph, sorted(orphans)))
     kept_private = _subjects_triples(store, own_private, [v.entity for v in gone.values() if v.entity])
     for source_id, before in gone.items():
@@ -296,21 +315,27 @@ def import_file(
         public.extend(_other_shares(store, reader.source, scope))
         private.extend(_other_shares(store, reader.source, scope, private=True))
         public.append((run, CAP.versionFormat, Literal(scope)))
-    public.extend([
-        (run, RDF.type, CAP.ImportRun),
-        (run, RDFS.label, Literal(f"Import {reader.source} {started.isoformat()}")),
-        (run, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
-        (run, PROV.endedAtTime, Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=XSD.dateTime)),
-        (run, CAP.fichier, Literal(path.name)),
-        (run, CAP.source, Literal(reader.source)),
-        (run, CAP.lu, Literal(report.read, datatype=XSD.integer)),
-        (run, CAP.cree, Literal(report.created, datatype=XSD.integer)),
-        (run, CAP.misAJour, Literal(report.updated, datatype=XSD.integer)),
-        (run, CAP.inchange, Literal(report.unchanged, datatype=XSD.integer)),
-        (run, CAP.retire, Literal(report.withdrawn, datatype=XSD.integer)),
-        (run, CAP.rejete, Literal(report.rejected, datatype=XSD.integer)),
-        (run, CAP.repare, Literal(report.repaired, datatype=XSD.integer)),
-    ])
+    public.extend(
+        [
+            (run, RDF.type, CAP.ImportRun),
+            (run, RDFS.label, Literal(f"Import {reader.source} {started.isoformat()}")),
+            (run, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
+            (
+                run,
+                PROV.endedAtTime,
+                Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=XSD.dateTime),
+            ),
+            (run, CAP.fichier, Literal(path.name)),
+            (run, CAP.source, Literal(reader.source)),
+            (run, CAP.lu, Literal(report.read, datatype=XSD.integer)),
+            (run, CAP.cree, Literal(report.created, datatype=XSD.integer)),
+            (run, CAP.misAJour, Literal(report.updated, datatype=XSD.integer)),
+            (run, CAP.inchange, Literal(report.unchanged, datatype=XSD.integer)),
+            (run, CAP.retire, Literal(report.withdrawn, datatype=XSD.integer)),
+            (run, CAP.rejete, Literal(report.rejected, datatype=XSD.integer)),
+            (run, CAP.repare, Literal(report.repaired, datatype=XSD.integer)),
+        ]
+    )
     public.extend((run, predicate, value) for predicate, value in report.run_facts)
     store.replace_graph(graph_iri, public)
     store.replace_graph(private_graph(reader.source), private)

@@ -98,6 +98,64 @@ def technology_aliases(path: Path | None = None) -> dict[str, str]:
     return table
 
 
+_NIVEAU_PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "commune",
+        (
+            "ville de ",
+            "ville d ",
+            "ville du ",
+            "commune de ",
+            "commune d ",
+            "commune du ",
+            "mairie de ",
+            "mairie d ",
+            "mairie du ",
+            "village de ",
+        ),
+    ),
+    (
+        "departement",
+        (
+            "conseil departemental ",
+            "conseil general ",
+            "departement de ",
+            "departement du ",
+            "departement des ",
+            "departement d ",
+        ),
+    ),
+    ("region", ("conseil regional ", "region ", "collectivite de corse", "collectivite territoriale ")),
+    (
+        "epci",
+        (
+            "communaute de communes ",
+            "communaute d agglomeration ",
+            "communaute urbaine ",
+            "metropole ",
+            "eurometropole ",
+            "cc ",
+            "ca ",
+            "cu ",
+            "agglo ",
+        ),
+    ),
+)
+
+
+def niveau_du_nom(nom: str) -> str | None:
+    """The kind of collectivité a name says it is ("Ville de Nantes" is the commune, not Nantes Métropole).
+
+    The generic words are what tells them apart, and :func:`ontology.iri.normalise_nom` drops them, so the
+    level is read from the folded name before any lookup.
+    """
+    folded = iri.normalise_texte(nom) + " "
+    for niveau, prefixes in _NIVEAU_PREFIXES:
+        if folded.startswith(prefixes):
+            return niveau
+    return None
+
+
 def technology_key(name: str) -> str:
     """The key two spellings of one product share: normalised, without spaces, dots or hyphens."""
     return "".join(ch for ch in iri.normalise_nom(name) if ch.isalnum())
@@ -136,9 +194,7 @@ class Resolver:
         """
         found = self._find_collectivite(nom, insee, siren, code_postal, niveau, departement, ville)
         if found is None:
-            self.decisions.append(
-                Decision(record, None, "aucune", 0.0, f"aucune collectivité trouvée pour « {nom} »")
-            )
+            self.decisions.append(Decision(record, None, "aucune", 0.0, f"aucune collectivité trouvée pour « {nom} »"))
         else:
             self.decisions.append(Decision(record, found.iri, found.methode, found.score, found.raison))
         return found
@@ -154,6 +210,7 @@ class Resolver:
         ville: str | None,
     ) -> Resolved | None:
         ref = self.ref
+        niveau = niveau or niveau_du_nom(nom)
         if insee and insee in ref.communes:
             return self._commune(insee, 1.0, "code-insee", f"code INSEE {insee}")
         if siren and siren in ref.epci:
@@ -172,51 +229,84 @@ class Resolver:
             dep = ref.departement_par_nom(nom)
             if dep is not None:
                 return self._departement(dep, 0.95, "nom-departement", f"nom « {nom} »")
-        if niveau in (None, "epci"):
-            epci = ref.epci_par_nom(nom)
-            if epci is not None:
-                return self._epci(epci, 0.9, "nom-epci", f"nom d'EPCI « {nom} »")
         if niveau in (None, "commune"):
             if code_postal:
                 code = ref.commune_par_cp_nom(code_postal, ville or nom)
                 if code is not None:
-                    return self._commune(code, 0.95, "code-postal-nom", f"code postal {code_postal} + « {ville or nom} »")
+                    return self._commune(
+                        code, 0.95, "code-postal-nom", f"code postal {code_postal} + « {ville or nom} »"
+                    )
             codes = ref.communes_par_nom(ville or nom, departement)
             if len(codes) == 1:
                 where = f" dans le département {departement}" if departement else ""
                 score = 0.9 if departement else 0.75
                 return self._commune(codes[0], score, "nom-commune", f"nom « {ville or nom} »{where}")
+        # after the communes: a bare town name means the town, not the EPCI named after it
+        if niveau in (None, "epci"):
+            epci = ref.epci_par_nom(nom)
+            if epci is not None:
+                return self._epci(epci, 0.9, "nom-epci", f"nom d'EPCI « {nom} »")
         return None
 
     def structure_resolved(self, structure: Structure, score: float, methode: str, raison: str) -> Resolved:
-        return Resolved(iri.structure(structure.nom), "structure", structure.slug, structure.nom, score, methode, raison)
+        return Resolved(
+            iri.structure(structure.nom), "structure", structure.slug, structure.nom, score, methode, raison
+        )
 
     def _commune(self, code: str, score: float, methode: str, raison: str) -> Resolved:
         c = self.ref.communes[code]
         return Resolved(
-            iri.collectivite("commune", code), "commune", code, c.nom, score, methode, raison,
-            c.population, iri.territoire("commune", code),
+            iri.collectivite("commune", code),
+            "commune",
+            code,
+            c.nom,
+            score,
+            methode,
+            raison,
+            c.population,
+            iri.territoire("commune", code),
         )
 
     def _epci(self, siren: str, score: float, methode: str, raison: str) -> Resolved:
         e = self.ref.epci[siren]
         return Resolved(
-            iri.collectivite("epci", siren), "epci", siren, e.nom, score, methode, raison,
-            e.population, iri.territoire("epci", siren),
+            iri.collectivite("epci", siren),
+            "epci",
+            siren,
+            e.nom,
+            score,
+            methode,
+            raison,
+            e.population,
+            iri.territoire("epci", siren),
         )
 
     def _departement(self, code: str, score: float, methode: str, raison: str) -> Resolved:
         d = self.ref.departements[code]
         return Resolved(
-            iri.collectivite("departement", code), "departement", code, d.nom, score, methode, raison,
-            d.population, iri.territoire("departement", code),
+            iri.collectivite("departement", code),
+            "departement",
+            code,
+            d.nom,
+            score,
+            methode,
+            raison,
+            d.population,
+            iri.territoire("departement", code),
         )
 
     def _region(self, code: str, score: float, methode: str, raison: str) -> Resolved:
         r = self.ref.regions[code]
         return Resolved(
-            iri.collectivite("region", code), "region", code, r.nom, score, methode, raison,
-            r.population, iri.territoire("region", code),
+            iri.collectivite("region", code),
+            "region",
+            code,
+            r.nom,
+            score,
+            methode,
+            raison,
+            r.population,
+            iri.territoire("region", code),
         )
 
     # --- technologies, organisations, persons ------------------------------------------------------------
@@ -230,7 +320,9 @@ class Resolver:
         if name.strip() != label:
             known[2].add(name.strip())
         methode = "alias-technologie" if canonical else "nom-normalise"
-        self.decisions.append(Decision(record, node, methode, 1.0 if canonical else 0.9, f"« {name.strip()} » → {label}"))
+        self.decisions.append(
+            Decision(record, node, methode, 1.0 if canonical else 0.9, f"« {name.strip()} » → {label}")
+        )
         return node
 
     def technology_triples(self) -> Iterator[Triple]:
@@ -248,8 +340,16 @@ class Resolver:
     def personne(self, name: str, org_key: str) -> URIRef:
         return iri.personne(name, org_key)
 
-    def record(self, record: URIRef, entity: URIRef | None, methode: str, score: float, raison: str,
-               candidats: list[URIRef] | None = None, doubtful: bool = False) -> None:
+    def record(
+        self,
+        record: URIRef,
+        entity: URIRef | None,
+        methode: str,
+        score: float,
+        raison: str,
+        candidats: list[URIRef] | None = None,
+        doubtful: bool = False,
+    ) -> None:
         """Record a decision taken by a reader itself (EPN duplicates, actor identity…)."""
         self.decisions.append(Decision(record, entity, methode, score, raison, candidats or [], doubtful))
 

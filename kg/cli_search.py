@@ -1,0 +1,200 @@
+"""The search commands of ``capitalis``: ``search``, ``similar`` and ``index``.
+
+:func:`register` adds them to the root Typer app (called from :mod:`kg.cli`); :func:`refresh_index` is what
+the ``ingest`` commands call after an import so that the index follows the graph.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import typer
+
+from kg.errors import NotFound
+
+
+def _out():  # type: ignore[no-untyped-def]
+    from kg.cli import err, out
+
+    return out, err
+
+
+def _emit_json(data: Any) -> None:
+    from kg.cli import emit_json
+
+    emit_json(data)
+
+
+def _open_store(read_only: bool = False):  # type: ignore[no-untyped-def]
+    from kg.store import open_store
+
+    return open_store(read_only=read_only)
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+def _rich_extract(text: str) -> str:
+    from rich.markup import escape
+
+    parts = _MARK.split(text)
+    return "".join(f"[bold yellow]{escape(p)}[/]" if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
+def _print_result(result: Any, *, offset: int = 0, title: str | None = None) -> None:
+    out, err = _out()
+    if title:
+        err.print(title, highlight=False)
+    if result.corrections:
+        fixed = ", ".join(f"{k} → {v}" for k, v in result.corrections.items())
+        err.print(f"[dim]Corrigé : {fixed}[/]", highlight=False)
+    if not result.results:
+        err.print(f"[yellow]{result.message or 'Aucun résultat.'}[/]", highlight=False)
+        return
+    for rank, hit in enumerate(result.results, start=offset + 1):
+        porteurs = ", ".join(p.nom for p in hit.porteurs) or "porteur inconnu"
+        annee = f" ({hit.annee})" if hit.annee else ""
+        out.print(f"[bold]{rank}. {_escape(hit.titre)}[/] — {_escape(porteurs)}{annee}", highlight=False)
+        out.print(f"   [dim]{hit.iri}  score {hit.score:.3f}[/]", highlight=False)
+        if hit.extrait:
+            out.print(f"   {_rich_extract(hit.extrait)}", highlight=False)
+    shown = f"{offset + 1}–{offset + len(result.results)}"
+    err.print(f"{shown} sur {result.total} expérience(s).", highlight=False)
+    facets = {k: v for k, v in result.facets.items() if v}
+    for name, counts in facets.items():
+        top = sorted(counts.items(), key=lambda kv: -kv[1])[:6]
+        err.print(f"[dim]{name}: " + ", ".join(f"{k} ({n})" for k, n in top) + "[/]", highlight=False)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def search_command(
+    text: Annotated[str, typer.Argument(help="Ce que vous cherchez, en français (vide : tout, du plus récent).")] = "",
+    limit: Annotated[int, typer.Option(help="Nombre de résultats.")] = 10,
+    offset: Annotated[int, typer.Option(help="Résultats à sauter (pagination).")] = 0,
+    axe: Annotated[list[str] | None, typer.Option("--axe", help="Axe ATLAAS (1 à 4), répétable.")] = None,
+    enjeu: Annotated[list[str] | None, typer.Option("--enjeu", help="Enjeu ATLAAS (1a…4c), répétable.")] = None,
+    usage: Annotated[list[str] | None, typer.Option("--usage", help="Usage ATLAAS (1a1…4c2), répétable.")] = None,
+    service: Annotated[list[str] | None, typer.Option("--service", help="Service ATLAAS (S1…S92), répétable.")] = None,
+    region: Annotated[list[str] | None, typer.Option("--region", help="Code INSEE de région, répétable.")] = None,
+    departement: Annotated[
+        list[str] | None, typer.Option("--departement", help="Code de département, répétable.")
+    ] = None,
+    taille: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--taille",
+            help="village, petite-ville, ville-moyenne, grande-ville, epci, departement, region, mutualisation.",
+        ),
+    ] = None,
+    annee_min: Annotated[int | None, typer.Option("--annee-min", help="Année minimale.")] = None,
+    annee_max: Annotated[int | None, typer.Option("--annee-max", help="Année maximale.")] = None,
+    technologie: Annotated[
+        list[str] | None, typer.Option("--technologie", help="Technologie (toute graphie connue), répétable.")
+    ] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="villes-internet ou oten, répétable.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON (résultats et facettes).")] = False,
+) -> None:
+    """Recherche sémantique d'expériences (hybride : sens, mots et graphe), avec filtres et facettes."""
+    from kg.search import Filters, search
+
+    filters = Filters(
+        axe=axe or [], enjeu=enjeu or [], usage=usage or [], service=service or [], region=region or [],
+        departement=departement or [], taille=taille or [], annee_min=annee_min, annee_max=annee_max,
+        technologie=technologie or [], source=source or [],
+    )
+    result = _run(lambda store: search(store, text, filters, limit, offset))
+    if json_output:
+        _emit_json(result.model_dump())
+        return
+    _print_result(result, offset=offset)
+
+
+def similar_command(
+    iri: Annotated[str, typer.Argument(help="IRI de l'expérience (ou sa clé : vi-1024, oten-OTEN-2009-0098).")],
+    limit: Annotated[int, typer.Option(help="Nombre de résultats.")] = 10,
+    json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+) -> None:
+    """Expériences semblables à une expérience donnée (jamais elle-même)."""
+    from kg.search import similar
+
+    result = _run(lambda store: similar(store, iri, limit), need_store=True)
+    if json_output:
+        _emit_json(result.model_dump())
+        return
+    _print_result(result, title=f"Semblables à {result.query} :")
+
+
+def index_command(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Tout réencoder (changement d'encodeur).")] = False,
+    status: Annotated[bool, typer.Option("--status", help="Afficher l'état de l'index sans le modifier.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+) -> None:
+    """Met à jour l'index de recherche (seuls les textes nouveaux ou modifiés sont encodés)."""
+    from kg.search import index_status, rebuild_index, reset_cache, update_index
+
+    _, err = _out()
+    if status:
+        with _open_store(read_only=True) as store:
+            data = index_status(store)
+        if json_output:
+            _emit_json(data)
+        elif not data["exists"]:
+            err.print(f"Aucun index dans {data['path']} : lancez `capitalis index`.")
+        else:
+            state = "[yellow]périmé[/]" if data.get("stale") else "[green]à jour[/]"
+            err.print(
+                f"Index {state} : {data['count']:,} expériences, encodeur {data['embedder']}, "
+                f"construit le {data['built_at']} ({data['path']})."
+            )
+        return
+    with _open_store() as store:
+        summary = (rebuild_index if rebuild else update_index)(store, progress=not json_output)
+    reset_cache()
+    if json_output:
+        _emit_json(summary)
+    else:
+        err.print(_summary_line(summary))
+
+
+def _summary_line(summary: dict[str, Any]) -> str:
+    return (
+        f"Index de recherche : {summary['experiences']:,} expériences, {summary['encoded']:,} texte(s) encodé(s), "
+        f"{summary['reused']:,} réutilisé(s), encodeur {summary['embedder']} ({summary['seconds']} s)."
+    )
+
+
+def refresh_index(store: Any, *, quiet: bool = False) -> dict[str, Any]:
+    """Update the search index after an ingest (only new or changed texts are encoded); print one line."""
+    from kg.search import reset_cache, update_index
+
+    summary = update_index(store, progress=not quiet)
+    reset_cache()
+    if not quiet:
+        _, err = _out()
+        err.print(_summary_line(summary))
+    return summary
+
+
+def _run(action: Any, *, need_store: bool = False) -> Any:
+    """Run against the on-disk index; open the store only when it is needed (no index yet, merged IRIs)."""
+    if not need_store:
+        try:
+            return action(None)
+        except NotFound as exc:
+            if "index" not in exc.message:
+                raise
+    with _open_store() as store:
+        return action(store)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``search``, ``similar`` and ``index`` to the root app."""
+    app.command("search")(search_command)
+    app.command("similar")(similar_command)
+    app.command("index")(index_command)

@@ -1,0 +1,411 @@
+"""Search over the real import of the samples: facets against SPARQL, filters, similar, the index lifecycle.
+
+Most tests use an index without vectors or with the hash embedder (fast, deterministic); one test runs the
+Universal Sentence Encoder on a subset to check the hybrid path on a paraphrase.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from ingest.load import import_file
+from kg import search as S
+from kg import settings
+from kg.embedders import get_embedder
+from kg.errors import InvalidInput, NotFound
+from kg.search import Filters, Index, IndexMismatch, collect_docs, load_taxonomy, search, similar
+from kg.store import memory_store, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+CAP = "https://w3id.org/capitalis/ontology#"
+EXP = "https://w3id.org/capitalis/id/experience/"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The Villes Internet and OTeN samples imported by the real pipeline, plus the territories they use."""
+    store = memory_store()
+    import_file(store, SAMPLES / "villes_internet_atlaas.xlsx")
+    import_file(store, SAMPLES / "oten_fiches.xml")
+    _load_referential_subset(store)
+    yield store
+    store.close()
+
+
+def _load_referential_subset(store) -> None:
+    """Régions, départements, EPCI and the communes the samples name (the full graph takes ~30 s)."""
+    from ingest.territories import load_referentiel, territories_triples
+    from ontology.iri import graph
+
+    rows = store.select(
+        f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}"
+    )
+    used = {str(r["t"]) for r in rows}
+    ref = load_referentiel()
+    epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
+    keep_communes = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
+    keep_communes |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
+
+    def wanted(triple) -> bool:
+        s = str(triple[0])
+        if "/id/commune/" in s:
+            return s.rsplit("/", 1)[-1] in keep_communes
+        return True
+
+    store.load((t for t in territories_triples(ref) if wanted(t)), str(graph("referentiel")))
+
+
+@pytest.fixture(scope="module")
+def docs(sample):
+    return collect_docs(sample)
+
+
+@pytest.fixture(scope="module")
+def index(sample, docs):
+    """A lexical + graph index (no vectors): the ranking without any model."""
+    built, _ = Index.build(docs, get_embedder("none"), taxonomy=load_taxonomy(sample))
+    return built
+
+
+def _all(index, filters: Filters, query: str = "") -> set[str]:
+    result = search(None, query, filters, limit=10_000, index=index)
+    assert result.total == len(result.results)
+    return {h.iri for h in result.results}
+
+
+PREFIXES = f"""PREFIX cap: <{CAP}>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX igeo: <http://rdf.insee.fr/def/geo#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+"""
+# Experiences still published: at least one source record not withdrawn.
+LIVE = """GRAPH ?g0 { ?e a cap:Experience ; prov:wasDerivedFrom ?rec }
+          GRAPH ?g1 { ?rec cap:statutEnregistrement ?st } FILTER(?st != "retire")"""
+
+
+def _counts(store, body: str) -> dict[str, int]:
+    rows = store.select(PREFIXES + f"SELECT ?v (COUNT(DISTINCT ?e) AS ?n) WHERE {{ {LIVE} {body} }} GROUP BY ?v")
+    return {str(r["v"]): int(r["n"]) for r in rows}
+
+
+def test_facet_counts_equal_sparql_counts(sample, index):
+    """Every facet of an unfiltered listing equals the SPARQL count of the same criterion."""
+    facets = search(None, "", Filters(), index=index).facets
+    concept_path = """GRAPH ?g2 { ?e cap:service ?c }
+        GRAPH ?o { ?c skos:broader* ?a . ?a skos:notation ?v ;
+                   skos:inScheme <https://w3id.org/capitalis/id/service/scheme> }"""
+    level = {"axe": "^[1-9]$", "enjeu": "^[1-9][a-z]$", "usage": "^[1-9][a-z][1-9]$"}
+    for name, pattern in level.items():
+        expected = _counts(sample, concept_path + f' FILTER(REGEX(STR(?v), "{pattern}"))')
+        assert facets[name] == expected, name
+    assert facets["technologie"] == _counts(
+        sample, "GRAPH ?g2 { ?e cap:technologie ?t } GRAPH ?g3 { ?t skos:prefLabel ?v }"
+    )
+    assert facets["source"] == _counts(
+        sample, "GRAPH ?g2 { ?e prov:wasDerivedFrom ?r } GRAPH ?g3 { ?r cap:source ?v }"
+    )
+    assert sum(facets["source"].values()) >= index.size
+    # The year of the Villes Internet date when there is one, else the earliest other date.
+    years = sample.select(PREFIXES + f"""SELECT ?e (MIN(?d) AS ?first) WHERE {{ {LIVE}
+        GRAPH ?g2 {{ ?e dct:date|cap:dateDebut ?d }}
+        FILTER(?g2 = <https://w3id.org/capitalis/graph/villes-internet> || NOT EXISTS {{
+            GRAPH <https://w3id.org/capitalis/graph/villes-internet> {{ ?e dct:date|cap:dateDebut ?x }} }}) }}
+        GROUP BY ?e""")
+    expected_years: dict[str, int] = {}
+    for r in years:
+        y = str(r["first"])[:4]
+        expected_years[y] = expected_years.get(y, 0) + 1
+    assert facets["annee"] == expected_years
+    taille = _counts(sample, """GRAPH ?g2 { ?e cap:porteur ?p } GRAPH ?g3 { ?p a ?k }
+        OPTIONAL { GRAPH ?g4 { ?p cap:population ?pop } }
+        BIND(IF(?k = cap:Intercommunalite, "epci", IF(?k = cap:Departement, "departement",
+             IF(?k = cap:Region, "region", IF(?k = cap:StructureMutualisation, "mutualisation",
+             IF(?k = cap:Commune && BOUND(?pop), IF(?pop < 2000, "village", IF(?pop < 20000, "petite-ville",
+             IF(?pop <= 100000, "ville-moyenne", "grande-ville"))), ?unbound))))) AS ?v) FILTER(BOUND(?v))""")
+    assert facets["taille"] == taille
+    region = _counts(sample, """{ GRAPH ?g2 { ?e cap:porteur ?p } GRAPH ?g3 { ?p cap:territoire ?t } }
+        UNION { GRAPH ?g2 { ?e cap:territoire ?t } }
+        GRAPH ?ref {
+          { ?t igeo:subdivisionDirecteDe/igeo:subdivisionDirecteDe ?reg . ?t a igeo:Commune }
+          UNION { ?t igeo:subdivisionDirecteDe ?reg . ?t a igeo:Departement }
+          UNION { ?t a igeo:Region . BIND(?t AS ?reg) }
+          UNION { ?c cap:intercommunalite ?t ; igeo:subdivisionDirecteDe/igeo:subdivisionDirecteDe ?reg }
+          ?reg igeo:codeINSEE ?v }""")
+    assert facets["region"] == region
+
+
+def test_facets_of_a_filtered_query_equal_sparql(sample, index):
+    """With a filter, the facets count the filtered set (here: axe 1, in région Bretagne)."""
+    result = search(None, "", Filters(axe=["1"], region=["53"]), index=index, limit=1000)
+    iris = {h.iri for h in result.results}
+    rows = sample.select(PREFIXES + f"""SELECT DISTINCT ?e WHERE {{ {LIVE}
+        GRAPH ?g2 {{ ?e cap:service ?c }}
+        GRAPH ?o {{ ?c skos:broader* <https://w3id.org/capitalis/id/service/1> }} }}""")
+    axe1 = {str(r["e"]) for r in rows}
+    bretagne = _all(index, Filters(region=["53"]))
+    assert iris == axe1 & bretagne
+    assert result.total == len(iris) > 0
+    assert result.facets["axe"]["1"] == result.total
+    assert result.facets["region"] == {"53": result.total}
+    values = " ".join(f"<{i}>" for i in sorted(iris))
+    expected = _counts(sample, f"""VALUES ?e {{ {values} }} GRAPH ?g2 {{ ?e cap:service ?c }}
+        GRAPH ?o {{ ?c skos:broader* ?a . ?a skos:notation ?v ;
+                    skos:inScheme <https://w3id.org/capitalis/id/service/scheme> }}
+        FILTER(REGEX(STR(?v), "^[1-9]$"))""")
+    assert result.facets["axe"] == expected
+
+
+def test_filters_and_between_fields_or_within(index):
+    village = _all(index, Filters(taille=["village"]))
+    epci = _all(index, Filters(taille=["epci"]))
+    axe2 = _all(index, Filters(axe=["2"]))
+    assert village and epci and axe2
+    assert _all(index, Filters(taille=["village", "epci"])) == village | epci
+    assert _all(index, Filters(taille=["village"], axe=["2"])) == village & axe2
+    recent = _all(index, Filters(annee_min=2015))
+    old = _all(index, Filters(annee_max=2014))
+    assert recent and old and not recent & old
+    assert _all(index, Filters(annee_min=2010, annee_max=2012)) == _all(index, Filters(annee_min=2010)) & _all(
+        index, Filters(annee_max=2012)
+    )
+    usage = _all(index, Filters(usage=["1a1"]))
+    assert _all(index, Filters(service=["S3"])) <= usage <= _all(index, Filters(enjeu=["1a"]))
+    oten = _all(index, Filters(source=["oten"]))
+    vi = _all(index, Filters(source=["villes-internet"]))
+    assert oten & vi, "merged experiences come from both sources"
+    assert _all(index, Filters(source=["oten", "villes-internet"])) == oten | vi
+
+
+def test_technology_filter_accepts_any_known_spelling(index):
+    wordpress = _all(index, Filters(technologie=["WordPress"]))
+    assert wordpress
+    assert _all(index, Filters(technologie=["wordpress"])) == wordpress
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(taille=["metropole"]), Filters(source=["wikipedia"]), Filters(axe=["9z"]), Filters(region=["Bretagne"]),
+     Filters(annee_min=2020, annee_max=2010)],
+)
+def test_bad_filters_are_invalid_input(index, filters):
+    with pytest.raises(InvalidInput):
+        search(None, "cantine", filters, index=index)
+
+
+def test_empty_query_lists_newest_first_with_facets(index):
+    result = search(None, "", Filters(), limit=20, index=index)
+    assert result.total == index.size
+    years = [h.annee or 0 for h in result.results]
+    assert years == sorted(years, reverse=True)
+    assert set(result.facets) == set(S.FACETS)
+
+
+def test_paraphrase_accents_and_typos(index):
+    """'inscrire les enfants à la cantine sur internet' finds portail famille projects, without a model."""
+    result = search(None, "inscrire les enfants à la cantine sur internet", Filters(), limit=5, index=index)
+    assert sum(any(s["notation"] == "S3" for s in h.services) for h in result.results) >= 3
+    assert "<mark>" in result.results[0].extrait
+    accents = search(None, "données ouvertes", Filters(), index=index)
+    plain = search(None, "DONNEES OUVERTES", Filters(), index=index)
+    assert [h.iri for h in accents.results] == [h.iri for h in plain.results]
+    typo = search(None, "mediateque livres numeriques", Filters(), limit=5, index=index)
+    assert typo.corrections.get("mediateque") == "mediatheque"
+    assert any("édiathèque" in h.titre or "ibliothèque" in h.titre for h in typo.results)
+
+
+def test_no_match_says_so_and_suggests_removing_filters(index):
+    result = search(None, "xyzzy plugh", Filters(), index=index)
+    assert result.total == 0 and result.results == [] and result.message
+    filtered = search(None, "cantine", Filters(taille=["region"], annee_max=2001), index=index)
+    assert filtered.total == 0
+    assert "filtre" in filtered.message and "--taille" in filtered.message
+
+
+def test_json_shape(index):
+    data = search(None, "wifi gratuit", Filters(), limit=3, index=index).model_dump()
+    assert set(data) >= {"query", "total", "facets", "results"}
+    hit = data["results"][0]
+    assert set(hit) >= {"iri", "titre", "score", "extrait", "porteurs", "services", "annee", "technologies",
+                        "sources", "why"}
+    assert set(hit["why"]) >= {"dense", "lexical"}
+    assert set(hit["porteurs"][0]) == {"iri", "nom", "insee", "siren"}
+    assert set(hit["sources"][0]) == {"source", "id"}
+
+
+def test_merged_experience_shows_the_villes_internet_title(index):
+    hit = next(h for h in search(None, "", Filters(), limit=10_000, index=index).results if h.iri == EXP + "vi-1024")
+    assert hit.titre == "Cantine et crèche payables en ligne avec TIPI"
+    assert {s.source for s in hit.sources} == {"villes-internet", "oten"}
+
+
+def test_similar_never_returns_the_item_nor_a_record_merged_into_it(sample, index):
+    for iri in [EXP + "vi-1024", EXP + "vi-1002", EXP + "oten-OTEN-2010-0019"]:
+        result = similar(sample, iri, limit=20, index=index)
+        assert iri not in {h.iri for h in result.results}
+        assert len(result.results) == 20
+    # An OTeN fiche merged into vi-1024 resolves to it and is excluded as well.
+    merged = similar(sample, "oten-OTEN-2009-0098", limit=50, index=index)
+    assert merged.query == EXP + "vi-1024"
+    assert EXP + "vi-1024" not in {h.iri for h in merged.results}
+    assert any(s["notation"] in ("S2", "S3") for s in merged.results[0].services)
+    with pytest.raises(NotFound):
+        similar(sample, "vi-999999", index=index)
+
+
+def test_relevance_scores_the_given_experiences(sample, docs):
+    built, _ = Index.build(docs, get_embedder("hash"), taxonomy=load_taxonomy(sample))
+    settings.configure(embedder="hash")
+    try:
+        scores = S.relevance(None, "portail famille cantine", [EXP + "vi-1175", EXP + "vi-2150", "inconnue"],
+                             index=built)
+    finally:
+        settings.reset()
+    assert set(scores) == {EXP + "vi-1175", EXP + "vi-2150"}
+    assert scores[EXP + "vi-1175"] > scores[EXP + "vi-2150"]
+
+
+def test_hybrid_with_a_real_model_on_a_paraphrase(sample, docs):
+    """USE (multilingual, the fastest bundled model) on 40 experiences: the paraphrase finds portail famille."""
+    keep = [d for d in docs if any(s["notation"] in ("S3", "S12", "S60", "S61", "S81") for s in d.services)][:40]
+    built, encoded = Index.build(keep, get_embedder("use"), taxonomy=load_taxonomy(sample))
+    assert encoded == len(keep)
+    settings.configure(embedder="use")
+    try:
+        result = search(None, "inscrire les enfants à la cantine sur internet", Filters(), limit=3, index=built)
+    finally:
+        settings.reset()
+    assert result.results[0].why.dense > 0
+    assert all(any(s["notation"] == "S3" for s in h.services) or "cantine" in h.extrait.lower()
+               for h in result.results)
+
+
+# --- the index on disk -----------------------------------------------------------------------------------
+
+
+class _Counting:
+    """The hash embedder, counting the passages it encodes (the count is what the test checks)."""
+
+    def __init__(self) -> None:
+        self.inner = get_embedder("hash")
+        self.name, self.dim, self.passages = self.inner.name, self.inner.dim, 0
+
+    def encode_queries(self, texts):
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts):
+        self.passages += len(texts)
+        return self.inner.encode_passages(texts)
+
+
+def test_ingest_of_one_changed_record_encodes_one_text(home, tmp_path, monkeypatch):
+    import openpyxl
+
+    settings.configure(home=home, embedder="hash")
+    counting = _Counting()
+    monkeypatch.setattr("kg.embedders.get_embedder", lambda name: counting)
+    workbook = tmp_path / "atlaas.xlsx"
+    shutil.copy(SAMPLES / "villes_internet_atlaas.xlsx", workbook)
+    with open_store(home / "store") as store:
+        import_file(store, workbook)
+        first = S.update_index(store)
+        assert first["encoded"] == first["experiences"] == counting.passages > 250
+        again = S.update_index(store)
+        assert again["encoded"] == 0 and counting.passages == first["encoded"]
+
+        book = openpyxl.load_workbook(workbook)
+        sheet = book["Actions"]
+        header = [c.value for c in sheet[1]]
+        row = next(r for r in sheet.iter_rows(min_row=2) if str(r[0].value) == "1002")
+        row[header.index("Synthèse")].value = "Le portail famille accepte désormais le paiement fractionné."
+        book.save(workbook)
+        import_file(store, workbook)
+        third = S.update_index(store)
+    assert third["encoded"] == 1
+    assert counting.passages == first["encoded"] + 1
+    S.reset_cache()
+    hit = search(None, "paiement fractionné", Filters(), limit=1, index=S.open_index()).results[0]
+    assert hit.iri == EXP + "vi-1002"
+    S.reset_cache()
+    settings.reset()
+
+
+def test_index_built_by_another_embedder_is_refused(home, sample):
+    settings.configure(home=home, embedder="hash")
+    try:
+        summary = S.update_index(sample)
+        assert summary["embedder"] == "hash:256"
+        assert S.open_index().size == summary["experiences"]
+        settings.configure(home=home, embedder="none")
+        with pytest.raises(IndexMismatch, match=r"hash:256.*--rebuild"):
+            S.open_index()
+        with pytest.raises(IndexMismatch):
+            S.update_index(sample)
+        rebuilt = S.rebuild_index(sample)
+        assert rebuilt["embedder"] == "none"
+        assert S.open_index().embedder == "none"
+    finally:
+        S.reset_cache()
+        settings.reset()
+
+
+def test_index_survives_a_reload(home, sample, index):
+    index.save(home / "search")
+    loaded = Index.load(home / "search")
+    q = "prendre rendez vous en ligne pour un passeport"
+    a = search(None, q, Filters(taille=["grande-ville"]), index=index)
+    b = search(None, q, Filters(taille=["grande-ville"]), index=loaded)
+    assert [h.model_dump() for h in a.results] == [h.model_dump() for h in b.results]
+    assert a.facets == b.facets
+
+
+def test_ann_path_matches_exact_search(sample, docs):
+    vectors = np.asarray(get_embedder("hash").encode_passages([d.passage for d in docs]))
+    exact, _ = Index.build(docs, get_embedder("hash"), vectors=vectors, ann_min=10**9)
+    ann, _ = Index.build(docs, get_embedder("hash"), vectors=vectors, ann_min=0)
+    assert exact.ann is None and ann.ann is not None
+    q = get_embedder("hash").encode_queries(["fibre optique"])[0]
+    e_ids, _ = exact.dense_scores(q, None, 10)
+    a_ids, _ = ann.dense_scores(q, None, 10)
+    assert len(set(e_ids.tolist()) & set(a_ids.tolist())) >= 8
+
+
+def test_cli_search_json_and_errors(home, sample, index):
+    from kg.cli import _Group, emit_json  # noqa: F401
+    from kg.cli_search import register
+
+    settings.configure(home=home, embedder="none")
+    index.save(home / "search")
+    S.reset_cache()
+    app = typer.Typer(cls=_Group)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    register(app)
+    runner = CliRunner()
+    try:
+        ok = runner.invoke(app, ["search", "wifi gratuit", "--taille", "grande-ville", "--taille", "epci", "--json"])
+        assert ok.exit_code == 0, ok.output
+        import json
+
+        data = json.loads(ok.stdout)
+        assert data["total"] == len(_all(index, Filters(taille=["grande-ville", "epci"]), "wifi gratuit"))
+        bad = runner.invoke(app, ["search", "wifi", "--taille", "metropole"])
+        assert bad.exit_code == 2
+        assert "metropole" in bad.output
+        sim = runner.invoke(app, ["similar", "vi-1024", "--limit", "3", "--json"])
+        assert sim.exit_code == 0, sim.output
+        assert len(json.loads(sim.stdout)["results"]) == 3
+    finally:
+        S.reset_cache()
+        settings.reset()
