@@ -1,0 +1,167 @@
+"""Bench: end-to-end ingest throughput on synthetic exports N× the samples, against rdflib's ``Graph.add``.
+
+For each source, the sample export is replicated N times (new ids, names made distinct so that duplicate
+detection does not fold the copies) into a file of the source's own format, then imported by the real
+pipeline (`ingest.load.import_file`: parse → validate → map → resolve → load) into a fresh embedded store.
+The baseline, in the same run, adds the very triples the import produced to an rdflib ``Graph`` one by one.
+
+    python bench/ingest_throughput.py [--factor 100] [--json] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import openpyxl
+from rdflib import Graph
+
+from ingest.load import import_file
+from kg.store import open_store
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+def synth_oten(factor: int, out: Path) -> None:
+    ns = "urn:oten:fiche:1.2"
+    ET.register_namespace("oten", ns)
+    tree = ET.parse(SAMPLES / "oten_fiches.xml")
+    root = tree.getroot()
+    fiches = list(root)
+    for fiche in fiches:
+        root.remove(fiche)
+    for k in range(factor):
+        for fiche in fiches:
+            copy = ET.fromstring(ET.tostring(fiche))
+            copy.set("id", f"{fiche.get('id')}-k{k:03d}")
+            title = copy.find(f"{{{ns}}}titre")
+            if title is not None and title.text:
+                title.text = f"{title.text} ({k})"
+            root.append(copy)
+    tree.write(out, encoding="utf-8", xml_declaration=True)
+
+
+def synth_netpublic(factor: int, out: Path) -> None:
+    with open(SAMPLES / "netpublic_lieux_mediation.csv", encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        fields = reader.fieldnames or []
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for k in range(factor):
+            for row in rows:
+                name, address = f"{row['nom']} (site {k})", f"{k} bis {row['adresse']}"
+                writer.writerow({**row, "id": f"{row['id']}-k{k:03d}", "nom": name, "adresse": address})
+
+
+def synth_villes_internet(factor: int, out: Path) -> None:
+    source = openpyxl.load_workbook(SAMPLES / "villes_internet_atlaas.xlsx", read_only=True)
+    target = openpyxl.Workbook(write_only=True)
+    for sheet in source.worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        ws = target.create_sheet(sheet.title)
+        ws.append(rows[0])
+        for k in range(factor if sheet.title != "Services" else 1):
+            for row in rows[1:]:
+                ws.append(_shift(sheet.title, row, k))
+    target.save(out)
+
+
+def _shift(sheet: str, row: tuple, k: int) -> tuple:
+    """The row of copy ``k``: ids made unique, links pointing at the copies of their targets."""
+
+    def action(v: object) -> object:
+        return v + 100_000 * k if isinstance(v, int) else (f"{v}-k{k}" if v not in (None, "") else v)
+
+    def ident(v: object) -> object:
+        return f"{v}-k{k}" if v not in (None, "") else v
+
+    row = list(row)
+    if sheet in ("Lieux", "Personnes"):
+        row[0] = ident(row[0])
+    elif sheet == "Actions":
+        row[0] = action(row[0])
+        if row[1]:
+            row[1] = f"{row[1]} ({k})"
+    elif sheet in ("Liaison Lieux", "Liaison Personnes"):
+        row[0], row[1] = action(row[0]), ident(row[1])
+    elif sheet == "Liaison Services":
+        row[0] = action(row[0])
+    return tuple(row)
+
+
+SOURCES = {
+    "villes-internet": (synth_villes_internet, "atlaas.xlsx"),
+    "netpublic": (synth_netpublic, "lieux.csv"),
+    "oten": (synth_oten, "fiches.xml"),
+}
+
+
+def bench_source(name: str, factor: int, workdir: Path) -> dict[str, float | int | str]:
+    make, filename = SOURCES[name]
+    path = workdir / filename
+    start = time.perf_counter()
+    make(factor, path)
+    synth_s = time.perf_counter() - start
+    with open_store(workdir / f"store-{name}") as store:
+        start = time.perf_counter()
+        report = import_file(store, path)
+        ingest_s = time.perf_counter() - start
+        graphs = [g for g in store.graphs() if g.endswith(f"/graph/{name}") or f"/prive/{name}" in g]
+        triples = [t for g in graphs for t in store.triples(g)]
+    start = time.perf_counter()
+    graph = Graph()
+    for t in triples:
+        graph.add(t)
+    rdflib_s = time.perf_counter() - start
+    records = report.created + report.updated + report.unchanged
+    return {
+        "source": name,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "synthesis_s": round(synth_s, 1),
+        "rows_read": report.read,
+        "records": records,
+        "triples": len(triples),
+        "ingest_s": round(ingest_s, 2),
+        "records_per_s": round(records / ingest_s),
+        "triples_per_s": round(len(triples) / ingest_s),
+        "rdflib_add_s": round(rdflib_s, 2),
+        "rdflib_triples_per_s": round(len(triples) / rdflib_s),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--factor", type=int, default=100, help="how many times the samples are replicated")
+    parser.add_argument("--sources", nargs="*", default=list(SOURCES), help="sources to bench")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--keep", type=Path, help="keep the synthetic files and stores in this folder")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        rows = [bench_source(name, args.factor, workdir) for name in args.sources]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    buffer = io.StringIO()
+    header = f"{'source':<16}{'records':>9}{'triples':>10}{'ingest s':>10}{'rec/s':>9}{'triples/s':>11}"
+    print(header + f"{'rdflib add s':>14}{'rdflib t/s':>12}", file=buffer)
+    for r in rows:
+        print(
+            f"{r['source']:<16}{r['records']:>9}{r['triples']:>10}{r['ingest_s']:>10}{r['records_per_s']:>9}"
+            f"{r['triples_per_s']:>11}{r['rdflib_add_s']:>14}{r['rdflib_triples_per_s']:>12}",
+            file=buffer,
+        )
+    print(buffer.getvalue(), end="")
+
+
+if __name__ == "__main__":
+    main()
