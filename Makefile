@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EXPLORER_PORT ?= 8501
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo data serve test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -16,24 +16,44 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 requis"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0  # the CPU build on this disk; before anything that pulls torch
+	$(BIN)/python -m pip install --quiet torch==2.13.0  # the CPU build; before anything that pulls torch
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-demo: install
+# The referential and the sample exports in the embedded store, then the search index.
+# `ingest all` exits 1 on a partial import: the samples carry known defects, reported on the way.
+data: install
 	$(BIN)/capitalis --home $(HOME_DIR) territories load
+	$(BIN)/capitalis --home $(HOME_DIR) ingest all data/samples || test $$? -eq 1
 	$(BIN)/capitalis --home $(HOME_DIR) stats
 
+# The API (read-write owner of the store) in the background, the explorer (read-only) in the foreground.
+serve: install
+	@echo "API : http://$(HOST):$(API_PORT)/docs — explorateur : http://$(HOST):$(EXPLORER_PORT)"
+	$(BIN)/capitalis --home $(HOME_DIR) serve --host $(HOST) --port $(API_PORT) & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	CAPITALIS_API_URL=http://$(HOST):$(API_PORT) \
+	$(BIN)/capitalis --home $(HOME_DIR) explore --host $(HOST) --port $(EXPLORER_PORT)
+
+demo: data serve
+
 test: install
+	bash tools/install_chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/python tools/gen_docs.py --check
 
 bench: install
 	$(BIN)/python bench/territories_query.py
+	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/search_quality.py
+	$(BIN)/python bench/search_latency.py
+	$(BIN)/python bench/match_latency.py
+	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/explorer_render.py
 
 clean:
 	rm -rf var artifacts .pytest_cache

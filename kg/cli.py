@@ -441,9 +441,10 @@ def validate(
 
 def _register_commands() -> None:
     """The commands of the other capabilities, each defined in its own module."""
-    from kg import cli_search
+    from kg import cli_api, cli_explore, cli_match, cli_search
 
-    cli_search.register(app)
+    for module in (cli_search, cli_match, cli_api, cli_explore):
+        module.register(app)
 
 
 _register_commands()
