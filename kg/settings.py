@@ -78,10 +78,10 @@ class Settings(BaseSettings):
         default=0.35, ge=0, description="Parrainage : poids de la pertinence des expériences du parrain pour le besoin."
     )
     match_poids_experience: float = Field(
-        default=0.15, ge=0, description="Parrainage : poids du nombre d'expériences du parrain sur le besoin."
+        default=0.20, ge=0, description="Parrainage : poids du nombre d'expériences du parrain sur le besoin."
     )
     match_poids_taille: float = Field(
-        default=0.10, ge=0, description="Parrainage : poids de l'écart de population entre parrain et filleul."
+        default=0.05, ge=0, description="Parrainage : poids de l'écart de population entre parrain et filleul."
     )
     match_poids_proximite: float = Field(
         default=0.30, ge=0, description="Parrainage : poids de la proximité (même EPCI, département, région, distance)."

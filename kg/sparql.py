@@ -1,12 +1,37 @@
-"""Public SPARQL: read-only queries over the public graphs, bounded in size and time."""
+"""Public SPARQL: read-only queries over the public graphs, bounded in size and time.
+
+Oxigraph cannot interrupt a query once it runs in-process, so a query on an on-disk store runs in a
+separate **worker process** that opens the store read-only (``open_store(read_only=True)``); when the
+deadline (``settings.sparql_timeout_s``) passes, the worker is killed and replaced, and the caller gets a
+:class:`QueryTimeout` (HTTP 503) with a French message. Workers are kept in a small pool per store
+(``settings.sparql_workers``) so that a query costs no process start.
+
+A read-only Oxigraph handle sees the database as it was when it was opened: each worker checks, before each
+query, a cheap signature of the store directory (names, sizes and times of its files: the write-ahead log
+grows with every commit) and reopens its handle when it changed, so answers follow the writer.
+
+Only the public database is queried: the private graphs live in another database that no public query
+can reach (see :class:`kg.store.OxigraphStore`). An in-memory store (tests) runs in-process, unbounded in time.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
+import queue
 import re
+import subprocess
+import sys
+import threading
+import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
 
-from kg.errors import Forbidden, QueryError
-from kg.settings import get_settings
+from kg.errors import CapitalisError, Forbidden, QueryError, StoreError
+from kg.settings import Settings, get_settings
 from kg.store import QueryKind, Store, query_kind
 
 MEDIA_TYPES = {
@@ -23,7 +48,25 @@ _STRINGS = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*'
 )
 _UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", re.IGNORECASE)
-_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
+# the SERVICE keyword as a token (strings, IRIs and comments are blanked first), not a variable (?service), a
+# prefix (service:) or a local name (cap:service)
+_SERVICE = re.compile(r"(?<![\w:.?$-])SERVICE(?![\w:.-])", re.IGNORECASE)
+
+
+class QueryTimeout(CapitalisError):
+    """A public query that ran past ``sparql_timeout_s``: its worker was stopped."""
+
+    status = 503
+    exit_code = 2
+    title = "Requête SPARQL trop longue"
+
+
+class EndpointBusy(CapitalisError):
+    """Every SPARQL worker stayed busy until the deadline."""
+
+    status = 503
+    exit_code = 2
+    title = "Point d'accès SPARQL saturé"
 
 
 @dataclass
@@ -33,24 +76,272 @@ class SparqlResult:
     media_type: str
 
 
-def run_public_query(store: Store, query: str, fmt: str = "json") -> SparqlResult:
-    """Run a read-only query on the public graphs with the configured timeout and result cap."""
+def check_query(query: str) -> QueryKind:
+    """Refuse what the public endpoint never runs (updates: :class:`Forbidden`; federation); return the form."""
     bare = _STRINGS.sub(" ", query)
     try:
-        query_kind(query)
+        kind = query_kind(query)
     except QueryError:
         if _UPDATE.search(bare):
             raise Forbidden("les mises à jour SPARQL sont refusées : le point d'accès est en lecture seule") from None
         raise
     if _SERVICE.search(bare):
         raise QueryError("SERVICE n'est pas autorisé : les requêtes fédérées sont désactivées")
-    settings = get_settings()
+    return kind
+
+
+def run_public_query(
+    store: Store,
+    query: str,
+    fmt: str = "json",
+    *,
+    timeout_s: float | None = None,
+    settings: Settings | None = None,
+) -> SparqlResult:
+    """Run a read-only query on the public graphs with the configured timeout and result cap.
+
+    ``timeout_s`` overrides ``settings.sparql_timeout_s``; ``settings`` defaults to the process settings. On an
+    on-disk store the query runs in a worker process (see the module docstring); :class:`QueryTimeout` when
+    it runs too long.
+    """
+    check_query(query)
+    settings = settings or get_settings()
     rdf_fmt = "xml" if fmt == "rdfxml" else fmt
-    kind, body = store.query_serialized(
-        query,
-        rdf_fmt,
-        max_results=settings.sparql_max_results,
-    )
+    timeout = settings.sparql_timeout_s if timeout_s is None else timeout_s
+    path = getattr(store, "path", None)
+    if path is None or timeout <= 0:
+        kind, body = store.query_serialized(query, rdf_fmt, max_results=settings.sparql_max_results)
+    else:
+        pool = get_pool(Path(path), settings.sparql_workers)
+        kind, body = pool.run(query, rdf_fmt, settings.sparql_max_results, timeout)
     return SparqlResult(
         kind, body, MEDIA_TYPES["rdfxml" if kind in ("construct", "describe") and fmt == "xml" else fmt]
     )
+
+
+# --- worker processes ----------------------------------------------------------------------------------------
+
+
+def store_signature(path: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times of the public database's files: changes with every commit."""
+    public = path / "public"
+    try:
+        entries = list(os.scandir(public))
+    except OSError:
+        return ()
+    out = []
+    for entry in entries:
+        if entry.name.startswith("LOG"):  # RocksDB's own diagnostics log, written without any commit
+            continue
+        with contextlib.suppress(OSError):
+            st = entry.stat()
+            out.append((entry.name, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(out))
+
+
+def serve_worker(path_text: str) -> None:
+    """A worker's loop: queries from stdin, answers on stdout, on a read-only handle reopened on change."""
+    from kg.store import OxigraphStore
+
+    # the protocol owns the original stdout; anything printed goes to stderr
+    conn_out = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)
+    conn_in = Connection(os.dup(0), writable=False)
+    path = Path(path_text)
+    store: OxigraphStore | None = None
+    signature: tuple[Any, ...] | None = None
+    with contextlib.suppress(Exception):  # opened ahead of the first query; a failure shows at that query
+        store, signature = OxigraphStore(path, read_only=True), store_signature(path)
+    conn_out.send(("ready",))
+    while True:
+        try:
+            task = conn_in.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        query, fmt, max_results = task
+        try:
+            for attempt in range(2):
+                current = store_signature(path)
+                if store is None or current != signature or attempt:
+                    if store is not None:
+                        store.close()
+                    store = OxigraphStore(path, read_only=True)
+                    signature = current
+                try:
+                    kind, body = store.query_serialized(query, fmt, max_results=max_results)
+                    break
+                except QueryError as exc:
+                    # a file compacted away under an old handle reads as an I/O error: reopen once
+                    if attempt or "impossible" not in exc.message:
+                        raise
+            conn_out.send(("ok", kind, body))
+        except CapitalisError as exc:
+            conn_out.send(("error", type(exc).__name__, exc.message))
+        except Exception as exc:  # the engine's own failures (e.g. an unsupported function)
+            conn_out.send(("error", "QueryError", f"requête SPARQL impossible : {exc}"))
+
+
+_STARTUP_S = 60.0  # longest start of a worker (Python, rdflib, pyoxigraph, the store opened)
+_WORKER_COMMAND = "import sys; from kg.sparql import serve_worker; serve_worker(sys.argv[1])"
+
+
+class _Worker:
+    """One worker: a plain ``python -c`` child speaking pickled messages over its stdin and stdout.
+
+    Not ``multiprocessing``'s spawn: that re-imports the parent's ``__main__`` (a script, a bench), which
+    may open the store read-write or start work of its own in the child.
+    """
+
+    def __init__(self, path: Path) -> None:
+        root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_COMMAND, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        # the connections own duplicates of the pipe ends; the file objects are closed at once
+        self.send = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.recv = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.process.stdin.close()
+        self.process.stdout.close()
+
+    def stop(self, *, kill: bool = False) -> None:
+        if not kill:
+            with contextlib.suppress(OSError):
+                self.send.send(None)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(2)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        for conn in (self.send, self.recv):
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+class QueryPool:
+    """A few worker processes serving public queries on one store; a runaway query costs its worker."""
+
+    def __init__(self, path: Path, size: int = 2) -> None:
+        self.path = path
+        self.size = max(1, size)
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        starting = [_Worker(self.path) for _ in range(self.size)]  # imports run in parallel
+        for worker in starting:
+            self._add(worker)
+
+    def _add(self, worker: _Worker | None = None) -> None:
+        """Put a worker in service once it is ready (imports done, store open): start-up is not query time."""
+        worker = worker or _Worker(self.path)
+        ready = False
+        with contextlib.suppress(EOFError, OSError):
+            ready = worker.recv.poll(_STARTUP_S) and worker.recv.recv() == ("ready",)
+        if not ready:
+            worker.stop(kill=True)
+            return
+        with self._lock:
+            if self._closed:
+                worker.stop()
+                return
+            self._all.add(worker)
+        self._idle.put(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker (runaway or broken) and start its successor in the background."""
+        with self._lock:
+            self._all.discard(worker)
+        worker.stop(kill=True)
+        if not self._closed:
+            threading.Thread(target=self._add, daemon=True, name="capitalis-sparql-respawn").start()
+
+    def run(self, query: str, fmt: str, max_results: int | None, timeout: float) -> tuple[QueryKind, bytes]:
+        """Run one query within ``timeout`` seconds (waiting for a free worker counts)."""
+        deadline = time.monotonic() + timeout
+        try:
+            worker = self._idle.get(timeout=max(timeout, 0.01))
+        except queue.Empty:
+            raise EndpointBusy(
+                f"toutes les requêtes SPARQL en cours occupent le serveur depuis {timeout:g} s : réessayez plus tard"
+            ) from None
+        try:
+            worker.send.send((query, fmt, max_results))
+            if not worker.recv.poll(max(deadline - time.monotonic(), 0.01)):
+                self._replace(worker)
+                raise QueryTimeout(
+                    f"la requête SPARQL a dépassé la durée maximale de {timeout:g} s et a été interrompue : "
+                    "restreignez-la (motifs plus précis, LIMIT, moins de jointures ou de chemins de propriétés)"
+                )
+            answer = worker.recv.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self._replace(worker)
+            raise StoreError(f"le processus SPARQL s'est arrêté : {exc}") from None
+        except QueryTimeout:
+            raise
+        except BaseException:
+            self._replace(worker)
+            raise
+        self._idle.put(worker)
+        if answer[0] == "ok":
+            return answer[1], answer[2]
+        _, name, message = answer
+        raise _ERRORS.get(name, QueryError)(message)
+
+    def close(self) -> None:
+        """Stop every worker (idempotent)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.stop()
+
+
+_ERRORS: dict[str, type[CapitalisError]] = {
+    "QueryError": QueryError,
+    "StoreError": StoreError,
+    "Forbidden": Forbidden,
+    "InvalidInput": QueryError,
+}
+
+_pools: dict[tuple[str, int], QueryPool] = {}
+_pools_lock = threading.Lock()
+
+
+def get_pool(path: Path, size: int = 2) -> QueryPool:
+    """The worker pool of a store directory (started on first use, stopped at exit)."""
+    key = (str(path.resolve()), size)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = QueryPool(path, size)
+        return pool
+
+
+def close_pool(path: Path) -> None:
+    """Stop the worker pools of one store directory (an API app's shutdown)."""
+    with _pools_lock:
+        keys = [k for k in _pools if k[0] == str(path.resolve())]
+        pools = [_pools.pop(k) for k in keys]
+    for pool in pools:
+        pool.close()
+
+
+def shutdown_pools() -> None:
+    """Stop every worker pool of this process (the API's shutdown, tests, exit)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+atexit.register(shutdown_pools)

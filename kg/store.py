@@ -12,6 +12,7 @@ import io
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
@@ -49,16 +50,25 @@ _KIND_RE = re.compile(
 
 def query_kind(query: str) -> QueryKind:
     """The form of a SPARQL query (select, ask, construct, describe), read past its prologue."""
-    stripped = re.sub(r"(?m)#[^\n<>\"']*$", "", query)
-    match = _KIND_RE.match(stripped)
+    match = _KIND_RE.match(strip_comments(query))
     if not match:
         raise QueryError("requête SPARQL : forme inconnue (SELECT, ASK, CONSTRUCT ou DESCRIBE attendu)")
     return match.group(1).lower()  # type: ignore[return-value]
 
 
+_TOKENS = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*'
+)
+
+
+def strip_comments(query: str) -> str:
+    """The query without its ``#`` comments; ``#`` inside strings and IRIs is left alone."""
+    return _TOKENS.sub(lambda m: "" if m.group().startswith("#") else m.group(), query)
+
+
 def split_prologue(query: str) -> tuple[str, str]:
     """Split a query into its prologue (``PREFIX``/``BASE`` declarations) and the rest."""
-    stripped = re.sub(r"(?m)^\s*#.*$", "", query)
+    stripped = strip_comments(query)
     match = _PROLOGUE_RE.match(stripped)
     end = match.end() if match else 0
     return stripped[:end], stripped[end:]
@@ -93,17 +103,59 @@ def _to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+@lru_cache(maxsize=100_000)
+def _uriref(iri: str) -> URIRef:
+    """rdflib checks an IRI character by character when it makes a ``URIRef``; results repeat the same IRIs."""
+    return URIRef(iri)
+
+
 def _from_ox(term: Any) -> Node:
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return _uriref(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
         if term.language:
             return RLiteral(term.value, lang=term.language)
         dt = term.datatype.value
-        return RLiteral(term.value, datatype=None if dt == _XSD_STRING else URIRef(dt))
+        return RLiteral(term.value, datatype=None if dt == _XSD_STRING else _uriref(dt))
     raise TypeError(f"terme Oxigraph non pris en charge : {term!r}")
+
+
+# Characters N-Triples forbids in an IRI: an IRI holding one would break (or rewrite) the text around it.
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def _nt(term: Node) -> str:
+    """A term in N-Triples syntax, for bulk loading.
+
+    Writing the text and letting Oxigraph parse it costs half of building its Python terms one by one
+    (:func:`_to_ox`), and loads are most of an import. An IRI that N-Triples cannot hold goes through
+    :func:`_to_ox`, which raises as it always did. Blank nodes are not written (see :func:`_ntriples_text`).
+    """
+    if isinstance(term, URIRef):
+        return str(_to_ox(term)) if _IRI_FORBIDDEN.search(term) else f"<{term}>"
+    if isinstance(term, RLiteral):
+        text = str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        if term.language:
+            return f'"{text}"@{term.language}'
+        if term.datatype:
+            return f'"{text}"^^{_nt(term.datatype)}'
+        return f'"{text}"'
+    raise TypeError(f"terme RDF non pris en charge en N-Triples : {term!r}")
+
+
+def _ntriples_text(triples: Iterable[Triple]) -> tuple[str, int] | None:
+    """Triples as N-Triples text, each once, and how many distinct triples that is.
+
+    None when a triple has a blank node: the parser would rename it, and a blank node must keep its id.
+    """
+    lines: set[str] = set()
+    for s, p, o in triples:
+        if isinstance(s, BNode) or isinstance(o, BNode):
+            return None
+        lines.add(f"{_nt(s)} {_nt(p)} {_nt(o)} .\n")
+    return "".join(lines), len(lines)
 
 
 def _count_rows(payload: bytes, fmt: str) -> int:
@@ -207,9 +259,19 @@ class OxigraphStore:
 
     def load(self, triples: Iterable[Triple], graph: str) -> int:
         """Bulk-load triples into a named graph (fast, not transactional); returns how many were given."""
-        counter = _Counter(triples)
-        self._db(graph).bulk_extend(self._quads(counter, ox.NamedNode(graph)))
-        return counter.count
+        triples = list(triples)
+        text = _ntriples_text(triples)
+        if text is None:
+            self._db(graph).bulk_extend(self._quads(triples, ox.NamedNode(graph)))
+        else:
+            self._bulk_load(graph, text[0])
+        return len(triples)
+
+    def _bulk_load(self, graph: str, ntriples: str) -> None:
+        try:
+            self._db(graph).bulk_load(ntriples.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        except SyntaxError as exc:
+            raise StoreError(f"triplets invalides pour le graphe {graph} : {exc}") from exc
 
     def add(self, triples: Iterable[Triple], graph: str) -> int:
         """Add a small set of triples in one transaction."""
@@ -230,10 +292,15 @@ class OxigraphStore:
         (``DELETE DATA`` + ``INSERT DATA``), so readers see the old graph or the new one, never half, and a
         re-import that changes little costs little. Oxigraph deletes slowly through ``DROP``/``MOVE``
         (tens of µs a quad); ``DELETE DATA`` is several times faster. A graph that does not exist yet is
-        bulk-loaded (nothing to replace); graphs with blank nodes, which ``DELETE DATA`` cannot name, are
-        dropped and reloaded in two steps.
+        bulk-loaded from N-Triples text (nothing to replace); graphs with blank nodes, which ``DELETE DATA``
+        cannot name, are dropped and reloaded in two steps.
         """
-        g, db = ox.NamedNode(graph), self._db(graph)
+        g, db, triples = ox.NamedNode(graph), self._db(graph), list(triples)
+        text = _ntriples_text(triples) if next(db.quads_for_pattern(None, None, None, g), None) is None else None
+        if text is not None:
+            self._bulk_load(graph, text[0])
+            db.add_graph(g)
+            return text[1]
         new = set(self._quads(triples, g))
         old = set(db.quads_for_pattern(None, None, None, g))
         if not old:

@@ -80,27 +80,47 @@ class Analyzer:
     ``vocabulary`` maps each folded word of the corpus to its document frequency; a query word unknown to
     it (5 letters or more) is replaced by the closest known word within one edit (two for 8 letters or
     more), the most frequent on ties: "restauraton" → "restauration", "mediateque" → "mediatheque".
+    Candidates are looked for only among words of a length within the edit limit (no other can be that
+    close), and each answer is remembered: a correction costs a scan of the vocabulary once per word.
     """
+
+    _MEMO_MAX = 50_000
 
     def __init__(self, vocabulary: dict[str, int]) -> None:
         self.vocabulary = vocabulary
-        self._choices = [w for w in vocabulary if len(w) >= 4 and not w.isdigit()]
+        by_length: dict[int, list[str]] = {}
+        for w in vocabulary:
+            if len(w) >= 4 and not w.isdigit():
+                by_length.setdefault(len(w), []).append(w)
+        self._by_length = by_length
+        self._memo: dict[str, str | None] = {}
 
     def correct(self, word: str) -> str | None:
         """The known word closest to an unknown one, or None."""
         if word in self.vocabulary or len(word) < 5 or word.isdigit():
             return None
+        if word in self._memo:
+            return self._memo[word]
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
 
         limit = 2 if len(word) >= 8 else 1
-        found = process.extract(
-            word, self._choices, scorer=Levenshtein.distance, score_cutoff=limit, limit=8
-        )
-        if not found:
-            return None
-        best = min(found, key=lambda m: (m[1], -self.vocabulary.get(m[0], 0), m[0]))
-        return best[0]
+        best: tuple[int, int, str] | None = None
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            choices = self._by_length.get(length)
+            if not choices:
+                continue
+            for found, distance, _ in process.extract(
+                word, choices, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+            ):
+                key = (int(distance), -self.vocabulary.get(found, 0), found)
+                if best is None or key < best:
+                    best = key
+        fixed = best[2] if best is not None else None
+        if len(self._memo) >= self._MEMO_MAX:
+            self._memo.clear()
+        self._memo[word] = fixed
+        return fixed
 
     def query_terms(self, query: str) -> tuple[dict[str, float], dict[str, str]]:
         """Weighted stems of a query and the corrections made (typed word → corpus word)."""
@@ -129,21 +149,31 @@ _WORDS = re.compile(r"\w+", re.UNICODE)
 def highlight(text: str, stems: Iterable[str], *, width: int = 240, mark: Sequence[str] = ("<mark>", "</mark>")) -> str:
     """An extract of ``text`` around its densest run of query words, those words wrapped in ``mark``.
 
-    Words are compared folded and stemmed, so "Cantines" is marked for a query on "cantine".
+    Words are compared folded and stemmed, so "Cantines" is marked for a query on "cantine". Each distinct
+    word of the text is analysed once (and remembered across calls), then only the hits are located.
     """
     wanted = set(stems)
     if not text:
         return ""
     text = text[:1500]  # extracts come from the beginning; long texts need not be scanned whole
-    hits = [m.start() for m in _WORDS.finditer(text) if _is_hit(m.group(), wanted)] if wanted else []
+    hits: list[int] = []
+    if wanted:
+        known = _STEMS
+        found = set()
+        for w in set(_WORDS.findall(text)):
+            stems_of_w = known.get(w)
+            if stems_of_w is None:
+                stems_of_w = _stems_of(w)
+            if not wanted.isdisjoint(stems_of_w):
+                found.add(w)
+        if found:
+            hits = [m.start() for m in _WORDS.finditer(text) if m.group() in found]
     start = 0
     if hits:
         # The window of ``width`` characters holding the most hits starts at one of them.
-        best, best_count, j = hits[0], 0, 0
+        best, best_count, k = hits[0], 0, 0
         for i, o in enumerate(hits):
-            while hits[j] < o:
-                j += 1
-            k = i
+            k = max(k, i)
             while k < len(hits) and hits[k] < o + width:
                 k += 1
             if k - i > best_count:
@@ -156,11 +186,12 @@ def highlight(text: str, stems: Iterable[str], *, width: int = 240, mark: Sequen
         end += 1
     piece = text[start:end]
     out, last = [], 0
-    for m in _WORDS.finditer(piece):
-        if _is_hit(m.group(), wanted):
-            out.append(piece[last : m.start()])
-            out.append(f"{mark[0]}{m.group()}{mark[1]}")
-            last = m.end()
+    if wanted:
+        for m in _WORDS.finditer(piece):
+            if not wanted.isdisjoint(_stems_of(m.group())):
+                out.append(piece[last : m.start()])
+                out.append(f"{mark[0]}{m.group()}{mark[1]}")
+                last = m.end()
     out.append(piece[last:])
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
@@ -168,10 +199,17 @@ def highlight(text: str, stems: Iterable[str], *, width: int = 240, mark: Sequen
 
 
 def _is_hit(word: str, wanted: set[str]) -> bool:
-    return any(s in wanted for s in _word_stems(word))
+    return not wanted.isdisjoint(_stems_of(word))
 
 
-@lru_cache(maxsize=100_000)
-def _word_stems(word: str) -> tuple[str, ...]:
-    """Stems of one word as written (folding may split it: "l'école" → "l", "ecole")."""
-    return tuple(stem(w) for w in fold(word).split() if w not in STOP_WORDS)
+_STEMS: dict[str, tuple[str, ...]] = {}
+
+
+def _stems_of(word: str) -> tuple[str, ...]:
+    """Stems of one word as written (folding may split it: "l'école" → "l", "ecole"), remembered."""
+    found = _STEMS.get(word)
+    if found is None:
+        if len(_STEMS) >= 200_000:
+            _STEMS.clear()
+        found = _STEMS[word] = tuple(stem(w) for w in fold(word).split() if w not in STOP_WORDS)
+    return found

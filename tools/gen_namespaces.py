@@ -2,6 +2,11 @@
 
 The ontology is the source of truth (style convention 2): the ``CAP`` class is a closed rdflib
 ``DefinedNamespace`` listing every declared term, so that ``CAP.porteur`` works and ``CAP.porteru`` raises.
+Each term is a real class attribute (``porteur: URIRef = _NS["porteur"]``): reading it is a plain attribute
+lookup, whereas rdflib resolves a bare annotation through ``__getattr__`` on every access (several µs, and
+the importers read ``CAP.x`` hundreds of thousands of times). The annotation keeps the term declared for
+rdflib (``"porteur" in CAP``), and a name that is not an attribute still falls through to rdflib's closed
+``__getattr__``, which raises.
 
     python tools/gen_namespaces.py            # rewrite ontology/namespaces.py
     python tools/gen_namespaces.py --check    # exit 1 when the file is stale
@@ -87,8 +92,6 @@ class CAP(DefinedNamespace):
 
 FOOTER = '''
 
-
-
 class SCHEMA(SDO):
     """schema.org, closed like CAP (rdflib's SDO only warns on an unknown term)."""
 
@@ -173,7 +176,7 @@ def render(ontology: Path = ONTOLOGY) -> str:
         for term in terms:
             name = str(term)[len(BASE) :]
             label = _english_label(graph, term)
-            lines.append(f"    {name}: URIRef" + (f"  # {label}" if label else ""))
+            lines.append(f'    {name}: URIRef = _NS["{name}"]' + (f"  # {label}" if label else ""))
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n" + FOOTER
 

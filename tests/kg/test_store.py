@@ -132,3 +132,8 @@ def test_bad_query_is_a_query_error(store: OxigraphStore) -> None:
 
 def test_bind_types_values() -> None:
     assert bind("$x", x=3) == '"3"^^<http://www.w3.org/2001/XMLSchema#integer>'
+
+
+def test_query_kind_reads_past_comments_with_apostrophes() -> None:
+    query = "# combien d'expériences ?\nPREFIX a: <http://x/#y>\nSELECT ?s WHERE { ?s <http://a#b> 'l''#x' }"
+    assert query_kind(query) == "select"

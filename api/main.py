@@ -1,0 +1,244 @@
+"""The API application: ``create_app(settings)`` assembles the routers, the error translator, CORS, security
+headers and rate limits, and opens the store, the accounts and the SPARQL workers for the app's lifetime.
+
+Run it with ``capitalis serve`` (uvicorn). The store is opened read-write (contributions are written to it);
+when another process holds it, the app opens it read-only and refuses writes with a 503.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.deps import RateLimiter
+from api.problems import PROBLEM_TYPE, install
+from kg.errors import StoreError
+from kg.settings import Settings, get_settings
+
+log = logging.getLogger("capitalis.api")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_BODY = 1_000_000
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
+    (b"strict-transport-security", b"max-age=31536000"),
+]
+_CSP_API = b"default-src 'none'; frame-ancestors 'none'"
+_CSP_DOCS = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    b"frame-ancestors 'none'"
+)
+_NO_STORE = ("/auth", "/contributions")
+
+
+class Guard:
+    """ASGI middleware: rate limits (writes, /sparql), body size, security headers on every response."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, limiter: RateLimiter) -> None:
+        self.app = app
+        self.settings = settings
+        self.limiter = limiter
+
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope.get("path", ""), scope.get("method", "GET")
+        headers = dict(scope.get("headers") or [])
+        refusal = self._refusal(path, method, headers, scope)
+        if refusal is not None:
+            status, body, extra = refusal
+            await self._send_problem(send, status, body, extra, path)
+            return
+        csp = _CSP_DOCS if path in ("/docs", "/docs/oauth2-redirect") else _CSP_API
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers") or [])
+                raw += _SECURITY_HEADERS
+                raw.append((b"content-security-policy", csp))
+                if path.startswith(_NO_STORE):
+                    raw.append((b"cache-control", b"no-store"))
+                message["headers"] = raw
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _refusal(
+        self, path: str, method: str, headers: dict[bytes, bytes], scope: Scope
+    ) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]] | None:
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return 413, {"title": "Requête trop volumineuse", "detail": f"corps de plus de {MAX_BODY} octets"}, []
+        if method == "OPTIONS":
+            return None
+        if path == "/sparql":
+            bucket, limit = "sparql", self.settings.api_rate_sparql_per_min
+        elif method in WRITE_METHODS:
+            bucket, limit = "write", self.settings.api_rate_write_per_min
+        else:
+            return None
+        auth = headers.get(b"authorization", b"")
+        if auth.lower().startswith(b"bearer "):
+            client = "t:" + hashlib.sha256(auth[7:].strip()).hexdigest()[:24]
+        else:
+            client = "ip:" + str((scope.get("client") or ("?", 0))[0])
+        wait = self.limiter.hit(bucket, client, limit)
+        if wait is None:
+            return None
+        what = "requêtes SPARQL" if bucket == "sparql" else "écritures"
+        body = {"title": "Trop de requêtes", "detail": f"plus de {limit} {what} par minute : réessayez dans {wait} s"}
+        return 429, body, [(b"retry-after", str(wait).encode())]
+
+    @staticmethod
+    async def _send_problem(
+        send: Callable[[Message], Awaitable[None]],
+        status: int,
+        body: dict[str, Any],
+        extra: list[tuple[bytes, bytes]],
+        path: str,
+    ) -> None:
+        payload = json.dumps({"type": "about:blank", "status": status, "instance": path, **body}, ensure_ascii=False)
+        data = payload.encode()
+        headers = [
+            (b"content-type", PROBLEM_TYPE.encode()),
+            (b"content-length", str(len(data)).encode()),
+            *extra,
+            *_SECURITY_HEADERS,
+            (b"content-security-policy", _CSP_API),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
+
+
+def _open_store(settings: Settings) -> Any:
+    from kg.store import open_store
+
+    try:
+        return open_store(settings.store_path)
+    except StoreError as exc:
+        log.warning("entrepôt ouvert en lecture seule (%s)", exc.message)
+        return open_store(settings.store_path, read_only=True)
+
+
+def create_app(settings: Settings | None = None, *, configure_globals: bool = True) -> FastAPI:
+    """The Capitalis API for ``settings`` (default: the process settings).
+
+    ``configure_globals`` also makes them the process settings, so that the ``kg`` functions the routes call
+    see the same home, embedder and limits (turn it off only to run a second app in one process, in tests).
+    """
+    from api.routes import (
+        acteurs,
+        auth,
+        collectivites,
+        contributions,
+        dumps,
+        experiences,
+        lieux,
+        linked_data,
+        parrainage,
+        root,
+        services,
+        sparql,
+        stats,
+        technologies,
+        territoires,
+    )
+
+    settings = settings or get_settings()
+    if configure_globals:
+        from kg import settings as settings_module
+
+        settings_module.configure(**settings.model_dump())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from kg.accounts import open_accounts
+        from kg.contributions import open_contributions
+        from kg.sparql import close_pool, get_pool
+
+        store = _open_store(settings)
+        app.state.store = store
+        app.state.accounts = open_accounts(settings.home)
+        app.state.contributions = open_contributions(settings.home)
+        if store.path is not None:
+            get_pool(store.path, settings.sparql_workers)  # workers start now, not at the first query
+        try:
+            yield
+        finally:
+            if store.path is not None:
+                close_pool(store.path)
+            app.state.contributions.close()
+            app.state.accounts.close()
+            store.close()
+
+    app = FastAPI(
+        title="Capitalis",
+        version=_version(),
+        summary="Observatoire ouvert des projets numériques des collectivités territoriales.",
+        description=(
+            "API de Capitalis : recherche d'expériences, collectivités, acteurs, lieux, technologies, taxonomie "
+            "ATLAAS, territoires, parrainage ; point d'accès SPARQL 1.1 ; données liées et exports ; contributions "
+            "modérées. Les erreurs suivent la RFC 9457 (application/problem+json)."
+        ),
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: getattr(route, "name", None) or str(route),
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.rate_limiter = RateLimiter()
+    install(app)
+    for module in (
+        root,
+        experiences,
+        collectivites,
+        acteurs,
+        lieux,
+        technologies,
+        services,
+        territoires,
+        stats,
+        parrainage,
+        sparql,
+        linked_data,
+        dumps,
+        auth,
+        contributions,
+    ):
+        app.include_router(module.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.api_cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+        max_age=600,
+    )
+    app.add_middleware(Guard, settings=settings, limiter=app.state.rate_limiter)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("capitalis")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,45 @@
+"""Collectivités (communes, EPCI, départements, régions, structures de mutualisation) and their experiences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import Limit, Offset, StoreDep
+from api.problems import responses
+from api.routes._schemas import ExperienceSummariesPublic, Key, Properties
+from kg import resources
+
+router = APIRouter(prefix="/collectivites", tags=["collectivités"])
+
+
+class CollectivitePublic(BaseModel):
+    """A collectivité: names, codes, population, territory, number of experiences carried."""
+
+    iri: str
+    code: str
+    nom: str
+    type: str
+    types: list[str]
+    insee: str | None
+    siren: str | None
+    population: int | None
+    territoire: str | None
+    experiences: int
+    proprietes: Properties
+
+
+@router.get("/{code}", response_model=CollectivitePublic, responses=responses(404))
+def collectivites_get(code: Key, store: StoreDep) -> dict[str, Any]:
+    """Une collectivité par son code : INSEE (commune), SIREN (EPCI), dep-XX, reg-XX ou nom de structure."""
+    return resources.collectivite(store, code)
+
+
+@router.get("/{code}/experiences", response_model=ExperienceSummariesPublic, responses=responses(404))
+def collectivites_experiences(code: Key, store: StoreDep, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+    """Les expériences portées par une collectivité, des plus récentes aux plus anciennes."""
+    iri = resources.collectivite_iri(store, code)
+    data, count = resources.experiences_of(store, "porteur", iri, limit, offset)
+    return {"data": data, "count": count}

@@ -1,0 +1,107 @@
+"""Contributions: a contributeur proposes, a moderateur accepts or rejects, the author follows the status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.deps import (
+    Contributeur,
+    ContributionsDep,
+    CurrentUser,
+    Limit,
+    Moderateur,
+    Offset,
+    SettingsDep,
+    StoreDep,
+    WritableStoreDep,
+)
+from api.problems import responses
+from kg.contributions import Contribution, Proposition
+
+router = APIRouter(prefix="/contributions", tags=["contributions"])
+log = logging.getLogger("capitalis.api")
+
+ContributionId = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description="Identifiant.")
+]
+
+
+class ContributionPublic(Contribution):
+    """A proposal and its moderation status."""
+
+
+class ContributionsPublic(BaseModel):
+    data: list[ContributionPublic]
+    count: int = Field(description="Nombre total (toutes pages).")
+
+
+class Rejet(BaseModel):
+    motif: str = Field(min_length=3, max_length=2_000, description="Pourquoi la contribution est refusée.")
+
+
+@router.post("", response_model=ContributionPublic, status_code=201, responses=responses(401, 403, 404, 429))
+def contributions_create(
+    proposal: Annotated[Proposition, Body(description="Nouvelle expérience ou correction.")],
+    user: Contributeur,
+    store: StoreDep,
+    contributions: ContributionsDep,
+) -> Contribution:
+    """Propose une nouvelle expérience ou une correction ; elle attend la modération (« en attente »)."""
+    return contributions.propose(store, user, proposal)
+
+
+@router.get("", response_model=ContributionsPublic, responses=responses(401))
+def contributions_list(
+    user: CurrentUser,
+    contributions: ContributionsDep,
+    statut: Annotated[Literal["en-attente", "acceptee", "refusee"] | None, Query(description="Filtre.")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Les contributions visibles : les siennes pour un contributeur, toutes pour la modération."""
+    data, count = contributions.list(user, statut, limit, offset)
+    return {"data": data, "count": count}
+
+
+@router.get("/{id}", response_model=ContributionPublic, responses=responses(401, 404))
+def contributions_get(id: ContributionId, user: CurrentUser, contributions: ContributionsDep) -> Contribution:
+    """Une contribution et son statut (son auteur ou la modération)."""
+    return contributions.get(id, user)
+
+
+@router.post("/{id}/acceptation", response_model=ContributionPublic, responses=responses(401, 403, 404, 429, 503))
+async def contributions_accept(
+    id: ContributionId,
+    user: Moderateur,
+    store: WritableStoreDep,
+    contributions: ContributionsDep,
+    settings: SettingsDep,
+) -> Contribution:
+    """Accepte une contribution : elle entre dans le graphe « contributions » avec sa provenance."""
+    accepted = await run_in_threadpool(contributions.accept, store, user, id)
+    await run_in_threadpool(_refresh_index, store, settings)
+    return accepted
+
+
+@router.post("/{id}/rejet", response_model=ContributionPublic, responses=responses(401, 403, 404, 429))
+def contributions_reject(
+    id: ContributionId, rejet: Rejet, user: Moderateur, contributions: ContributionsDep
+) -> Contribution:
+    """Refuse une contribution en disant pourquoi ; son auteur lit le motif."""
+    return contributions.reject(user, id, rejet.motif)
+
+
+def _refresh_index(store: Any, settings: Any) -> None:
+    """Bring the search index in line (only new texts are encoded); a failure never undoes the acceptance."""
+    from kg.search import index_status, update_index
+
+    try:
+        if index_status(settings=settings).get("exists"):
+            update_index(store, settings=settings)
+    except Exception:  # the acceptance stands; `capitalis index` will catch up
+        log.exception("mise à jour de l'index de recherche impossible après une acceptation")

@@ -1,0 +1,171 @@
+"""Dumps: one gzip N-Quads file per public named graph (and one of them all), described in VoID + DCAT.
+
+Files are written on demand under ``$CAPITALIS_HOME/dumps/`` and rewritten when the store changed since
+(its files' signature, see ``kg.sparql.store_signature``). The private graphs are never dumped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS
+
+from api.deps import SettingsDep, StoreDep
+from api.negotiation import choose
+from api.problems import problem, responses
+from api.routes.linked_data import RDF_MEDIA, serialize
+from kg.errors import NotFound
+
+router = APIRouter(prefix="/dumps", tags=["données liées"])
+VOID = Namespace("http://rdfs.org/ns/void#")
+DATASET = URIRef("https://w3id.org/capitalis/id/dataset/capitalis")
+ALL = "capitalis"
+_lock = threading.Lock()
+
+
+class DumpPublic(BaseModel):
+    nom: str = Field(description="Nom du fichier.")
+    graphe: str | None = Field(description="Le graphe nommé exporté (aucun : tous les graphes publics).")
+    url: str
+    triplets: int
+    taille: int | None = Field(description="Taille en octets, une fois le fichier écrit.")
+
+
+class DumpsPublic(BaseModel):
+    data: list[DumpPublic]
+    count: int
+
+
+def _public_graphs(store) -> list[str]:  # type: ignore[no-untyped-def]
+    from ontology.iri import PUBLIC_GRAPHS, graph
+
+    present = set(store.graphs())
+    return [str(graph(g)) for g in PUBLIC_GRAPHS if str(graph(g)) in present]
+
+
+def _signature(store) -> str:  # type: ignore[no-untyped-def]
+    from kg.sparql import store_signature
+
+    return hashlib.sha256(repr(store_signature(store.path)).encode()).hexdigest()[:16] if store.path else "memoire"
+
+
+def _listing(request: Request, store) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    from kg.queries import stats
+
+    directory = FsPath(request.app.state.settings.home) / "dumps"
+    counts = stats(store)["graphs"]
+    items = []
+    for g in [None, *_public_graphs(store)]:
+        name = g.rsplit("/", 1)[-1] if g else ALL
+        path = directory / f"{name}.nq.gz"
+        items.append(
+            {
+                "nom": f"{name}.nq.gz",
+                "graphe": g,
+                "url": str(request.url_for("dumps_file", name=f"{name}.nq.gz")),
+                "triplets": counts.get(name, 0) if g else sum(counts.values()),
+                "taille": path.stat().st_size if path.exists() else None,
+            }
+        )
+    return items
+
+
+def _void(request: Request, items: list[dict[str, Any]]) -> Graph:
+    graph = Graph()
+    graph.bind("void", VOID)
+    graph.bind("dcat", DCAT)
+    graph.bind("dct", DCTERMS)
+    d = DATASET
+    graph.add((d, RDF.type, VOID.Dataset))
+    graph.add((d, RDF.type, DCAT.Dataset))
+    graph.add((d, DCTERMS.title, Literal("Capitalis : expériences numériques des collectivités", lang="fr")))
+    graph.add(
+        (
+            d,
+            DCTERMS.description,
+            Literal(
+                "Graphe de connaissances des projets numériques des collectivités territoriales françaises.", lang="fr"
+            ),
+        )
+    )
+    graph.add((d, DCTERMS.license, URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")))
+    graph.add((d, VOID.uriSpace, Literal("https://w3id.org/capitalis/id/")))
+    graph.add((d, VOID.sparqlEndpoint, URIRef(str(request.url_for("sparql_get")))))
+    graph.add((d, VOID.vocabulary, URIRef("https://w3id.org/capitalis/ontology#")))
+    for item in items:
+        dist = URIRef(item["url"])
+        target = d
+        if item["graphe"]:
+            target = URIRef(f"{DATASET}/{item['nom'].removesuffix('.nq.gz')}")
+            graph.add((d, VOID.subset, target))
+            graph.add((target, RDF.type, VOID.Dataset))
+            graph.add((target, DCTERMS.source, URIRef(item["graphe"])))
+        graph.add((target, VOID.triples, Literal(item["triplets"], datatype=XSD.integer)))
+        graph.add((target, VOID.dataDump, dist))
+        graph.add((target, DCAT.distribution, dist))
+        graph.add((dist, RDF.type, DCAT.Distribution))
+        graph.add((dist, DCAT.downloadURL, dist))
+        graph.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/application/n-quads")))
+        graph.add((dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
+    return graph
+
+
+@router.get(
+    "",
+    response_model=DumpsPublic,
+    responses={
+        200: {
+            "description": "La liste des exports (JSON), ou leur description VoID + DCAT (Turtle, JSON-LD…).",
+            "content": {"application/json": {}, **{m: {} for m in RDF_MEDIA}},
+        },
+        **responses(406),
+    },
+)
+def dumps_list(request: Request, store: StoreDep) -> Any:
+    """Les exports gzip N-Quads des graphes publics ; en Turtle ou JSON-LD, leur description VoID + DCAT."""
+    items = _listing(request, store)
+    media = choose(request.headers.get("accept"), ["application/json", *RDF_MEDIA])
+    if media is None:
+        return problem(406, "formats disponibles : application/json, " + ", ".join(RDF_MEDIA), instance="/dumps")
+    if media == "application/json":
+        return {"data": items, "count": len(items)}
+    return Response(serialize(_void(request, items), media), media_type=media, headers={"Vary": "Accept"})
+
+
+@router.get(
+    "/{name}",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "Le fichier N-Quads compressé.", "content": {"application/gzip": {}}},
+        **responses(404),
+    },
+)
+def dumps_file(
+    name: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,40}\.nq\.gz$", description="Nom du fichier (voir /dumps).")],
+    store: StoreDep,
+    settings: SettingsDep,
+) -> FileResponse:
+    """Un export gzip N-Quads (écrit à la demande, réécrit quand l'entrepôt a changé)."""
+    base = name.removesuffix(".nq.gz")
+    graphs = _public_graphs(store)
+    wanted = graphs if base == ALL else [g for g in graphs if g.rsplit("/", 1)[-1] == base]
+    if not wanted:
+        raise NotFound(f"aucun export {name} (voir /dumps)")
+    directory = FsPath(settings.home) / "dumps"
+    path, stamp = directory / name, directory / f"{name}.signature"
+    signature = _signature(store)
+    with _lock:
+        if not path.exists() or not stamp.exists() or stamp.read_text() != signature:
+            directory.mkdir(parents=True, exist_ok=True)
+            partial = directory / f".partiel-{name}"  # ends in .gz: the dump is compressed
+            store.dump(partial, "nq", wanted)
+            partial.replace(path)
+            stamp.write_text(signature)
+    return FileResponse(path, media_type="application/gzip", filename=name)

@@ -1,0 +1,151 @@
+"""Experiences: hybrid search with facets (the CLI's filters and JSON), one experience, similar ones."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import Limit, Offset, SearchDep, StoreDep
+from api.problems import responses
+from kg import resources
+from kg.search import Filters, SearchResult, search, similar
+
+router = APIRouter(prefix="/experiences", tags=["expériences"])
+
+Taille = Literal[
+    "village", "petite-ville", "ville-moyenne", "grande-ville", "epci", "departement", "region", "mutualisation"
+]
+
+
+class ExperiencesPublic(SearchResult):
+    """A search answer: the same JSON as `capitalis search --json` (results, total, facets, corrections)."""
+
+
+class Ref(BaseModel):
+    iri: str
+    nom: str
+
+
+class ServiceRef(BaseModel):
+    iri: str
+    notation: str
+    label: str
+
+
+class SourceRecord(BaseModel):
+    source: str
+    id: str
+    statut: str = "actif"
+
+
+class ExperiencePublic(BaseModel):
+    """One experience with its texts, carriers, taxonomy, technologies, links and sources."""
+
+    iri: str
+    id: str
+    titre: str
+    sous_titre: str | None
+    date_debut: str | None
+    date_fin: str | None
+    synthese: str | None
+    actions: str | None
+    resultats: str | None
+    recommandations: str | None
+    description: str | None
+    porteurs: list[Ref]
+    partenaires: list[Ref]
+    prestataires: list[Ref]
+    financeurs: list[Ref]
+    contacts: list[Ref] = Field(description="Personnes contacts : nom et fonction publics, coordonnées jamais.")
+    services: list[ServiceRef]
+    technologies: list[Ref]
+    thematiques: list[Ref]
+    competences: list[Ref]
+    liens: list[str]
+    budget: float | None
+    evaluation: str | None
+    sources: list[SourceRecord]
+    proprietes: dict[str, list[dict[str, Any]]] = Field(
+        description="Toutes les valeurs publiques, par propriété, avec le graphe nommé d'où chacune vient."
+    )
+
+
+ExperienceId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._~%-]{0,199}$",
+        description="Clé de l'expérience (vi-1024, oten-OTEN-2009-0098, contrib-…).",
+    ),
+]
+
+
+def _codes(pattern: str, description: str) -> Any:
+    """A repeatable query parameter whose values follow ``pattern``."""
+    return Annotated[list[Annotated[str, Field(pattern=pattern)]], Query(max_length=20, description=description)]
+
+
+Query_ = Annotated[str, Query(max_length=500, description="Ce que vous cherchez, en français (vide : tout).")]
+Axes = _codes(r"^[1-9]$", "Axes ATLAAS (1 à 4).")
+Enjeux = _codes(r"^[1-9][a-z]$", "Enjeux ATLAAS (1a…4c).")
+Usages = _codes(r"^[1-9][a-z][1-9]$", "Usages ATLAAS (1a1…4c2).")
+Services = _codes(r"^S[0-9]{1,3}$", "Services ATLAAS (S1…S92).")
+Regions = _codes(r"^[0-9]{2}$", "Codes INSEE de région du porteur.")
+Departements = _codes(r"^([0-9]{2,3}|2[AB])$", "Codes de département du porteur.")
+Tailles = Annotated[list[Taille], Query(max_length=20, description="Classes de taille du porteur.")]
+Annee = Annotated[int | None, Query(ge=1900, le=2100, description="Année (incluse).")]
+Technologies = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=100)]],
+    Query(max_length=20, description="Technologies (toute graphie connue)."),
+]
+Sources = Annotated[list[Literal["villes-internet", "oten"]], Query(max_length=20, description="Sources.")]
+
+
+@router.get("", response_model=ExperiencesPublic, responses=responses(503))
+def experiences_search(
+    index: SearchDep,
+    q: Query_ = "",
+    limit: Limit = 10,
+    offset: Offset = 0,
+    axe: Axes = [],  # noqa: B006  (FastAPI copies defaults)
+    enjeu: Enjeux = [],  # noqa: B006
+    usage: Usages = [],  # noqa: B006
+    service: Services = [],  # noqa: B006
+    region: Regions = [],  # noqa: B006
+    departement: Departements = [],  # noqa: B006
+    taille: Tailles = [],  # noqa: B006
+    annee_min: Annee = None,
+    annee_max: Annee = None,
+    technologie: Technologies = [],  # noqa: B006
+    source: Sources = [],  # noqa: B006
+) -> ExperiencesPublic:
+    """Recherche d'expériences (hybride : sens, mots et graphe) avec filtres, facettes et pagination."""
+    filters = Filters(
+        axe=axe,
+        enjeu=enjeu,
+        usage=usage,
+        service=service,
+        region=region,
+        departement=departement,
+        taille=list(taille),
+        annee_min=annee_min,
+        annee_max=annee_max,
+        technologie=technologie,
+        source=list(source),
+    )
+    result = search(None, q, filters, limit, offset, index=index)
+    return ExperiencesPublic(**result.model_dump())
+
+
+@router.get("/{id}", response_model=ExperiencePublic, responses=responses(404))
+def experiences_get(id: ExperienceId, store: StoreDep) -> dict[str, Any]:
+    """Une expérience : textes, dates, porteurs et partenaires, services ATLAAS, technologies, liens, sources."""
+    return resources.experience(store, id)
+
+
+@router.get("/{id}/similaires", response_model=ExperiencesPublic, responses=responses(404, 503))
+def experiences_similar(id: ExperienceId, store: StoreDep, index: SearchDep, limit: Limit = 10) -> ExperiencesPublic:
+    """Les expériences les plus semblables à une expérience donnée (jamais elle-même)."""
+    result = similar(store, id, limit, index=index)
+    return ExperiencesPublic(**result.model_dump())

@@ -1,0 +1,49 @@
+"""Lieux de médiation numérique (national standard and old NetPublic directory)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import Limit, Offset, StoreDep
+from api.problems import responses
+from kg import resources
+
+router = APIRouter(prefix="/lieux", tags=["lieux"])
+
+
+class LieuSource(BaseModel):
+    source: str
+    id: str
+
+
+class LieuPublic(BaseModel):
+    iri: str
+    id: str
+    nom: str
+    code_postal: str | None
+    lat: float | None
+    long: float | None
+    sources: list[LieuSource]
+
+
+class LieuxPublic(BaseModel):
+    data: list[LieuPublic]
+    count: int = Field(description="Nombre total (toutes pages).")
+
+
+@router.get("", response_model=LieuxPublic, responses=responses())
+def lieux_list(
+    store: StoreDep,
+    q: Annotated[str | None, Query(max_length=200, description="Mots du nom du lieu.")] = None,
+    code_postal: Annotated[
+        str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{0,3}$", description="Début du code postal (35, 35000…).")
+    ] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Les lieux de médiation numérique, filtrés par nom et code postal, par ordre alphabétique."""
+    data, count = resources.lieux(store, q, code_postal, limit, offset)
+    return {"data": data, "count": count}

@@ -1,0 +1,126 @@
+"""Linked data: every data IRI ``https://w3id.org/capitalis/id/...`` served at ``/id/...``, and the ontology
+at ``/ontology``, with content negotiation (HTML → the explorer's page, Turtle, JSON-LD, N-Triples, RDF/XML).
+
+The description of a resource is its public statements (every public named graph) plus the labels of the
+resources it points to; never a statement of the private graphs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from rdflib import Graph, URIRef
+
+from api.deps import SettingsDep, StoreDep
+from api.negotiation import choose
+from api.problems import problem, responses
+from kg.errors import NotFound
+
+router = APIRouter(tags=["données liées"])
+
+DATA_BASE = "https://w3id.org/capitalis/id/"
+ONTOLOGY_IRI = "https://w3id.org/capitalis/ontology"
+#: media type → rdflib serialiser
+RDF_MEDIA = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+HTML = ("text/html", "application/xhtml+xml")
+_CONTENT = {m: {} for m in RDF_MEDIA}
+_DESCRIBED = {
+    200: {"description": "La description RDF de la ressource, au format négocié.", "content": _CONTENT},
+    303: {"description": "Un navigateur (HTML) est renvoyé vers la fiche de l'explorateur."},
+}
+
+
+def negotiate(request: Request) -> str | None:
+    """``html`` or an RDF media type, by the Accept header (``format=ttl|jsonld|nt|rdfxml`` wins)."""
+    forced = {
+        "ttl": "text/turtle",
+        "jsonld": "application/ld+json",
+        "nt": "application/n-triples",
+        "rdfxml": "application/rdf+xml",
+        "html": "html",
+    }.get(request.query_params.get("format", ""))
+    if forced:
+        return forced
+    chosen = choose(request.headers.get("accept"), [*RDF_MEDIA, *HTML])
+    return "html" if chosen in HTML else chosen
+
+
+def explorer_page(settings_url: str, iri: str) -> str:
+    """The explorer page of a resource: ``{explorer_url}/fiche?iri=…`` (the explorer's own deep-link scheme)."""
+    from explorer import fiche_url
+
+    return fiche_url(iri, settings_url)
+
+
+def serialize(graph: Graph, media: str) -> bytes:
+    from ontology.namespaces import bind
+
+    bind(graph)
+    out = graph.serialize(format=RDF_MEDIA[media], encoding="utf-8")
+    return out if isinstance(out, bytes) else out.encode()
+
+
+def describe(store, iri: str) -> Graph:  # type: ignore[no-untyped-def]
+    """The public statements about ``iri`` and the labels of what it points to."""
+    return store.construct(
+        """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        CONSTRUCT { $s ?p ?o . ?o rdfs:label ?l . ?o skos:prefLabel ?pl }
+        WHERE { GRAPH ?g { $s ?p ?o }
+                OPTIONAL { FILTER(isIRI(?o)) GRAPH ?h { ?o rdfs:label ?l } }
+                OPTIONAL { FILTER(isIRI(?o)) GRAPH ?k { ?o skos:prefLabel ?pl } } }""",
+        s=URIRef(iri),
+    )
+
+
+@router.get("/id/{path:path}", responses={**_DESCRIBED, **responses(404, 406)})
+def linked_data_resource(
+    path: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._~%/-]{0,299}$", description="Chemin après /id/.")],
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
+    """Une ressource par son IRI : HTML → fiche de l'explorateur ; sinon Turtle, JSON-LD, N-Triples ou RDF/XML."""
+    iri = DATA_BASE + path
+    media = negotiate(request)
+    if media is None:
+        return problem(406, "formats disponibles : text/html, " + ", ".join(RDF_MEDIA), instance=request.url.path)
+    graph = describe(store, iri)
+    if len(graph) == 0:
+        raise NotFound(f"aucune ressource publique {iri}")
+    if media == "html":
+        return RedirectResponse(explorer_page(settings.explorer_url, iri), status_code=303, headers={"Vary": "Accept"})
+    headers = {"Vary": "Accept", "Link": f'<{iri}>; rel="canonical"'}
+    return Response(serialize(graph, media), media_type=media, headers=headers)
+
+
+@lru_cache(maxsize=8)
+def _ontology(media: str) -> bytes:
+    from ontology import ONTOLOGY_FILE
+
+    if media == "text/turtle":
+        return ONTOLOGY_FILE.read_bytes()
+    graph = Graph()
+    graph.parse(ONTOLOGY_FILE, format="turtle")
+    return serialize(graph, media)
+
+
+@router.get("/ontology", responses={**_DESCRIBED, **responses(406)})
+def linked_data_ontology(request: Request, settings: SettingsDep) -> Response:
+    """L'ontologie Capitalis (OWL) : Turtle, JSON-LD, N-Triples ou RDF/XML ; HTML → l'explorateur."""
+    media = negotiate(request)
+    if media is None:
+        return problem(406, "formats disponibles : text/html, " + ", ".join(RDF_MEDIA), instance=request.url.path)
+    if media == "html":
+        return RedirectResponse(
+            explorer_page(settings.explorer_url, ONTOLOGY_IRI), status_code=303, headers={"Vary": "Accept"}
+        )
+    return Response(_ontology(media), media_type=media, headers={"Vary": "Accept"})

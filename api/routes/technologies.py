@@ -1,0 +1,56 @@
+"""Technologies: one node per product with its spellings, and the experiences that use it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import Limit, Offset, StoreDep
+from api.problems import responses
+from api.routes._schemas import ExperienceSummaryPublic, Key, Properties
+from kg import resources
+
+router = APIRouter(prefix="/technologies", tags=["technologies"])
+
+
+class TechnologieResume(BaseModel):
+    iri: str
+    id: str
+    nom: str
+    alias: list[str]
+    experiences: int = Field(description="Nombre d'expériences qui l'utilisent.")
+
+
+class TechnologiesPublic(BaseModel):
+    data: list[TechnologieResume]
+    count: int = Field(description="Nombre total (toutes pages).")
+
+
+class TechnologiePublic(BaseModel):
+    iri: str
+    id: str
+    nom: str
+    alias: list[str]
+    experiences: list[ExperienceSummaryPublic]
+    count: int = Field(description="Nombre d'expériences qui l'utilisent.")
+    proprietes: Properties
+
+
+@router.get("", response_model=TechnologiesPublic, responses=responses())
+def technologies_list(
+    store: StoreDep,
+    q: Annotated[str | None, Query(max_length=200, description="Mots du nom ou d'une graphie.")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Les technologies, des plus utilisées aux moins utilisées, avec leurs graphies."""
+    data, count = resources.technologies(store, q, limit, offset)
+    return {"data": data, "count": count}
+
+
+@router.get("/{id}", response_model=TechnologiePublic, responses=responses(404))
+def technologies_get(id: Key, store: StoreDep) -> dict[str, Any]:
+    """Une technologie, ses graphies et les expériences qui l'utilisent."""
+    return resources.technologie(store, id)

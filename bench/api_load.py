@@ -1,0 +1,254 @@
+"""Bench: requests/s and latency of the API under 20 concurrent clients on loopback.
+
+    PYTHONPATH=. .venv/bin/python bench/api_load.py [--clients 20] [--requests 400] [--seconds 30]
+                                                    [--embedder hash] [--home DIR] [--json]
+
+A home with the samples (Villes Internet, OTeN, NetPublic) and the territories they name is built in a
+temporary directory (or ``--home`` is reused), then ``capitalis serve`` runs in its own process on a free
+loopback port (rate limits raised so that they do not count). The load generator (asyncio + httpx, in this
+process) sends, for each scenario, ``--requests`` requests from ``--clients`` concurrent clients, stopping
+early after ``--seconds``; every request goes to 127.0.0.1 only.
+
+Scenarios: ``GET /`` (the floor of the stack: routing, middlewares, JSON) is the baseline; then
+``GET /experiences?q=…`` (search, rotating through French queries) and a ``/sparql`` aggregate (experiences
+per ATLAAS axe), and, measured in-process in the same run, ``kg.search.search`` and the same SPARQL query
+through ``kg.sparql.run_public_query`` without HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CAP = "https://w3id.org/capitalis/ontology#"
+QUERIES = [
+    "portail famille",
+    "open data",
+    "wifi public",
+    "médiation numérique",
+    "vidéoprotection",
+    "dématérialisation des marchés",
+    "site internet de la mairie",
+    "cartographie sig",
+]
+AGGREGATE = f"""PREFIX cap: <{CAP}>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?axe (COUNT(DISTINCT ?e) AS ?n) WHERE {{
+  ?e a cap:Experience ; cap:service ?s .
+  ?s skos:broader* ?axe . ?axe a cap:Axe .
+}} GROUP BY ?axe ORDER BY ?axe"""
+
+
+def build_home(home: Path, embedder: str) -> None:
+    """The samples and the territories they name, and a search index (as the API tests build it)."""
+    from ingest.load import ensure_ontology, import_file
+    from ingest.territories import load_referentiel, territories_triples
+    from kg.search import update_index
+    from kg.settings import Settings
+    from kg.store import open_store
+    from ontology.iri import graph
+
+    samples = ROOT / "data" / "samples"
+    with open_store(home / "store") as store:
+        ensure_ontology(store)
+        for name in ("villes_internet_atlaas.xlsx", "oten_fiches.xml", "netpublic_lieux_mediation.csv"):
+            import_file(store, samples / name)
+        used = {
+            str(r["t"]) for r in store.select(f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}")
+        }
+        ref = load_referentiel()
+        epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
+        keep = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
+        keep |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
+        store.load(
+            (
+                t
+                for t in territories_triples(ref)
+                if "/id/commune/" not in str(t[0]) or str(t[0]).rsplit("/", 1)[-1] in keep
+            ),
+            str(graph("referentiel")),
+        )
+        update_index(store, settings=Settings(home=home, embedder=embedder))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(home: Path, port: int, embedder: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CAPITALIS_HOME": str(home),
+        "CAPITALIS_EMBEDDER": embedder,
+        "CAPITALIS_API_RATE_WRITE_PER_MIN": "1000000",
+        "CAPITALIS_API_RATE_SPARQL_PER_MIN": "1000000",
+    }
+    code = "from kg.cli import app; from kg.cli_api import register; register(app); app()"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("capitalis serve s'est arrêté au démarrage")
+        try:
+            if httpx.get(f"{url}/", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("capitalis serve n'a pas démarré à temps")
+
+
+async def load(url: str, make: Any, clients: int, total: int, seconds: float) -> dict[str, Any]:
+    """``total`` requests from ``clients`` concurrent clients (or fewer when ``seconds`` runs out)."""
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    deadline = time.monotonic() + seconds
+
+    async def client(session: httpx.AsyncClient) -> None:
+        nonlocal issued, errors
+        while issued < total and time.monotonic() < deadline:
+            n = issued
+            issued += 1
+            method, path, kwargs = make(n)
+            t = time.perf_counter()
+            try:
+                response = await session.request(method, path, **kwargs)
+                if response.status_code != 200:
+                    errors += 1
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append(time.perf_counter() - t)
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as session:
+        for n in range(min(clients, 4)):  # warm: the first query loads the index, starts the workers
+            method, path, kwargs = make(n)
+            await session.request(method, path, **kwargs)
+        started = time.perf_counter()
+        await asyncio.gather(*(client(session) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return summary(latencies, elapsed, errors)
+
+
+def summary(latencies: list[float], elapsed: float, errors: int = 0) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0
+    return {
+        "requests": len(ordered),
+        "errors": errors,
+        "rps": round(len(ordered) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else 0.0,
+        "p95_ms": round(p95 * 1000, 1),
+    }
+
+
+def in_process(home: Path, embedder: str, total: int) -> dict[str, dict[str, Any]]:
+    """The same work without HTTP, one call at a time: what the API adds on top."""
+    from kg import settings as settings_module
+    from kg.search import Filters, open_index, search
+    from kg.settings import Settings
+    from kg.sparql import run_public_query, shutdown_pools
+    from kg.store import open_store
+
+    settings = Settings(home=home, embedder=embedder)
+    settings_module.configure(**settings.model_dump())
+    index = open_index(settings)
+    out: dict[str, dict[str, Any]] = {}
+    times = []
+    started = time.perf_counter()
+    for n in range(total):
+        t = time.perf_counter()
+        search(None, QUERIES[n % len(QUERIES)], Filters(), 10, 0, index=index)
+        times.append(time.perf_counter() - t)
+    out["kg.search.search (sans HTTP, 1 client)"] = summary(times, time.perf_counter() - started)
+    with open_store(home / "store", read_only=True) as store:
+        times = []
+        run_public_query(store, AGGREGATE, "json", settings=settings)  # warm the worker
+        started = time.perf_counter()
+        for _ in range(max(total // 4, 20)):
+            t = time.perf_counter()
+            run_public_query(store, AGGREGATE, "json", settings=settings)
+            times.append(time.perf_counter() - t)
+        out["run_public_query agrégat (sans HTTP, 1 client)"] = summary(times, time.perf_counter() - started)
+    shutdown_pools()
+    settings_module.reset()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=400, help="Requêtes par scénario.")
+    parser.add_argument("--seconds", type=float, default=30.0, help="Durée maximale d'un scénario.")
+    parser.add_argument("--embedder", default="hash", help="Encodeur de la recherche (hash : sans modèle).")
+    parser.add_argument("--home", type=Path, help="Dossier déjà construit (sinon un dossier temporaire).")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="capitalis-bench-api-") as tmp:
+        home = args.home or Path(tmp) / "home"
+        if not (home / "store").exists():
+            print(f"Construction du dossier de test dans {home}…", file=sys.stderr)
+            build_home(home, args.embedder)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = start_server(home, port, args.embedder)
+        results: dict[str, dict[str, Any]] = {}
+        try:
+            wait_ready(url, process)
+            scenarios = {
+                "GET / (référence)": lambda n: ("GET", "/", {}),
+                "GET /experiences?q=…": lambda n: ("GET", "/experiences", {"params": {"q": QUERIES[n % len(QUERIES)]}}),
+                "GET /sparql agrégat": lambda n: (
+                    "GET",
+                    "/sparql",
+                    {"params": {"query": AGGREGATE}, "headers": {"Accept": "application/sparql-results+json"}},
+                ),
+            }
+            for name, make in scenarios.items():
+                results[name] = asyncio.run(load(url, make, args.clients, args.requests, args.seconds))
+        finally:
+            process.terminate()
+            process.wait(30)
+        results.update(in_process(home, args.embedder, args.requests))
+
+    if args.json:
+        print(json.dumps({"clients": args.clients, "embedder": args.embedder, "results": results}, indent=2))
+        return
+    print(f"{args.clients} clients simultanés, encodeur {args.embedder}, {os.cpu_count()} cœurs")
+    print(f"{'scénario':<50} {'requêtes':>9} {'erreurs':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, r in results.items():
+        print(f"{name:<50} {r['requests']:>9} {r['errors']:>8} {r['rps']:>8} {r['p50_ms']:>8} {r['p95_ms']:>8}")
+
+
+if __name__ == "__main__":
+    main()

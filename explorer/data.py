@@ -1,0 +1,329 @@
+"""Cached access to the knowledge graph for the explorer's pages: thin wrappers over ``kg`` functions.
+
+The store is opened READ-ONLY (the API or the CLI may hold the write lock) and cached with
+``st.cache_resource``. A read-only Oxigraph handle sees the database as it was when opened, so the handle is
+keyed by a cheap signature of the store directory and reopened when a writer committed since. Results are
+cached with ``st.cache_data`` under the same signature, so a new import or a recorded parrainage shows up
+at the next rerun without stale answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from kg.errors import StoreError
+from kg.store import OxigraphStore, open_store
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+_TTL = 3600
+
+
+def store_path() -> Path:
+    from kg.settings import get_settings
+
+    return get_settings().store_path
+
+
+def signature() -> str:
+    """Names, sizes and times of the public database's files: changes with every commit of a writer."""
+    try:
+        from kg.sparql import store_signature  # the API's SPARQL workers reopen on the same signal
+
+        return str(hash((str(store_path()), store_signature(store_path()))))
+    except ImportError:  # pragma: no cover - older kg.sparql
+        pass
+    public = store_path() / "public"
+    out = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(public):
+            if not entry.name.startswith("LOG"):
+                st_ = entry.stat()
+                out.append((entry.name, st_.st_size, st_.st_mtime_ns))
+    return str(hash((str(public), tuple(sorted(out)))))
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _open(path: str, sig: str) -> OxigraphStore:
+    """The read-only handle for one state of the store (``sig``); the previous one is dropped."""
+    del sig
+    if not (Path(path) / "public").is_dir():
+        raise StoreError(
+            f"aucun entrepôt dans {path} : chargez les données avec `capitalis territories load` puis "
+            "`capitalis ingest all data/samples` (ou `make demo`)"
+        )
+    return open_store(Path(path), read_only=True)
+
+
+def store() -> OxigraphStore:
+    """The store, opened read-only, reopened when a writer changed it."""
+    return _open(str(store_path()), signature())
+
+
+def refresh() -> None:
+    """Forget every cached answer and handle (after a write by this process)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+# --- one cache for every kg call ---------------------------------------------------------------------------
+
+
+def _kg(name: str) -> Any:
+    """The kg function behind a cached call (imported lazily: a page loads only what it uses)."""
+    from importlib import import_module
+
+    module, _, func = name.rpartition(".")
+    return getattr(import_module(f"kg.{module}"), func)
+
+
+@st.cache_data(ttl=_TTL, max_entries=2000, show_spinner=False)
+def _call(name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...], sig: str) -> Any:
+    """``kg.<name>(store, *args, **kwargs)`` cached per store state ``sig`` (kept in the key, not used)."""
+    del sig
+    return _kg(name)(store(), *args, **dict(kwargs))
+
+
+def call(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``kg.<module>.<function>`` on the store, cached until the store changes."""
+    return _call(name, args, tuple(sorted(kwargs.items())), signature())
+
+
+# --- fiches ----------------------------------------------------------------------------------------------
+
+
+def fiche(iri: str) -> Any:
+    return call("fiche.fiche", iri)
+
+
+def neighbourhood(iri: str, limit: int = 60) -> Any:
+    return call("fiche.neighbourhood", iri, limit)
+
+
+def find(text: str, kind: str | None = None, limit: int = 20) -> list[dict[str, str]]:
+    return call("fiche.find", text, kind, limit)
+
+
+def similar(iri: str, limit: int = 5) -> Any:
+    return call("search.similar", iri, limit)
+
+
+# --- search ----------------------------------------------------------------------------------------------
+
+
+def search(query: str, filters: Any, limit: int = 10, offset: int = 0) -> Any:
+    """``kg.search.search``; ``filters`` is a ``kg.search.Filters`` (sent to the cache as JSON)."""
+    return call("search.search", query, filters, limit, offset)
+
+
+def points() -> dict[str, tuple[float, float]]:
+    return call("geo.points")
+
+
+def taxonomy_labels() -> dict[str, str]:
+    return call("dashboard.taxonomy_labels")
+
+
+def region_names() -> dict[str, str]:
+    return {r["code"]: r["nom"] for r in call("dashboard.regions")}
+
+
+def departement_names() -> dict[str, str]:
+    return {d["code"]: d["nom"] for d in call("dashboard.departements")}
+
+
+# --- dashboard -------------------------------------------------------------------------------------------
+
+
+def dashboard() -> dict[str, Any]:
+    """Every indicator of the dashboard."""
+    return {
+        "overview": call("dashboard.overview"),
+        "axe": call("dashboard.per_year", "axe"),
+        "enjeu": call("dashboard.per_year", "enjeu"),
+        "regions": call("dashboard.per_region"),
+        "tailles": call("dashboard.per_taille"),
+        "technologies": call("dashboard.top_technologies", 15),
+        "epn": call("dashboard.epn_per_departement"),
+    }
+
+
+@st.cache_data(show_spinner=False)
+def shapes(name: str) -> dict[str, Any]:
+    """The simplified outlines of the départements or régions (``explorer/assets``, built by a tool)."""
+    return json.loads((ASSETS_DIR / f"{name}.geojson").read_text(encoding="utf-8"))
+
+
+# --- SPARQL ----------------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def examples() -> list[dict[str, str]]:
+    """The documented example queries of ``explorer/queries/*.rq`` (title and question in the header)."""
+    out = []
+    for path in sorted(QUERIES_DIR.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        meta = {"id": path.stem, "titre": path.stem, "question": "", "query": text}
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            key, _, value = line.lstrip("# ").partition(":")
+            if key.strip().lower() == "titre":
+                meta["titre"] = value.strip()
+            elif key.strip().lower() == "question":
+                meta["question"] = value.strip()
+        out.append(meta)
+    return out
+
+
+def sparql(query: str, fmt: str = "json") -> tuple[str, bytes]:
+    """``kg.sparql.run_public_query``: (kind, serialised body); not cached (the console is for live data)."""
+    from kg.sparql import run_public_query
+
+    result = run_public_query(store(), query, fmt)
+    return result.kind, result.body
+
+
+# --- parrainage ------------------------------------------------------------------------------------------
+
+
+def match_available() -> bool:
+    """Whether the parrainage modules are installed (they are written beside the explorer)."""
+    try:
+        import kg.match  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def match(
+    collectivite: str,
+    besoin: str | None = None,
+    services: tuple[str, ...] = (),
+    limit: int = 10,
+    rayon_km: float | None = None,
+) -> Any:
+    return call(
+        "match.match",
+        collectivite,
+        besoin=besoin or None,
+        services=list(services) or None,
+        limit=limit,
+        rayon_km=rayon_km,
+    )
+
+
+def grappes(departement: str, **kwargs: Any) -> Any:
+    return call("match.grappes", departement, **kwargs)
+
+
+def collectivites(text: str, limit: int = 20) -> list[dict[str, str]]:
+    """Any collectivity of the COG by name or code (for choosing a filleul)."""
+    from kg.geo import find_collectivites
+
+    return find_collectivites(text, limit)
+
+
+def point_of(code: str) -> tuple[float, float] | None:
+    from kg.geo import point_of_collectivite
+
+    return point_of_collectivite(code)
+
+
+def parrainages() -> list[dict[str, Any]]:
+    return call("parrainage.lister")
+
+
+def propose(
+    parrain: str,
+    filleuls: list[str],
+    services: list[str],
+    besoin: str | None,
+    note: str | None,
+    experiences: list[str],
+    score: float | None,
+) -> str:
+    """Record a proposed parrainage; returns its IRI.
+
+    The explorer reads through a read-only handle, so the write goes through a short-lived read-write open
+    of the store when no other process holds its lock; when one does (the API serving the same store), it
+    goes through the API (``CAPITALIS_API_URL``, with the contributor key ``CAPITALIS_API_KEY``).
+    """
+    from kg import parrainage
+    from kg.settings import get_settings
+
+    try:
+        writer = open_store(store_path())
+    except StoreError as locked:
+        settings = get_settings()
+        if not settings.api_url:
+            raise StoreError(
+                "l'entrepôt est ouvert en écriture par un autre processus (l'API ?) : indiquez l'adresse de l'API "
+                "(CAPITALIS_API_URL) et une clé de contributeur (CAPITALIS_API_KEY) pour enregistrer par elle"
+            ) from locked
+        iri = _propose_through_api(
+            settings.api_url, settings.api_key, parrain, filleuls, services, besoin, note, experiences, score
+        )
+    else:
+        with writer:
+            iri = parrainage.proposer(
+                writer, parrain, filleuls, services, besoin, note, experiences=experiences, score=score
+            )
+    refresh()
+    return iri
+
+
+def _propose_through_api(
+    api_url: str,
+    api_key: str | None,
+    parrain: str,
+    filleuls: list[str],
+    services: list[str],
+    besoin: str | None,
+    note: str | None,
+    experiences: list[str],
+    score: float | None,
+) -> str:
+    """POST /parrainages on the API; its problem+json errors become the same French errors."""
+    import urllib.error
+    import urllib.request
+
+    from kg.errors import CapitalisError, Forbidden, InvalidInput
+
+    body = json.dumps(
+        {
+            "parrain": parrain,
+            "filleuls": filleuls,
+            "services": services,
+            "besoin": besoin,
+            "note": note,
+            "experiences": experiences,
+            "score": score,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{api_url.rstrip('/')}/parrainages",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    if api_key:
+        request.add_header("Authorization", f"Bearer {api_key}")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return json.loads(response.read())["iri"]
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read()).get("detail", "")
+        except (ValueError, AttributeError):
+            detail = ""
+        error = {401: Forbidden, 403: Forbidden, 422: InvalidInput}.get(exc.code, CapitalisError)
+        raise error(f"l'API a refusé le parrainage ({exc.code}) : {detail or exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise StoreError(f"l'API {api_url} ne répond pas : {exc}") from None

@@ -1,0 +1,37 @@
+"""Capitalis explorer: the entry point ``streamlit run explorer/streamlit_app.py`` (or ``capitalis explore``).
+
+One page per use, assembled with ``st.navigation``. Every page carries the sample-data banner. The fiche page
+lives at ``/fiche?iri=<IRI percent-encoded>`` (``explorer.FICHE_URL_TEMPLATE``), the deep link of every entity.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import ui
+
+st.set_page_config(page_title="Capitalis — explorateur", page_icon="🔎", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/recherche.py", title="Recherche", icon=":material/search:", url_path="recherche", default=True),
+    st.Page("app_pages/fiche.py", title="Fiches", icon=":material/description:", url_path="fiche"),
+    st.Page("app_pages/parrainage.py", title="Parrainage", icon=":material/handshake:", url_path="parrainage"),
+    st.Page(
+        "app_pages/tableau_de_bord.py",
+        title="Tableau de bord",
+        icon=":material/monitoring:",
+        url_path="tableau-de-bord",
+    ),
+    st.Page("app_pages/sparql.py", title="SPARQL", icon=":material/terminal:", url_path="sparql"),
+]
+
+page = st.navigation(PAGES, position="top")
+with st.sidebar:
+    st.markdown("### Capitalis")
+    st.caption("Observatoire des projets numériques des collectivités territoriales.")
+    if st.button("Recharger les données", help="Relit l'entrepôt (après un nouvel import)."):
+        from explorer import data
+
+        data.refresh()
+ui.banner()
+page.run()

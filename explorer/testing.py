@@ -1,0 +1,219 @@
+"""Run the explorer as a real server and drive it with Debian's headless Chromium (tests and bench).
+
+``build_home(home)`` imports the four sample sources into a fresh home (the referential for the territories
+they use only, the search index with the ``hash`` embedder: no model), in about ten seconds.
+``serve(home)`` starts ``streamlit run`` on a free port of 127.0.0.1 and waits for its health check;
+``browser()`` opens Chromium through Selenium with Debian's ``/usr/bin/chromedriver`` (no driver download),
+with the flags that keep it off the network. ``missing_browser()`` says why a browser cannot run here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+CAP = "https://w3id.org/capitalis/ontology#"
+EMBEDDER = "hash"
+FILES = (
+    "villes_internet_atlaas.xlsx",
+    "villes_internet_labels.csv",
+    "oten_fiches.xml",
+    "netpublic_lieux_mediation.csv",
+)
+
+
+def _load_referential_subset(store) -> None:  # type: ignore[no-untyped-def]
+    from ingest.territories import load_referentiel, territories_triples
+    from ontology.iri import graph
+
+    used = {str(r["t"]) for r in store.select(f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}")}
+    ref = load_referentiel()
+    epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
+    communes = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
+    epcis |= {ref.communes[c].epci_siren for c in communes if c in ref.communes and ref.communes[c].epci_siren}
+    communes |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
+
+    def wanted(triple) -> bool:  # type: ignore[no-untyped-def]
+        s = str(triple[0])
+        return s.rsplit("/", 1)[-1] in communes if "/id/commune/" in s else True
+
+    store.load((t for t in territories_triples(ref) if wanted(t)), str(graph("referentiel")))
+
+
+def build_home(home: Path) -> Path:
+    """Import the samples into ``home/store`` and build the search index; returns ``home``."""
+    from ingest.load import ensure_ontology, import_file
+    from kg import settings
+    from kg.search import reset_cache, update_index
+    from kg.store import open_store
+
+    settings.configure(home=home, embedder=EMBEDDER)
+    with open_store(home / "store") as store:
+        ensure_ontology(store)
+        for name in FILES:
+            import_file(store, SAMPLES / name)
+        _load_referential_subset(store)
+        update_index(store)
+    reset_cache()
+    return home
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALLER = Path(__file__).resolve().parents[1] / "tools" / "install_chromium.sh"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1800",
+)
+
+
+def missing_browser(install: bool = True) -> str | None:
+    """``None`` when Chromium, its driver and Selenium are usable; else the reason (after trying to install)."""
+    if install and not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and INSTALLER.exists():
+        subprocess.run(["bash", str(INSTALLER)], check=False, timeout=900)
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} absent et non installable ici (tools/install_chromium.sh : apt-get install chromium)"
+    if not CHROMEDRIVER.exists():
+        return f"{CHROMEDRIVER} absent et non installable ici (apt-get install chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium n'est pas installé (pip install -e '.[dev]')"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(
+    home: Path, *, port: int | None = None, env: dict[str, str] | None = None, timeout: float = 90.0
+) -> Iterator[str]:
+    """The explorer serving ``home`` on 127.0.0.1; yields its base URL and stops it afterwards."""
+    from kg.cli_explore import explorer_env, streamlit_command
+
+    port = port or free_port()
+    process_env = {**explorer_env(home), **(env or {})}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the life of the server, closed below)
+    process = subprocess.Popen(streamlit_command("127.0.0.1", port), env=process_env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"l'explorateur s'est arrêté : {log.read().decode(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"l'explorateur ne répond pas sur {base} après {timeout:.0f} s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@contextmanager
+def browser(width: int = 1400, height: int = 1800) -> Iterator[Any]:
+    """A headless Chromium driven by Selenium, with a fresh profile removed afterwards."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="capitalis-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={width},{height}")
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+_WAIT_JS = """
+const [texts, timeout, done] = arguments;
+const start = performance.now();
+function idle() {
+  return !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+}
+function check() {
+  const body = document.body ? document.body.innerText : '';
+  if (texts.every(t => body.includes(t)) && idle()) { done(null); return; }
+  if (performance.now() - start > timeout) {
+    done(texts.filter(t => !body.includes(t)).concat(['||', body.slice(-1500)]));
+    return;
+  }
+  requestAnimationFrame(check);
+}
+check();
+"""
+
+
+def wait_for_text(driver: Any, *texts: str, timeout: float = 30.0) -> float:
+    """Wait until every text is visible on the page and Streamlit is idle; returns the seconds waited.
+
+    The check runs inside the page at every animation frame (no WebDriver round trip per poll).
+    """
+    start = time.perf_counter()
+    driver.set_script_timeout(timeout + 5)
+    missing = driver.execute_async_script(_WAIT_JS, list(texts), timeout * 1000)
+    if missing:
+        cut = missing.index("||")
+        raise TimeoutError(f"textes absents après {timeout:.0f} s : {missing[:cut]}; page : {missing[cut + 1]}")
+    return time.perf_counter() - start
+
+
+def wait_for_element(driver: Any, css: str, timeout: float = 30.0) -> Any:
+    """The first element matching ``css``, once it exists."""
+    from selenium.webdriver.common.by import By
+
+    deadline = time.perf_counter() + timeout
+    while True:
+        found = driver.find_elements(By.CSS_SELECTOR, css)
+        if found:
+            return found[0]
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"aucun élément {css!r} après {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("CAPITALIS_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

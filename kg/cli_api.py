@@ -1,0 +1,182 @@
+"""The API commands of ``capitalis``: ``serve`` (uvicorn) and ``users add|list|revoke`` (API accounts).
+
+:func:`register` adds them to the root Typer app (called from :mod:`kg.cli`).
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from kg.errors import InvalidInput
+
+
+def _consoles():  # type: ignore[no-untyped-def]
+    from kg.cli import err, out
+
+    return out, err
+
+
+#: Largest request head uvicorn accepts: a SPARQL query sent by GET, percent-encoded, lives in it.
+H11_MAX_HEAD = 256 * 1024
+
+
+def serve_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Adresse d'écoute (0.0.0.0 : toutes les interfaces).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port d'écoute.", min=1, max=65535)] = 8000,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="Niveau de journalisation : critical, error, warning, info, debug.")
+    ] = "info",
+) -> None:
+    """Lance l'API (REST, SPARQL, données liées, contributions) ; documentation sur /docs."""
+    import uvicorn
+
+    from api.main import create_app
+    from kg.settings import get_settings
+
+    if log_level not in ("critical", "error", "warning", "info", "debug"):
+        raise InvalidInput(f"--log-level : {log_level!r} inconnu (critical, error, warning, info, debug)")
+    _, err = _consoles()
+    err.print(f"API Capitalis sur http://{host}:{port} (documentation : http://{host}:{port}/docs)")
+    uvicorn.run(
+        create_app(get_settings()),
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=False,
+        h11_max_incomplete_event_size=H11_MAX_HEAD,
+    )
+
+
+def _collectivite_iri(code: str) -> str:
+    """The IRI of a collectivité from a code (INSEE, SIREN, dep-XX, reg-XX, structure slug) or an IRI."""
+    from kg.resources import ID, check_key
+
+    value = code.strip()
+    if value.startswith(ID):
+        return value
+    check_key(value, "--collectivite")
+    return f"{ID}structure/{value}" if not any(c.isdigit() for c in value) else f"{ID}collectivite/{value}"
+
+
+def users_add(
+    username: Annotated[str, typer.Argument(help="Identifiant (minuscules, chiffres, . _ -).")],
+    role: Annotated[str, typer.Option("--role", help="contributeur, moderateur ou admin.")] = "contributeur",
+    collectivite: Annotated[
+        str | None,
+        typer.Option("--collectivite", help="Collectivité du contributeur : code INSEE, SIREN, dep-XX, reg-XX ou IRI."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard.")
+    ] = False,
+    no_password: Annotated[bool, typer.Option("--no-password", help="Pas de mot de passe (clé d'API seule).")] = False,
+    api_key: Annotated[
+        bool, typer.Option("--api-key", help="Créer et afficher une clé d'API (une seule fois).")
+    ] = False,
+) -> None:
+    """Crée un compte de l'API ; le mot de passe est demandé (ou lu avec --password-stdin)."""
+    from kg.accounts import open_accounts
+
+    out, err = _consoles()
+    iri = _collectivite_iri(collectivite) if collectivite else None
+    if iri is not None:
+        _check_collectivite(iri)
+    password: str | None = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif not no_password:
+        password = getpass.getpass("Mot de passe : ")
+        if password != getpass.getpass("Encore : "):
+            raise InvalidInput("mot de passe : les deux saisies diffèrent")
+    accounts = open_accounts()
+    try:
+        user = accounts.add_user(username, role, password=password or None, collectivite=iri)
+        err.print(f"Compte créé : {user.username} ({user.role}{', ' + iri if iri else ''}).")
+        if api_key:
+            key = accounts.api_key(user.username)
+            err.print("Clé d'API (elle ne sera plus affichée) :")
+            out.print(key, highlight=False)
+    finally:
+        accounts.close()
+
+
+def _check_collectivite(iri: str) -> None:
+    """Refuse a collectivité the graph does not know (when the store can be read)."""
+    from kg.errors import NotFound, StoreError
+    from kg.store import open_store
+
+    try:
+        store = open_store(read_only=True)
+    except StoreError:
+        return  # no store yet, or locked: the account may still be created
+    with store:
+        if not store.graphs():
+            return
+        from rdflib import URIRef
+
+        if not store.ask("ASK { GRAPH ?g { $c a ?k } }", c=URIRef(iri)):
+            raise NotFound(f"--collectivite : aucune collectivité {iri} dans le graphe")
+
+
+def users_list(json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False) -> None:
+    """Liste les comptes de l'API (jamais un secret)."""
+    from rich.table import Table
+
+    from kg.accounts import open_accounts
+    from kg.cli import emit_json
+
+    out, err = _consoles()
+    accounts = open_accounts()
+    try:
+        users = accounts.list_users()
+    finally:
+        accounts.close()
+    if json_output:
+        emit_json(
+            [
+                {
+                    "username": u.username,
+                    "role": u.role,
+                    "collectivite": u.collectivite,
+                    "created_at": u.created_at,
+                    "active": u.active,
+                }
+                for u in users
+            ]
+        )
+        return
+    table = Table("identifiant", "rôle", "collectivité", "créé le", "actif")
+    for u in users:
+        table.add_row(u.username, u.role, u.collectivite or "", u.created_at, "oui" if u.active else "révoqué")
+    out.print(table)
+    err.print(f"{len(users)} compte(s).")
+
+
+def users_revoke(username: Annotated[str, typer.Argument(help="Identifiant du compte.")]) -> None:
+    """Révoque un compte : il ne peut plus se connecter et tous ses jetons et clés cessent de valoir."""
+    from kg.accounts import open_accounts
+
+    _, err = _consoles()
+    accounts = open_accounts()
+    try:
+        user = accounts.revoke(username)
+    finally:
+        accounts.close()
+    err.print(f"Compte révoqué : {user.username}.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``users`` to the root app."""
+    from kg.cli import _app
+
+    app.command("serve")(serve_command)
+    users = _app("users", "Comptes de l'API (contributeurs, modération, administration).")
+    users.command("add")(users_add)
+    users.command("list")(users_list)
+    users.command("revoke")(users_revoke)
+    app.add_typer(users)

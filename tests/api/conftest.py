@@ -1,0 +1,168 @@
+"""A real API over a real store: the samples imported once per session, served by uvicorn on a free port.
+
+The store holds the Villes Internet, OTeN and NetPublic samples and the territories they name (the whole
+referential takes half a minute), a search index built with the ``hash`` embedder (no model), and three
+accounts (contributeur, moderateur, admin). Tests talk to it over HTTP, as any client would.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from kg.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+CAP = "https://w3id.org/capitalis/ontology#"
+ID = "https://w3id.org/capitalis/id/"
+PASSWORD = "mot-de-passe-de-test"
+
+
+@dataclass
+class Api:
+    """What the tests need to know about the running server."""
+
+    url: str
+    home: Path
+    settings: Settings
+    app: object
+    keys: dict[str, str] = field(default_factory=dict)  # role → API key
+    collectivite: str = ""  # the contributeur's collectivity (it carries experiences)
+
+    def client(self, role: str | None = None, **kwargs: object) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build_home(home: Path) -> str:
+    """Import the samples and a referential subset into ``home``, build the index; return a carrier's IRI."""
+    from ingest.load import ensure_ontology, import_file
+    from ingest.territories import load_referentiel, territories_triples
+    from kg.search import update_index
+    from kg.store import open_store
+    from ontology.iri import graph
+
+    settings = Settings(home=home, embedder="hash")
+    with open_store(home / "store") as store:
+        ensure_ontology(store)
+        for name in ("villes_internet_atlaas.xlsx", "oten_fiches.xml", "netpublic_lieux_mediation.csv"):
+            import_file(store, SAMPLES / name)
+        used = {
+            str(r["t"]) for r in store.select(f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}")
+        }
+        ref = load_referentiel()
+        epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
+        keep = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
+        keep |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
+        store.load(
+            (
+                t
+                for t in territories_triples(ref)
+                if "/id/commune/" not in str(t[0]) or str(t[0]).rsplit("/", 1)[-1] in keep
+            ),
+            str(graph("referentiel")),
+        )
+        update_index(store, settings=settings)
+        rows = store.select(
+            f"""SELECT ?c (COUNT(?e) AS ?n) WHERE {{ GRAPH ?g {{ ?e <{CAP}porteur> ?c }}
+                GRAPH ?h {{ ?c a <{CAP}Commune> }} }} GROUP BY ?c ORDER BY DESC(?n) ?c LIMIT 1"""
+        )
+        return str(rows[0]["c"])
+
+
+def serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """Start uvicorn in a thread and wait until it accepts connections."""
+    from kg.cli_api import H11_MAX_HEAD
+
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        h11_max_incomplete_event_size=H11_MAX_HEAD,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}")
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("le serveur de test n'a pas démarré")
+        time.sleep(0.05)
+    return server, thread
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The session's API server (generous rate limits; a 3 s SPARQL timeout)."""
+    from api.main import create_app
+    from kg import settings as settings_module
+    from kg.accounts import open_accounts
+    from kg.search import reset_cache
+
+    home = tmp_path_factory.mktemp("api") / "home"
+    collectivite = build_home(home)
+    accounts = open_accounts(home)
+    keys = {}
+    for role in ("contributeur", "moderateur", "admin"):
+        accounts.add_user(
+            f"{role}-test", role, password=PASSWORD, collectivite=collectivite if role == "contributeur" else None
+        )
+        keys[role] = accounts.api_key(f"{role}-test")
+    accounts.add_user("autre-contributeur", "contributeur", password=PASSWORD, collectivite=collectivite)
+    keys["autre"] = accounts.api_key("autre-contributeur")
+    accounts.close()
+    settings = Settings(
+        home=home,
+        embedder="hash",
+        sparql_timeout_s=3,
+        sparql_workers=2,
+        api_rate_write_per_min=100_000,
+        api_rate_sparql_per_min=100_000,
+        explorer_url="http://explorateur.example",
+    )
+    app = create_app(settings)
+    port = free_port()
+    server, thread = serve(app, port)
+    try:
+        yield Api(f"http://127.0.0.1:{port}", home, settings, app, keys, collectivite)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        reset_cache()
+        settings_module.reset()
+
+
+@pytest.fixture(scope="session")
+def http(api: Api) -> Iterator[httpx.Client]:
+    with api.client() as client:
+        yield client
+
+
+@pytest.fixture
+def keep_settings() -> Iterator[None]:
+    """Put back the process settings after a test that runs CLI commands (``--home`` reconfigures them).
+
+    The session's server reads the embedder from them.
+    """
+    from kg import settings as settings_module
+
+    saved = settings_module._override
+    yield
+    settings_module._override = saved

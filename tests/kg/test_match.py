@@ -1,0 +1,406 @@
+"""Parrainage matching and grappes on the real import of the samples (lexical + graph index, no model).
+
+The Villes Internet and OTeN samples are imported by the real pipeline into one store per module; the index is
+built without vectors (embedder ``none``), so the ranking is deterministic and needs no model. The CLI tests
+copy that store into a home on disk and run the commands through Typer's runner.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from ingest.load import import_file
+from kg import match as M
+from kg import settings
+from kg.embedders import get_embedder
+from kg.errors import InvalidInput, NotFound
+from kg.match import grappes, match
+from kg.parrainage import GRAPH, proposer
+from kg.search import Index, collect_docs, load_taxonomy
+from kg.store import memory_store, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+RATIO = 3.0
+
+
+@pytest.fixture(scope="module")
+def sample():
+    store = memory_store()
+    import_file(store, SAMPLES / "villes_internet_atlaas.xlsx")
+    import_file(store, SAMPLES / "oten_fiches.xml")
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def index(sample):
+    built, _ = Index.build(collect_docs(sample), get_embedder("none"), taxonomy=load_taxonomy(sample))
+    return built
+
+
+def _regions(sponsor) -> set[str]:
+    """Régions of a sponsor's territory, from the referential (independently of the matching's arrays)."""
+    from ingest.territories import load_referentiel
+
+    ref = load_referentiel()
+    kind, code = sponsor.type, sponsor.insee or sponsor.siren
+    if kind == "Commune":
+        return {ref.communes[code].region}
+    if kind == "Intercommunalite":
+        return {c.region for c in ref.communes.values() if c.epci_siren == code}
+    if kind == "Departement":
+        return {ref.departements[code].region}
+    if kind == "Region":
+        return {code}
+    return set()
+
+
+def _names_experiences(sponsor) -> bool:
+    text = " ".join(sponsor.explication)
+    return bool(sponsor.experiences) and all(e.titre in text for e in sponsor.experiences)
+
+
+# --- the village case ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("besoin", "services"),
+    [(None, ["S12"]), ("système d'information géographique partagé, cartographie", None)],
+    ids=["service", "texte"],
+)
+def test_village_top3_are_larger_collectivities_of_the_region(sample, index, besoin, services):
+    """Birac (Gironde, 231 inhabitants), a shared GIS: larger collectivities of Nouvelle-Aquitaine or a
+    structure covering Gironde, each explanation naming its experiences, the size ratio and the distance."""
+    result = match(sample, "33053", besoin=besoin, services=services, index=index)
+    assert result.filleul.nom == "Birac" and result.filleul.population < 2000
+    top = result.sponsors[:3]
+    assert len(top) == 3
+    for s in top:
+        if s.role == "structure":
+            assert s.type == "StructureMutualisation"
+            assert "Gironde" in " ".join(s.explication)
+        else:
+            assert s.role in ("parrain", "parrain-naturel")
+            assert s.population >= RATIO * result.filleul.population
+            assert _regions(s) == {"75"}
+            assert "fois plus peuplée" in s.explication[1]
+        assert _names_experiences(s), s.explication
+        assert s.niveau in ("intercommunalite", "departement", "region")
+        assert f"à {round(s.distance_km)} km" in s.explication[2] or "à moins d'1 km" in s.explication[2]
+    names = {s.nom for s in result.sponsors}
+    assert {"Gironde Numérique", "Mérignac"} <= names
+    assert "Agence Technique Départementale de la Dordogne" not in names  # a structure that does not cover Birac
+    assert result.perimetre == "region" and result.message is None
+
+
+def test_score_is_the_weighted_sum_of_its_components(sample, index):
+    s = settings.Settings()
+    result = match(sample, "33053", services=["S12"], index=index)
+    positive = (s.match_poids_pertinence + s.match_poids_experience + s.match_poids_taille
+                + s.match_poids_proximite + s.match_poids_technologies)
+    for sponsor in result.sponsors:
+        c = sponsor.composantes
+        expected = (s.match_poids_pertinence * c.pertinence + s.match_poids_experience * c.experience
+                    + s.match_poids_taille * c.taille + s.match_poids_proximite * c.proximite
+                    + s.match_poids_technologies * c.technologies) / positive - s.match_poids_charge * c.charge
+        assert sponsor.score == pytest.approx(max(0.0, expected), abs=2e-3)
+        assert all(0 <= v <= 1 for v in c.model_dump().values())
+    scores = [x.score for x in result.sponsors]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_json_shape(sample, index):
+    data = match(sample, "33053", services=["S12"], limit=2, index=index).model_dump()
+    assert {"filleul", "besoin", "sponsors"} <= set(data)
+    assert {"iri", "nom", "type", "population"} <= set(data["filleul"])
+    sponsor = data["sponsors"][0]
+    assert {"iri", "nom", "type", "insee", "siren", "population", "score", "composantes", "experiences",
+            "distance_km", "explication"} <= set(sponsor)
+    assert set(sponsor["composantes"]) == {"pertinence", "experience", "taille", "proximite", "technologies",
+                                           "charge"}
+    assert set(sponsor["experiences"][0]) >= {"iri", "titre", "similarite"}
+    assert len(data["sponsors"]) == 2 and data["total"] >= 2
+    json.dumps(data, ensure_ascii=False)
+
+
+def test_rayon_keeps_nearby_sponsors_and_covering_structures(sample, index):
+    result = match(sample, "33053", services=["S12"], rayon_km=70, index=index)
+    names = {s.nom for s in result.sponsors}
+    assert names == {"Mérignac", "Gironde Numérique"}
+    assert all(s.distance_km <= 70 for s in result.sponsors if s.role != "structure")
+
+
+# --- EPCI, self, peers -----------------------------------------------------------------------------------------
+
+
+def test_own_epci_is_a_natural_sponsor_never_a_peer(sample, index):
+    """Brest (140,064) belongs to Brest Métropole (209,722: only 1.5 times as populous)."""
+    result = match(sample, "29019", services=["S77"], index=index)
+    first = result.sponsors[0]
+    assert first.nom == "Brest Métropole"
+    assert first.role == "parrain-naturel" and first.niveau == "intercommunalite"
+    assert "parrain naturel" in " ".join(first.explication)
+    assert all(s.role != "pair" for s in result.sponsors)
+
+
+def test_natural_sponsor_of_a_village_and_the_ratio(sample, index):
+    """Lanrivoaré (1,464) in the Pays d'Iroise: its EPCI carried a shared GIS; Plouarzel, member of the same
+    EPCI, carried one too but is only 2.5 times as populous: not a sponsor."""
+    result = match(sample, "29119", services=["S12"], index=index)
+    names = [s.nom for s in result.sponsors]
+    assert names[0] == "Communauté de communes du Pays d'Iroise"
+    assert result.sponsors[0].role == "parrain-naturel"
+    assert "Plouarzel" not in names
+
+
+def test_the_filleul_itself_is_never_proposed(sample, index):
+    """Brest carried médiation numérique itself; nobody larger did in Bretagne, so the answer goes beyond."""
+    result = match(sample, "29019", services=["S40"], index=index)
+    assert result.sponsors
+    assert all(s.iri != result.filleul.iri for s in result.sponsors)
+    assert result.perimetre == "hors-region"
+    assert all(s.niveau == "hors-region" for s in result.sponsors)
+    assert "Aucun parrain dans votre région (Bretagne)" in result.message
+
+
+def test_beyond_the_region_only_when_nothing_fits_inside(sample, index):
+    """Bastia (Corse): no shared GIS in Corse, so collectivities of other régions, and the answer says so."""
+    result = match(sample, "2B033", services=["S12"], index=index)
+    assert result.sponsors and result.perimetre == "hors-region"
+    assert "Corse" in result.message
+    for s in result.sponsors:
+        assert s.niveau == "hors-region" and "hors de votre région" in " ".join(s.explication).lower()
+        assert s.population >= RATIO * result.filleul.population
+
+
+def test_largest_of_its_region_gets_structures_then_other_regions(sample, index):
+    """Région Bretagne: nobody in Bretagne is 3 times as populous; Mégalis Bretagne covers it."""
+    result = match(sample, "reg-53", besoin="dématérialisation des actes et transmission au contrôle de légalité",
+                   index=index)
+    assert result.sponsors[0].nom == "Mégalis Bretagne" and result.sponsors[0].role == "structure"
+    assert all(s.role == "structure" or s.niveau == "hors-region" for s in result.sponsors)
+    assert "Aucune collectivité de Bretagne n'est 3 fois plus peuplée que Bretagne" in result.message
+
+
+def test_largest_of_its_region_peers_from_other_regions(sample, index):
+    """Nord (2.6 M) is the largest of Hauts-de-France; nobody 3 times larger carried médiation numérique:
+    départements of comparable size elsewhere are proposed as peers."""
+    result = match(sample, "dep-59", services=["S40"], index=index)
+    assert result.sponsors
+    assert all(s.role == "pair" and s.niveau == "hors-region" for s in result.sponsors)
+    assert all(s.population >= result.filleul.population / RATIO for s in result.sponsors)
+    assert "Hauts-de-France" in result.message and "pairs" in result.message
+    assert "échange entre pairs" in result.sponsors[0].explication[1]
+
+
+# --- edge cases --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["99999", "99", "999999999", "reg-99"])
+def test_unknown_code(sample, index, code):
+    with pytest.raises(NotFound, match="--collectivite"):
+        match(sample, code, services=["S12"], index=index)
+
+
+@pytest.mark.parametrize("code", ["abc", "", "https://example.org/x", "https://w3id.org/capitalis/id/structure/soluris"])
+def test_malformed_code(sample, index, code):
+    with pytest.raises(InvalidInput, match="--collectivite"):
+        match(sample, code, services=["S12"], index=index)
+
+
+def test_codes_are_read_in_every_form(sample, index):
+    iri = "https://w3id.org/capitalis/id/collectivite/33053"
+    for code in ("33053", iri, "https://w3id.org/capitalis/id/commune/33053"):
+        assert match(sample, code, services=["S12"], index=index).filleul.iri == iri
+    assert match(sample, "242900074", services=["S12"], index=index).filleul.type == "Intercommunalite"
+    assert match(sample, "2A", services=["S12"], index=index).filleul.nom == "Corse-du-Sud"
+    assert match(sample, "1053", services=["S12"], index=index).filleul.insee == "01053"
+
+
+def test_need_that_nothing_matches(sample, index):
+    result = match(sample, "33053", besoin="xyzzyq plouf wug", index=index)
+    assert result.sponsors == [] and result.total == 0 and result.experiences_pertinentes == 0
+    assert result.perimetre == "aucun"
+    assert "Aucune expérience ne correspond" in result.message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({}, "--besoin"), ({"services": ["S999"]}, "--service"), ({"services": ["zz"]}, "--service"),
+     ({"services": ["S12"], "limit": 0}, "--limit"), ({"services": ["S12"], "rayon_km": -5}, "--rayon-km")],
+)
+def test_invalid_options(sample, index, kwargs, field):
+    with pytest.raises(InvalidInput, match=field):
+        match(sample, "33053", index=index, **kwargs)
+
+
+def test_load_lowers_the_score(sample, index):
+    before = {s.nom: s for s in match(sample, "33053", services=["S12"], index=index).sponsors}
+    try:
+        proposer(sample, before["Mérignac"].iri, "33411", ["S12"], "SIG", None)
+        proposer(sample, before["Mérignac"].iri, "33543", ["S12"], "SIG", None)
+        after = {s.nom: s for s in match(sample, "33053", services=["S12"], index=index).sponsors}
+    finally:
+        sample.drop_graph(GRAPH)
+    assert after["Mérignac"].composantes.charge == pytest.approx(0.5)
+    assert after["Mérignac"].score < before["Mérignac"].score
+    assert "A déjà 2 parrainages" in " ".join(after["Mérignac"].explication)
+    assert after["Gironde Numérique"].score == before["Gironde Numérique"].score
+
+
+def test_carrier_table_is_cached_per_store_content(sample, index):
+    first = M._table(sample, index)
+    assert M._table(sample, index) is first
+    other = memory_store()
+    try:
+        assert M._table(other, index) is not first
+    finally:
+        other.close()
+
+
+# --- grappes -----------------------------------------------------------------------------------------------------
+
+
+def test_grappes_of_a_departement(sample, index):
+    from ingest.territories import load_referentiel
+
+    ref = load_referentiel()
+    result = grappes(sample, "33", services=["S12"], index=index)
+    assert result.departement["nom"] == "Gironde" and result.grappes
+    members = [m for g in result.grappes for m in g.membres]
+    assert len(members) == result.communes == len({m.insee for m in members})
+    for g in result.grappes:
+        sirens = {ref.communes[m.insee].epci_siren for m in g.membres}
+        assert len(sirens) == 1 and (g.epci is None or g.epci["siren"] in sirens)
+        for m in g.membres:
+            c = ref.communes[m.insee]
+            assert c.departement == "33" and c.population <= 3500
+        assert g.parrain is not None
+        assert g.parrain.role in ("structure", "parrain", "parrain-naturel")
+        assert _names_experiences(g.parrain)
+        assert g.couverture.total == len(g.membres)
+        assert g.couverture.membres == sum(m.couvert for m in g.membres)
+        assert all(m.distance_km is not None for m in g.membres)
+    # a commune that carried a shared GIS itself is not waiting for a sponsor
+    assert "33281" not in {m.insee for m in members}
+    # assigning grappes counts as load: the same sponsor is not given everything for free
+    chosen = [g.parrain.nom for g in result.grappes]
+    assert len(set(chosen)) >= 2
+
+
+def test_grappes_errors(sample, index):
+    with pytest.raises(InvalidInput, match="--departement"):
+        grappes(sample, "Gironde", services=["S12"], index=index)
+    with pytest.raises(NotFound, match="--departement"):
+        grappes(sample, "99", services=["S12"], index=index)
+    result = grappes(sample, "33", besoin="xyzzyq plouf wug", index=index)
+    assert "Aucune expérience" in result.message and all(g.parrain is None for g in result.grappes)
+
+
+# --- CLI ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_home(sample, tmp_path_factory):
+    """The sample store copied into a home on disk, with its search index (embedder none)."""
+    from kg.search import reset_cache, update_index
+
+    home = tmp_path_factory.mktemp("match-cli") / "home"
+    dump = home.parent / "dump.nq"
+    sample.dump(dump, "nq")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CAPITALIS_EMBEDDER", "none")
+        settings.configure(home=home)
+        with open_store(home / "store") as store:
+            store.restore(dump)
+            update_index(store)
+        settings.reset()
+        reset_cache()
+        yield home
+        settings.reset()
+        reset_cache()
+
+
+@pytest.fixture(scope="module")
+def runner_app() -> typer.Typer:
+    from kg.cli import _app, _root
+    from kg.cli_match import register
+
+    app = _app("capitalis", "test")
+    app.callback()(_root)
+    register(app)
+    return app
+
+
+def _run(app, home, *args):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CAPITALIS_EMBEDDER", "none")
+        result = CliRunner().invoke(app, ["--home", str(home), *args])
+    settings.reset()
+    return result
+
+
+def test_cli_match_json(cli_home, runner_app):
+    result = _run(runner_app, cli_home, "match", "--collectivite", "33053", "--service", "S12", "--limit", "3",
+                  "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["filleul"]["nom"] == "Birac" and len(data["sponsors"]) == 3
+    result = _run(runner_app, cli_home, "match", "--collectivite", "33053", "--besoin", "cartographie partagée",
+                  "--rayon-km", "80")
+    assert result.exit_code == 0, result.output
+    assert "Mérignac" in result.stdout and "fois plus peuplée" in result.stdout
+
+
+def test_cli_errors_are_one_french_line(cli_home, runner_app):
+    result = _run(runner_app, cli_home, "match", "--collectivite", "99999", "--service", "S12")
+    assert result.exit_code == 1
+    assert "Erreur" in result.stderr and "99999" in result.stderr and "Traceback" not in result.output
+    result = _run(runner_app, cli_home, "match", "--collectivite", "33053")
+    assert result.exit_code == 2 and "--besoin" in result.stderr
+
+
+def test_cli_grappes(cli_home, runner_app):
+    result = _run(runner_app, cli_home, "grappes", "--departement", "33", "--service", "S12", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["departement"]["code"] == "33" and data["grappes"]
+    assert {"nom", "epci", "membres", "parrain", "couverture", "explication"} <= set(data["grappes"][0])
+
+
+def test_cli_parrainage_lifecycle(cli_home, runner_app):
+    result = _run(runner_app, cli_home, "parrainage", "propose", "--parrain", "33281", "--filleul", "33053",
+                  "--filleul", "33411", "--service", "S12", "--besoin", "SIG partagé", "--note", "premier contact",
+                  "--json")
+    assert result.exit_code == 0, result.output
+    item = json.loads(result.stdout)
+    assert item["statut"] == "propose" and len(item["filleuls"]) == 2
+    iri = item["iri"]
+    result = _run(runner_app, cli_home, "parrainage", "accepter", iri, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["statut"] == "accepte"
+    result = _run(runner_app, cli_home, "parrainage", "accepter", iri)
+    assert result.exit_code == 2 and "accepté" in result.stderr
+    result = _run(runner_app, cli_home, "parrainage", "list", "--collectivite", "33411", "--json")
+    assert [x["iri"] for x in json.loads(result.stdout)] == [iri]
+    result = _run(runner_app, cli_home, "match", "--collectivite", "33053", "--service", "S12", "--json")
+    merignac = next(s for s in json.loads(result.stdout)["sponsors"] if s["nom"] == "Mérignac")
+    assert merignac["composantes"]["charge"] > 0
+    result = _run(runner_app, cli_home, "parrainage", "cloturer", iri)
+    assert result.exit_code == 0 and "terminé" in result.stdout
+    result = _run(runner_app, cli_home, "parrainage", "list", "--statut", "en cours", "--json")
+    assert json.loads(result.stdout) == []
+    result = _run(runner_app, cli_home, "parrainage", "cloturer", "https://w3id.org/capitalis/id/parrainage/nope")
+    assert result.exit_code == 1 and "inconnu" in result.stderr
+
+
+def test_distance_helper():
+    d = M.haversine(48.3904, -4.4861, np.asarray([47.9960]), np.asarray([-4.1024]))
+    assert math.isclose(float(d[0]), 52.0, abs_tol=2.0)  # Brest – Quimper
