@@ -26,13 +26,16 @@ data: install
 	$(BIN)/capitalis --home $(HOME_DIR) territories load
 	$(BIN)/capitalis --home $(HOME_DIR) ingest all data/samples || test $$? -eq 1
 	$(BIN)/capitalis --home $(HOME_DIR) stats
+	@# a demo contributor whose API key lets the explorer record parrainages through the API
+	test -s $(HOME_DIR)/demo-api-key || $(BIN)/capitalis --home $(HOME_DIR) users add demo \
+		--role contributeur --collectivite 79202 --no-password --api-key > $(HOME_DIR)/demo-api-key
 
 # The API (read-write owner of the store) in the background, the explorer (read-only) in the foreground.
 serve: install
 	@echo "API : http://$(HOST):$(API_PORT)/docs — explorateur : http://$(HOST):$(EXPLORER_PORT)"
 	$(BIN)/capitalis --home $(HOME_DIR) serve --host $(HOST) --port $(API_PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
-	CAPITALIS_API_URL=http://$(HOST):$(API_PORT) \
+	CAPITALIS_API_URL=http://$(HOST):$(API_PORT) CAPITALIS_API_KEY=$$(cat $(HOME_DIR)/demo-api-key 2>/dev/null) \
 	$(BIN)/capitalis --home $(HOME_DIR) explore --host $(HOST) --port $(EXPLORER_PORT)
 
 demo: data serve
