@@ -471,7 +471,9 @@ class OtenReader:
         except ET.ParseError:
             with open(path, "rb") as handle:
                 head = handle.read(4096)
-            return NS.encode() in head and b"export" in head
+            # an XML document at least: prose quoting the format (a README) is not an export
+            xml_like = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+            return xml_like and NS.encode() in head and b"export" in head
         except (OSError, UnicodeDecodeError, ValueError):
             return False
         return False

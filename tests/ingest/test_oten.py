@@ -452,3 +452,11 @@ def test_clean_html_removes_scripts() -> None:
     text, had_html, had_script = clean_html("<p>Un <b>EPN</b>&nbsp;ouvert</p><script>alert(1)</script><p>Fin</p>")
     assert (text, had_html, had_script) == ("Un EPN ouvert\nFin", True, True)
     assert clean_html("Texte simple") == ("Texte simple", False, False)
+
+
+def test_prose_quoting_the_format_is_not_an_export(tmp_path: Path) -> None:
+    from ingest.sources import sniff
+
+    readme = tmp_path / "README.md"
+    readme.write_text('# Sources\n\n```xml\n<oten:export xmlns:oten="urn:oten:fiche:1.2">\n```\n', encoding="utf-8")
+    assert sniff(readme) is None
