@@ -6,9 +6,11 @@ so that loading the same input twice changes nothing and costs almost nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV
+from rdflib.term import Node
 
 from ingest.sources import Context, Record, Report, reader_for
 from kg.store import Store, Triple
@@ -151,8 +154,16 @@ class _Previous:
 
 def record_digest(record: Record) -> str:
     """Content hash of a record: its triples, sorted, as N-Triples (blank nodes excluded from identity)."""
-    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in [*record.triples, *record.private])
+    lines = sorted(f"{_n3(s)} {_n3(p)} {_n3(o)}" for s, p, o in [*record.triples, *record.private])
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _n3(term: Node) -> str:
+    """``term.n3()``, without rdflib's character-by-character IRI check (the store checks every IRI anyway).
+
+    That check was a tenth of an import's time; the text is the same, so digests stay comparable.
+    """
+    return f"<{term}>" if isinstance(term, URIRef) else term.n3()
 
 
 def _previous_records(store: Store, graph_iri: str) -> dict[str, _Previous]:
@@ -192,6 +203,25 @@ def _subjects_triples(store: Store, graph_iri: str, subjects: list[URIRef]) -> l
     return out
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration of an import.
+
+    An import allocates millions of small objects (terms, triples) that live until it ends and forms almost
+    no reference cycles, yet the collector would walk them all again and again: a sixth of an import's CPU
+    time. Memory is still freed by reference counting; the collector resumes afterwards.
+    """
+    if not gc.isenabled():  # already paused (an import inside another one): leave it to the outer one
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@_gc_paused()
 def import_file(
     store: Store,
     path: Path,

@@ -30,7 +30,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from typing import Literal as Kind
 
@@ -175,17 +175,26 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=20_000)
+def _word_counts(text: str) -> tuple[tuple[str, int], ...]:
+    """How often each content word occurs in a document, sorted by word.
+
+    Cached: every import compares every experience of both graphs again, and most texts have not changed.
+    """
+    return tuple(sorted(Counter(tokens(text)).items()))
+
+
 def _vectors(documents: dict[str, str]) -> dict[str, dict[str, float]]:
     """Unit TF-IDF vectors (log-scaled term frequency, smoothed IDF) of the documents."""
-    counts = {key: Counter(tokens(text)) for key, text in documents.items()}
+    counts = {key: _word_counts(text) for key, text in documents.items()}
     df: Counter[str] = Counter()
     for c in counts.values():
-        df.update(c.keys())
+        df.update(word for word, _ in c)
     total = len(counts)
     idf = {word: math.log((total + 1) / (n + 1)) + 1.0 for word, n in df.items()}
     vectors: dict[str, dict[str, float]] = {}
     for key, c in counts.items():
-        weights = {word: (1.0 + math.log(n)) * idf[word] for word, n in sorted(c.items())}
+        weights = {word: (1.0 + math.log(n)) * idf[word] for word, n in c}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         vectors[key] = {word: w / norm for word, w in weights.items()}
     return vectors
@@ -255,8 +264,15 @@ def _values(predicates: Iterable[URIRef]) -> str:
     return " ".join(p.n3() for p in predicates)
 
 
-def load_candidates(store: Store, source: str) -> list[Candidate]:
-    """The experiences of one source graph (``oten`` or ``villes-internet``) with their comparison data."""
+def _has_experiences(store: Store, source: str) -> bool:
+    return store.ask(f"ASK {{ GRAPH <{iri.graph(source)}> {{ ?e a <{CAP.Experience}> }} }}")
+
+
+def load_candidates(store: Store, source: str, *, details: bool = True) -> list[Candidate]:
+    """The experiences of one source graph (``oten`` or ``villes-internet``) with their comparison data.
+
+    Without ``details``, only their IRIs and records (enough to undo a merge, nothing to compare).
+    """
     graph = iri.graph(source)
     by_node: dict[URIRef, Candidate] = {}
     rows = store.select(
@@ -267,8 +283,8 @@ def load_candidates(store: Store, source: str) -> list[Candidate]:
     for row in rows:
         node, source_id = row["e"], str(row["id"])
         by_node[node] = Candidate(source_id, node, iri.experience(source, source_id), row["r"])  # type: ignore[arg-type]
-    if not by_node:
-        return []
+    if not by_node or not details:
+        return sorted(by_node.values(), key=lambda c: c.source_id)
     texts: dict[URIRef, list[tuple[str, str]]] = defaultdict(list)
     rows = store.select(
         f"""SELECT ?e ?p ?t WHERE {{ VALUES ?p {{ {_values(_TEXT_PREDICATES)} }}
@@ -507,8 +523,11 @@ def merge_experiences(store: Store) -> MergeResult:
 
     Idempotent and order-independent: the outcome depends only on the current content of both graphs.
     """
-    oten = load_candidates(store, "oten")
-    vi = load_candidates(store, "villes-internet") if oten else []
+    # Texts are compared only when both graphs have experiences (importing one source alone compares nothing);
+    # the OTeN experiences are read in any case, to undo a merge whose Villes Internet side is gone.
+    compare = all(_has_experiences(store, source) for source in ("oten", "villes-internet"))
+    oten = load_candidates(store, "oten", details=compare)
+    vi = load_candidates(store, "villes-internet") if compare else []
     merges, doubtful = decide(oten, vi)
     desired = {pair.oten_id: pair.vi for pair in merges}
     # A doubtful pair names the experiences as they will exist: an OTeN one merged elsewhere has its new IRI.

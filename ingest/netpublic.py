@@ -369,7 +369,10 @@ def name_similarity(a: str, b: str) -> float:
     return max(words, chars)
 
 
+@lru_cache(maxsize=65536)
 def _street(adresse: str) -> tuple[str, str]:
+    """(house number, street) of an address, folded. Cached: duplicate detection compares each address with
+    every other of its commune."""
     text = normalise_texte(adresse)
     match = _NUMERO.match(text)
     if not match:
@@ -557,6 +560,9 @@ def repoint_legacy_lieux(store: Store) -> int:
     """
     from ingest.load import scope_graph  # the pipeline imports the readers: import it when running
 
+    legacy = Literal(LABEL_LEGACY).n3()
+    if not store.ask(f"ASK {{ GRAPH <{_graph_iri()}> {{ ?r <{CAP.versionFormat}> {legacy} }} }}"):
+        return 0  # the legacy export was never imported: no lieu to repoint
     lieux = stored_lieux(store)
     anciens = [
         _fiche(e, lieu, lieu.records.get(LABEL_LEGACY))

@@ -29,6 +29,10 @@ NIVEAU_CLASS = {
     "region": CAP.Region,
 }
 
+# Decisions repeat a few methods, scores and reasons thousands of times, and rdflib takes microseconds to make
+# a literal: make each one once (a literal is immutable; ``typed`` keeps 1 and 1.0 apart, "1" and "1.0").
+_literal = lru_cache(maxsize=20_000, typed=True)(Literal)
+
 
 @dataclass(frozen=True)
 class Resolved:
@@ -172,6 +176,8 @@ class Resolver:
         self.ref = load_referentiel()
         self.decisions: list[Decision] = []
         self._technologies: dict[str, tuple[URIRef, str, set[str]]] = {}
+        # The same names come back record after record (a commune carries many actions): look each up once.
+        self._found: dict[tuple[str | None, ...], Resolved | None] = {}
 
     # --- collectivités -------------------------------------------------------------------------------
     def collectivite(
@@ -192,7 +198,10 @@ class Resolver:
         mutualisation are found by their current or former names. Returns None when nothing fits; the
         decision (or its absence) is recorded either way.
         """
-        found = self._find_collectivite(nom, insee, siren, code_postal, niveau, departement, ville)
+        key = (nom, insee, siren, code_postal, niveau, departement, ville)
+        if key not in self._found:
+            self._found[key] = self._find_collectivite(*key)  # type: ignore[arg-type]
+        found = self._found[key]
         if found is None:
             self.decisions.append(Decision(record, None, "aucune", 0.0, f"aucune collectivité trouvée pour « {nom} »"))
         else:
@@ -379,19 +388,20 @@ class Resolver:
 
     def decision_triples(self) -> Iterator[Triple]:
         """The decisions of this import for the ``resolution`` graph."""
+        source, agent = Literal(self.source), URIRef(f"{iri.ID}agent/capitalis-resolution")
         for d in self.decisions:
             digest = hashlib.sha1(f"{d.record}|{d.entity}|{d.methode}".encode()).hexdigest()[:16]
             node = URIRef(f"{iri.ID}decision/{self.source}/{digest}")
             yield node, RDF.type, CAP.DecisionResolution
-            yield node, CAP.source, Literal(self.source)
+            yield node, CAP.source, source
             yield node, CAP.enregistrement, d.record
             if d.entity is not None:
                 yield node, CAP.entite, d.entity
             for candidate in d.candidats:
                 yield node, CAP.candidat, candidate
-            yield node, CAP.methode, Literal(d.methode)
-            yield node, CAP.score, Literal(round(d.score, 4), datatype=XSD.decimal)
-            yield node, CAP.raison, Literal(d.raison, lang="fr")
+            yield node, CAP.methode, _literal(d.methode)
+            yield node, CAP.score, _literal(round(d.score, 4), datatype=XSD.decimal)
+            yield node, CAP.raison, _literal(d.raison, lang="fr")
             if d.doubtful:
-                yield node, CAP.statut, Literal("a-revoir")
-            yield node, PROV.wasAssociatedWith, URIRef(f"{iri.ID}agent/capitalis-resolution")
+                yield node, CAP.statut, _literal("a-revoir")
+            yield node, PROV.wasAssociatedWith, agent

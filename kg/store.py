@@ -122,19 +122,19 @@ def _from_ox(term: Any) -> Node:
     raise TypeError(f"terme Oxigraph non pris en charge : {term!r}")
 
 
-# Characters N-Triples forbids in an IRI: an IRI holding one would break (or rewrite) the text around it.
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+class _BlankNodeMet(Exception):
+    """A blank node cannot go through N-Triples text: the parser would rename it, and it must keep its id."""
 
 
 def _nt(term: Node) -> str:
     """A term in N-Triples syntax, for bulk loading.
 
     Writing the text and letting Oxigraph parse it costs half of building its Python terms one by one
-    (:func:`_to_ox`), and loads are most of an import. An IRI that N-Triples cannot hold goes through
-    :func:`_to_ox`, which raises as it always did. Blank nodes are not written (see :func:`_ntriples_text`).
+    (:func:`_to_ox`), and loads are most of an import. The parser refuses an invalid IRI, but a ``>`` would
+    end the IRI early and let the rest read as more triples: such an IRI goes to :func:`_to_ox`, which raises.
     """
     if isinstance(term, URIRef):
-        return str(_to_ox(term)) if _IRI_FORBIDDEN.search(term) else f"<{term}>"
+        return str(_to_ox(term)) if ">" in term else f"<{term}>"
     if isinstance(term, RLiteral):
         text = str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
         if term.language:
@@ -142,19 +142,17 @@ def _nt(term: Node) -> str:
         if term.datatype:
             return f'"{text}"^^{_nt(term.datatype)}'
         return f'"{text}"'
-    raise TypeError(f"terme RDF non pris en charge en N-Triples : {term!r}")
+    if isinstance(term, BNode):
+        raise _BlankNodeMet
+    raise TypeError(f"terme RDF non pris en charge : {term!r}")
 
 
 def _ntriples_text(triples: Iterable[Triple]) -> tuple[str, int] | None:
-    """Triples as N-Triples text, each once, and how many distinct triples that is.
-
-    None when a triple has a blank node: the parser would rename it, and a blank node must keep its id.
-    """
-    lines: set[str] = set()
-    for s, p, o in triples:
-        if isinstance(s, BNode) or isinstance(o, BNode):
-            return None
-        lines.add(f"{_nt(s)} {_nt(p)} {_nt(o)} .\n")
+    """Triples as N-Triples text, each once, and how many distinct triples that is; None with blank nodes."""
+    try:
+        lines = {f"{_nt(s)} {_nt(p)} {_nt(o)} .\n" for s, p, o in triples}
+    except _BlankNodeMet:
+        return None
     return "".join(lines), len(lines)
 
 
@@ -269,7 +267,7 @@ class OxigraphStore:
 
     def _bulk_load(self, graph: str, ntriples: str) -> None:
         try:
-            self._db(graph).bulk_load(ntriples.encode(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+            self._db(graph).bulk_load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         except SyntaxError as exc:
             raise StoreError(f"triplets invalides pour le graphe {graph} : {exc}") from exc
 

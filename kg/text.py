@@ -122,6 +122,10 @@ class Analyzer:
         self._memo[word] = fixed
         return fixed
 
+    def forget(self) -> None:
+        """Drop the remembered corrections (the latency bench times every query as if new)."""
+        self._memo.clear()
+
     def query_terms(self, query: str) -> tuple[dict[str, float], dict[str, str]]:
         """Weighted stems of a query and the corrections made (typed word → corpus word)."""
         terms: dict[str, float] = {}

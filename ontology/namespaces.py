@@ -59,168 +59,166 @@ class CAP(DefinedNamespace):
     _warn = True
 
     # Classes
-    Anomalie: URIRef  # Data defect
-    Axe: URIRef  # Axis
-    Collectivite: URIRef  # Local authority
-    Commune: URIRef  # Municipality
-    Competence: URIRef  # Skill
-    Contribution: URIRef  # Contribution
-    DecisionResolution: URIRef  # Resolution decision
-    Departement: URIRef  # Department
-    Enjeu: URIRef  # Development goal
-    Evaluation: URIRef  # Evaluation
-    Experience: URIRef  # Experience
-    Financement: URIRef  # Funding
-    ImportRun: URIRef  # Import run
-    Indicateur: URIRef  # Indicator
-    Intercommunalite: URIRef  # Inter-municipal body
-    LabelVillesInternet: URIRef  # Villes Internet label
-    LieuMediation: URIRef  # Digital mediation place
-    Organisation: URIRef  # Organisation
-    Parrainage: URIRef  # Sponsorship
-    Personne: URIRef  # Person
-    Region: URIRef  # Region
-    ServicePublic: URIRef  # Public service
-    SourceRecord: URIRef  # Source record
-    StatutParrainage: URIRef  # Sponsorship status
-    StructureMutualisation: URIRef  # Shared-services body
-    Technologie: URIRef  # Technology
-    ThematiqueOten: URIRef  # OTeN theme
-    TypeService: URIRef  # Service type
-    Usage: URIRef  # Use
+    Anomalie: URIRef = _NS["Anomalie"]  # Data defect
+    Axe: URIRef = _NS["Axe"]  # Axis
+    Collectivite: URIRef = _NS["Collectivite"]  # Local authority
+    Commune: URIRef = _NS["Commune"]  # Municipality
+    Competence: URIRef = _NS["Competence"]  # Skill
+    Contribution: URIRef = _NS["Contribution"]  # Contribution
+    DecisionResolution: URIRef = _NS["DecisionResolution"]  # Resolution decision
+    Departement: URIRef = _NS["Departement"]  # Department
+    Enjeu: URIRef = _NS["Enjeu"]  # Development goal
+    Evaluation: URIRef = _NS["Evaluation"]  # Evaluation
+    Experience: URIRef = _NS["Experience"]  # Experience
+    Financement: URIRef = _NS["Financement"]  # Funding
+    ImportRun: URIRef = _NS["ImportRun"]  # Import run
+    Indicateur: URIRef = _NS["Indicateur"]  # Indicator
+    Intercommunalite: URIRef = _NS["Intercommunalite"]  # Inter-municipal body
+    LabelVillesInternet: URIRef = _NS["LabelVillesInternet"]  # Villes Internet label
+    LieuMediation: URIRef = _NS["LieuMediation"]  # Digital mediation place
+    Organisation: URIRef = _NS["Organisation"]  # Organisation
+    Parrainage: URIRef = _NS["Parrainage"]  # Sponsorship
+    Personne: URIRef = _NS["Personne"]  # Person
+    Region: URIRef = _NS["Region"]  # Region
+    ServicePublic: URIRef = _NS["ServicePublic"]  # Public service
+    SourceRecord: URIRef = _NS["SourceRecord"]  # Source record
+    StatutParrainage: URIRef = _NS["StatutParrainage"]  # Sponsorship status
+    StructureMutualisation: URIRef = _NS["StructureMutualisation"]  # Shared-services body
+    Technologie: URIRef = _NS["Technologie"]  # Technology
+    ThematiqueOten: URIRef = _NS["ThematiqueOten"]  # OTeN theme
+    TypeService: URIRef = _NS["TypeService"]  # Service type
+    Usage: URIRef = _NS["Usage"]  # Use
 
     # Properties
-    actions: URIRef  # actions taken
-    adresse: URIRef  # street address
-    ancienNom: URIRef  # former name
-    annee: URIRef  # year
-    annotation: URIRef  # annotation
-    anomalie: URIRef  # defect
-    appreciation: URIRef  # assessment
-    arobases: URIRef  # at-signs
-    autreLabelFormation: URIRef  # other label or training
-    budget: URIRef  # budget
-    budgetHT: URIRef  # budget before tax
-    candidat: URIRef  # candidate
-    champ: URIRef  # field
-    champSource: URIRef  # source field
-    cible: URIRef  # target
-    codeDepartement: URIRef  # department code
-    codeInsee: URIRef  # INSEE code
-    codePostal: URIRef  # postal code
-    competence: URIRef  # skill used
-    competenceRequise: URIRef  # required skill
-    complementAdresse: URIRef  # address complement
-    concept: URIRef  # concept
-    conditionsAcces: URIRef  # access conditions
-    contact: URIRef  # contact person
-    courriel: URIRef  # e-mail
-    cree: URIRef  # created
-    dateDebut: URIRef  # start date
-    dateEvaluation: URIRef  # evaluation date
-    dateExport: URIRef  # export date
-    dateFin: URIRef  # end date
-    dateLabellisation: URIRef  # labelling date
-    dateMaj: URIRef  # last update
-    decision: URIRef  # outcome
-    devise: URIRef  # currency
-    dispositif: URIRef  # national programme
-    donneePersonnelle: URIRef  # personal data
-    echelle: URIRef  # scale
-    elu: URIRef  # elected official
-    empreinte: URIRef  # content hash
-    enregistrement: URIRef  # record
-    enseignements: URIRef  # lessons learnt
-    entite: URIRef  # resolved entity
-    evaluation: URIRef  # evaluation
-    experienceReference: URIRef  # reference experience
-    fax: URIRef  # fax
-    feuille: URIRef  # sheet
-    ficheAccesLibre: URIRef  # Acceslibre record
-    fichier: URIRef  # file
-    filleul: URIRef  # sponsored party
-    financement: URIRef  # funding
-    financeur: URIRef  # funder
-    fonction: URIRef  # job title
-    frais: URIRef  # fees
-    horaires: URIRef  # opening hours
-    identifiantSource: URIRef  # source identifier
-    importRun: URIRef  # import run
-    inchange: URIRef  # unchanged
-    indicateur: URIRef  # indicator
-    intercommunalite: URIRef  # inter-municipal body
-    itinerance: URIRef  # mobility of the place
-    label: URIRef  # Villes Internet label
-    labelFormation: URIRef  # label or training
-    lien: URIRef  # link
-    ligne: URIRef  # row
-    lu: URIRef  # read
-    membreDe: URIRef  # member of
-    mention: URIRef  # special mention
-    methode: URIRef  # method
-    methodeEvaluation: URIRef  # evaluation method
-    misAJour: URIRef  # updated
-    modalitesAcces: URIRef  # access modes
-    modalitesAccompagnement: URIRef  # support modes
-    montant: URIRef  # amount
-    niveau: URIRef  # cited territory level
-    nombrePostes: URIRef  # number of workstations
-    nomCite: URIRef  # name as written
-    note: URIRef  # score given
-    organisme: URIRef  # employer
-    parrain: URIRef  # sponsor
-    partenaire: URIRef  # partner
-    photo: URIRef  # photo
-    population: URIRef  # population
-    porteur: URIRef  # carrier
-    prestataire: URIRef  # contractor
-    priseEnCharge: URIRef  # specific support
-    priseRdv: URIRef  # appointment booking
-    publics: URIRef  # audiences
-    raison: URIRef  # reason
-    recommandations: URIRef  # recommendations
-    rejete: URIRef  # rejected
-    repare: URIRef  # repaired
-    resultats: URIRef  # results
-    resume: URIRef  # abstract
-    retire: URIRef  # withdrawn
-    retireLe: URIRef  # withdrawn on
-    role: URIRef  # role
-    score: URIRef  # score
-    service: URIRef  # service
-    servicePrincipal: URIRef  # main service
-    servicePublic: URIRef  # public service produced
-    servicesMediation: URIRef  # mediation services
-    siren: URIRef  # SIREN number
-    siret: URIRef  # SIRET number
-    siteWeb: URIRef  # website
-    source: URIRef  # source
-    sourceFinancement: URIRef  # funding source
-    sourceOrigine: URIRef  # upstream source
-    sousTitre: URIRef  # subtitle
-    statut: URIRef  # status
-    statutEnregistrement: URIRef  # record status
-    statutModeration: URIRef  # moderation status
-    statutPublication: URIRef  # publication status
-    structureParente: URIRef  # parent body
-    synthese: URIRef  # summary
-    technologie: URIRef  # technology
-    telephone: URIRef  # telephone
-    telephoneMobile: URIRef  # mobile phone
-    territoire: URIRef  # territory
-    thematiqueOten: URIRef  # OTeN theme
-    typeAnomalie: URIRef  # defect kind
-    typeEpci: URIRef  # inter-municipal body type
-    typeOrganisation: URIRef  # organisation type
-    typeStructure: URIRef  # carrier type
-    typologie: URIRef  # typology
-    unite: URIRef  # unit
-    valeur: URIRef  # value
-    versionFormat: URIRef  # format version
-    video: URIRef  # video
-    ville: URIRef  # town name
-
-
+    actions: URIRef = _NS["actions"]  # actions taken
+    adresse: URIRef = _NS["adresse"]  # street address
+    ancienNom: URIRef = _NS["ancienNom"]  # former name
+    annee: URIRef = _NS["annee"]  # year
+    annotation: URIRef = _NS["annotation"]  # annotation
+    anomalie: URIRef = _NS["anomalie"]  # defect
+    appreciation: URIRef = _NS["appreciation"]  # assessment
+    arobases: URIRef = _NS["arobases"]  # at-signs
+    autreLabelFormation: URIRef = _NS["autreLabelFormation"]  # other label or training
+    budget: URIRef = _NS["budget"]  # budget
+    budgetHT: URIRef = _NS["budgetHT"]  # budget before tax
+    candidat: URIRef = _NS["candidat"]  # candidate
+    champ: URIRef = _NS["champ"]  # field
+    champSource: URIRef = _NS["champSource"]  # source field
+    cible: URIRef = _NS["cible"]  # target
+    codeDepartement: URIRef = _NS["codeDepartement"]  # department code
+    codeInsee: URIRef = _NS["codeInsee"]  # INSEE code
+    codePostal: URIRef = _NS["codePostal"]  # postal code
+    competence: URIRef = _NS["competence"]  # skill used
+    competenceRequise: URIRef = _NS["competenceRequise"]  # required skill
+    complementAdresse: URIRef = _NS["complementAdresse"]  # address complement
+    concept: URIRef = _NS["concept"]  # concept
+    conditionsAcces: URIRef = _NS["conditionsAcces"]  # access conditions
+    contact: URIRef = _NS["contact"]  # contact person
+    courriel: URIRef = _NS["courriel"]  # e-mail
+    cree: URIRef = _NS["cree"]  # created
+    dateDebut: URIRef = _NS["dateDebut"]  # start date
+    dateEvaluation: URIRef = _NS["dateEvaluation"]  # evaluation date
+    dateExport: URIRef = _NS["dateExport"]  # export date
+    dateFin: URIRef = _NS["dateFin"]  # end date
+    dateLabellisation: URIRef = _NS["dateLabellisation"]  # labelling date
+    dateMaj: URIRef = _NS["dateMaj"]  # last update
+    decision: URIRef = _NS["decision"]  # outcome
+    devise: URIRef = _NS["devise"]  # currency
+    dispositif: URIRef = _NS["dispositif"]  # national programme
+    donneePersonnelle: URIRef = _NS["donneePersonnelle"]  # personal data
+    echelle: URIRef = _NS["echelle"]  # scale
+    elu: URIRef = _NS["elu"]  # elected official
+    empreinte: URIRef = _NS["empreinte"]  # content hash
+    enregistrement: URIRef = _NS["enregistrement"]  # record
+    enseignements: URIRef = _NS["enseignements"]  # lessons learnt
+    entite: URIRef = _NS["entite"]  # resolved entity
+    evaluation: URIRef = _NS["evaluation"]  # evaluation
+    experienceReference: URIRef = _NS["experienceReference"]  # reference experience
+    fax: URIRef = _NS["fax"]  # fax
+    feuille: URIRef = _NS["feuille"]  # sheet
+    ficheAccesLibre: URIRef = _NS["ficheAccesLibre"]  # Acceslibre record
+    fichier: URIRef = _NS["fichier"]  # file
+    filleul: URIRef = _NS["filleul"]  # sponsored party
+    financement: URIRef = _NS["financement"]  # funding
+    financeur: URIRef = _NS["financeur"]  # funder
+    fonction: URIRef = _NS["fonction"]  # job title
+    frais: URIRef = _NS["frais"]  # fees
+    horaires: URIRef = _NS["horaires"]  # opening hours
+    identifiantSource: URIRef = _NS["identifiantSource"]  # source identifier
+    importRun: URIRef = _NS["importRun"]  # import run
+    inchange: URIRef = _NS["inchange"]  # unchanged
+    indicateur: URIRef = _NS["indicateur"]  # indicator
+    intercommunalite: URIRef = _NS["intercommunalite"]  # inter-municipal body
+    itinerance: URIRef = _NS["itinerance"]  # mobility of the place
+    label: URIRef = _NS["label"]  # Villes Internet label
+    labelFormation: URIRef = _NS["labelFormation"]  # label or training
+    lien: URIRef = _NS["lien"]  # link
+    ligne: URIRef = _NS["ligne"]  # row
+    lu: URIRef = _NS["lu"]  # read
+    membreDe: URIRef = _NS["membreDe"]  # member of
+    mention: URIRef = _NS["mention"]  # special mention
+    methode: URIRef = _NS["methode"]  # method
+    methodeEvaluation: URIRef = _NS["methodeEvaluation"]  # evaluation method
+    misAJour: URIRef = _NS["misAJour"]  # updated
+    modalitesAcces: URIRef = _NS["modalitesAcces"]  # access modes
+    modalitesAccompagnement: URIRef = _NS["modalitesAccompagnement"]  # support modes
+    montant: URIRef = _NS["montant"]  # amount
+    niveau: URIRef = _NS["niveau"]  # cited territory level
+    nombrePostes: URIRef = _NS["nombrePostes"]  # number of workstations
+    nomCite: URIRef = _NS["nomCite"]  # name as written
+    note: URIRef = _NS["note"]  # score given
+    organisme: URIRef = _NS["organisme"]  # employer
+    parrain: URIRef = _NS["parrain"]  # sponsor
+    partenaire: URIRef = _NS["partenaire"]  # partner
+    photo: URIRef = _NS["photo"]  # photo
+    population: URIRef = _NS["population"]  # population
+    porteur: URIRef = _NS["porteur"]  # carrier
+    prestataire: URIRef = _NS["prestataire"]  # contractor
+    priseEnCharge: URIRef = _NS["priseEnCharge"]  # specific support
+    priseRdv: URIRef = _NS["priseRdv"]  # appointment booking
+    publics: URIRef = _NS["publics"]  # audiences
+    raison: URIRef = _NS["raison"]  # reason
+    recommandations: URIRef = _NS["recommandations"]  # recommendations
+    rejete: URIRef = _NS["rejete"]  # rejected
+    repare: URIRef = _NS["repare"]  # repaired
+    resultats: URIRef = _NS["resultats"]  # results
+    resume: URIRef = _NS["resume"]  # abstract
+    retire: URIRef = _NS["retire"]  # withdrawn
+    retireLe: URIRef = _NS["retireLe"]  # withdrawn on
+    role: URIRef = _NS["role"]  # role
+    score: URIRef = _NS["score"]  # score
+    service: URIRef = _NS["service"]  # service
+    servicePrincipal: URIRef = _NS["servicePrincipal"]  # main service
+    servicePublic: URIRef = _NS["servicePublic"]  # public service produced
+    servicesMediation: URIRef = _NS["servicesMediation"]  # mediation services
+    siren: URIRef = _NS["siren"]  # SIREN number
+    siret: URIRef = _NS["siret"]  # SIRET number
+    siteWeb: URIRef = _NS["siteWeb"]  # website
+    source: URIRef = _NS["source"]  # source
+    sourceFinancement: URIRef = _NS["sourceFinancement"]  # funding source
+    sourceOrigine: URIRef = _NS["sourceOrigine"]  # upstream source
+    sousTitre: URIRef = _NS["sousTitre"]  # subtitle
+    statut: URIRef = _NS["statut"]  # status
+    statutEnregistrement: URIRef = _NS["statutEnregistrement"]  # record status
+    statutModeration: URIRef = _NS["statutModeration"]  # moderation status
+    statutPublication: URIRef = _NS["statutPublication"]  # publication status
+    structureParente: URIRef = _NS["structureParente"]  # parent body
+    synthese: URIRef = _NS["synthese"]  # summary
+    technologie: URIRef = _NS["technologie"]  # technology
+    telephone: URIRef = _NS["telephone"]  # telephone
+    telephoneMobile: URIRef = _NS["telephoneMobile"]  # mobile phone
+    territoire: URIRef = _NS["territoire"]  # territory
+    thematiqueOten: URIRef = _NS["thematiqueOten"]  # OTeN theme
+    typeAnomalie: URIRef = _NS["typeAnomalie"]  # defect kind
+    typeEpci: URIRef = _NS["typeEpci"]  # inter-municipal body type
+    typeOrganisation: URIRef = _NS["typeOrganisation"]  # organisation type
+    typeStructure: URIRef = _NS["typeStructure"]  # carrier type
+    typologie: URIRef = _NS["typologie"]  # typology
+    unite: URIRef = _NS["unite"]  # unit
+    valeur: URIRef = _NS["valeur"]  # value
+    versionFormat: URIRef = _NS["versionFormat"]  # format version
+    video: URIRef = _NS["video"]  # video
+    ville: URIRef = _NS["ville"]  # town name
 
 
 class SCHEMA(SDO):
