@@ -294,8 +294,9 @@ class OxigraphStore:
         cannot name, are dropped and reloaded in two steps.
         """
         g, db, triples = ox.NamedNode(graph), self._db(graph), list(triples)
-        text = _ntriples_text(triples) if next(db.quads_for_pattern(None, None, None, g), None) is None else None
-        if text is not None:
+        is_new = next(db.quads_for_pattern(None, None, None, g), None) is None
+        text = _ntriples_text(triples) if is_new else None
+        if text is not None:  # a new graph without blank nodes
             self._bulk_load(graph, text[0])
             db.add_graph(g)
             return text[1]
