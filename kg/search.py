@@ -1549,18 +1549,20 @@ def rank(
         dense[dense_ids] = dense_sims
     max_lex = float(lexical.max()) if n else 0.0
     lex_norm = lexical / max_lex if max_lex > 0 else lexical
-    dense_norm = np.zeros(n, np.float32)
-    if use_dense and len(dense_ids):
-        present = dense_sims > 0
-        p_ids, p_sims = dense_ids[present], dense_sims[present]
-        if len(p_ids):
-            lo = float(p_sims.min())
-            hi = float(p_sims.max())
-            dense_norm[p_ids] = (p_sims - lo) / (hi - lo) if hi > lo else 1.0
+    # Min-max normalised cosines of the neighbours with a positive cosine (0 for every other doc).
+    p_ids = dense_ids[dense_sims > 0]
+    p_norm = np.zeros(len(p_ids), np.float32)
+    if len(p_ids):
+        p_sims = dense_sims[dense_sims > 0]
+        lo = float(p_sims.min())
+        hi = float(p_sims.max())
+        p_norm = (p_sims - lo) / (hi - lo) if hi > lo else np.ones(len(p_ids), np.float32)
     if use_lexical and use_dense:
-        base = (1 - w_dense) * lex_norm + w_dense * dense_norm
+        base = (1 - w_dense) * lex_norm
+        base[p_ids] += w_dense * p_norm  # the docs without a dense score add w·0
     elif use_dense:
-        base = dense_norm.copy()
+        base = np.zeros(n, np.float32)
+        base[p_ids] = p_norm
     else:
         base = lex_norm.copy()
     graph = np.zeros(n, np.float32)
@@ -1632,27 +1634,29 @@ def _query_vector(embedder: Any, query: str) -> np.ndarray:
 
 
 def _hit(index: Index, i: int, scored: _Scored | None) -> Hit:
+    """One result, built without validation: every value comes from our own index, already typed
+    (validating ~50 nested models per page cost more than ranking the page at 100,000 experiences)."""
     p = index.payload(int(i))
     extrait = highlight(p.get("extrait") or "", scored.stems if scored else set())
-    why = Why()
+    why = Why.model_construct(dense=0.0, lexical=0.0, graph=0.0)
     score = 0.0
     if scored is not None:
-        why = Why(
+        why = Why.model_construct(
             dense=round(float(scored.dense[i]), 4),
             lexical=round(float(scored.lexical[i]), 4),
             graph=round(float(scored.graph[i]), 4),
         )
         score = round(float(scored.score[i]), 4)
-    return Hit(
+    return Hit.model_construct(
         iri=p["iri"],
         titre=p["titre"],
         score=score,
         extrait=extrait,
-        porteurs=[Porteur(**x) for x in p.get("porteurs", [])],
-        services=p.get("services", []),
+        porteurs=[Porteur.model_construct(**x) for x in p.get("porteurs", [])],
+        services=[dict(x) for x in p.get("services", [])],
         annee=p.get("annee"),
-        technologies=p.get("technologies", []),
-        sources=[SourceRef(**s) for s in p.get("sources", [])],
+        technologies=list(p.get("technologies", [])),
+        sources=[SourceRef.model_construct(**x) for x in p.get("sources", [])],
         why=why,
     )
 
