@@ -20,8 +20,9 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 from rdflib.term import Node
 
+from ingest.resolve import recurring_literal
 from ingest.sources import Context, Record, Report, reader_for
-from kg.store import Store, Triple
+from kg.store import Store, Triple, ntriples_term
 
 EMPREINTE = URIRef("https://w3id.org/capitalis/ontology#empreinte")
 
@@ -153,17 +154,10 @@ class _Previous:
 
 
 def record_digest(record: Record) -> str:
-    """Content hash of a record: its triples, sorted, as N-Triples (blank nodes excluded from identity)."""
-    lines = sorted(f"{_n3(s)} {_n3(p)} {_n3(o)}" for s, p, o in [*record.triples, *record.private])
+    """Content hash of a record: its triples (public and private), sorted, as N-Triples lines."""
+    lines = sorted(f"{ntriples_term(s)} {ntriples_term(p)} {ntriples_term(o)}" for s, p, o in record.triples)
+    lines += sorted(f"{ntriples_term(s)} {ntriples_term(p)} {ntriples_term(o)}" for s, p, o in record.private)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-def _n3(term: Node) -> str:
-    """``term.n3()``, without rdflib's character-by-character IRI check (the store checks every IRI anyway).
-
-    That check was a tenth of an import's time; the text is the same, so digests stay comparable.
-    """
-    return f"<{term}>" if isinstance(term, URIRef) else term.n3()
 
 
 def _previous_records(store: Store, graph_iri: str) -> dict[str, _Previous]:
@@ -243,74 +237,156 @@ def import_file(
     reader = reader_for(path, source)
     ensure_ontology(store)
     report = Report(reader.source, str(path))
-    resolver = Resolver(store, reader.source)
+    # A reader with ``scoped_snapshot`` owns only its format's share of the source graph (scope_graph).
+    scope = reader.label if getattr(reader, "scoped_snapshot", False) else None
+    resolver = Resolver(store, reader.source, scope)
     ctx = Context(report, resolver, dict(options or {}))
     graph_iri = str(iri.graph(reader.source))
     started = datetime.now(UTC).replace(microsecond=0)
     run = iri.import_run(reader.source, started.strftime("%Y%m%dT%H%M%S%f"))
-    # A reader with ``scoped_snapshot`` owns only its format's share of the source graph (scope_graph).
-    scope = reader.label if getattr(reader, "scoped_snapshot", False) else None
     own_graph = scope_graph(reader.source, scope) if scope else graph_iri
     own_private = scope_graph(reader.source, scope, private=True) if scope else private_graph(reader.source)
 
+    previous = _previous_records(store, own_graph)
+    runs = _runs(store, graph_iri)  # read before anything is written
+    today = Literal(started.date().isoformat(), datatype=XSD.date)
     records = reader.read(path, ctx)
     if progress:
         records = _progress(records, f"Lecture {path.name}")  # type: ignore[assignment]
-    current: dict[str, Record] = {}
-    for record in records:
-        if record.source_id in current:
-            report.problem(
-                record.place,
-                "id",
-                f"identifiant {record.source_id} déjà lu : enregistrement ignoré",
-                "duplicate_id",
-                "rejected",
-            )
-            continue
-        current[record.source_id] = record
-
-    previous = _previous_records(store, own_graph)
-    today = Literal(started.date().isoformat(), datatype=XSD.date)
-    public: list[Triple] = []
     private: list[Triple] = []
-    for source_id, record in current.items():
-        digest = record_digest(record)
-        before = previous.get(source_id)
-        if before is None:
-            report.created += 1
-            changed_by = run
-        elif before.digest != digest or before.statut != "actif":
-            report.updated += 1
-            changed_by = run
-        else:
-            report.unchanged += 1
-            changed_by = before.run or run
-        node = iri.source_record(reader.source, source_id)
-        public.extend(record.triples)
-        private.extend(record.private)
-        public.extend(
-            [
+    counted = 0
+
+    def described() -> Iterator[Triple]:
+        """The source graph, record after record as the reader gives them, then what only the end can tell.
+
+        A generator, so that a first import streams into the store while the file is still being read
+        (:meth:`kg.store.OxigraphStore.replace_graph` loads a new graph as its triples come); a re-import
+        is diffed against the stored graph once everything is known.
+        """
+        nonlocal counted
+        # the same values on every record: made once (rdflib takes microseconds to make a literal)
+        source_literal, file_literal, actif = Literal(reader.source), Literal(path.name), Literal("actif")
+        scope_literal = Literal(scope) if scope else None
+        current: set[str] = set()
+        subjects: set[Node] = set()
+        for record in records:
+            source_id = record.source_id
+            if source_id in current:
+                report.problem(
+                    record.place,
+                    "id",
+                    f"identifiant {source_id} déjà lu : enregistrement ignoré",
+                    "duplicate_id",
+                    "rejected",
+                )
+                continue
+            current.add(source_id)
+            digest = record_digest(record)
+            before = previous.get(source_id)
+            if before is None:
+                report.created += 1
+                changed_by = run
+            elif before.digest != digest or before.statut != "actif":
+                report.updated += 1
+                changed_by = run
+            else:
+                report.unchanged += 1
+                changed_by = before.run or run
+            node = iri.source_record(reader.source, source_id)
+            private.extend(record.private)
+            subjects.update(t[0] for t in record.triples)
+            subjects.add(record.entity)
+            bookkeeping = [
                 (node, RDF.type, CAP.SourceRecord),
-                (node, CAP.source, Literal(reader.source)),
+                (node, CAP.source, source_literal),
                 (node, CAP.identifiantSource, Literal(source_id)),
-                (node, CAP.fichier, Literal(path.name)),
+                (node, CAP.fichier, file_literal),
                 (node, CAP.empreinte, Literal(digest)),
-                (node, CAP.statutEnregistrement, Literal("actif")),
+                (node, CAP.statutEnregistrement, actif),
                 (node, CAP.importRun, changed_by),
                 (record.entity, PROV.wasDerivedFrom, node),
+                *place_triples(node, record.place),
             ]
-        )
-        public.extend(place_triples(node, record.place))
-        if scope:
-            public.append((node, CAP.versionFormat, Literal(scope)))
+            if scope:
+                bookkeeping.append((node, CAP.versionFormat, scope_literal))
+            counted += len(record.triples) + len(bookkeeping)
+            yield from record.triples
+            yield from bookkeeping
+        subjects.update(t[0] for t in resolver.technology_triples())
+        for triple in _withdrawn(store, reader.source, own_graph, own_private, previous, current, subjects, today):
+            if triple[0] is _PRIVATE:
+                private.append(triple[1:])  # type: ignore[arg-type]
+                continue
+            counted += 1
+            yield triple
+        for triple in resolver.technology_triples():
+            counted += 1
+            yield triple
+        report.withdrawn = sum(1 for k, v in previous.items() if k not in current and v.statut == "actif")
+
+    tail: list[Triple] = []
+    if scope:  # this format's share alone; the source graph below is the union of every format's share
+        public = list(described())
+        store.replace_graph(own_graph, public)
+        store.replace_graph(own_private, private)
+        public.extend(runs)
+        report.triples = counted + len(runs) + len(private)
+        public.extend(_other_shares(store, reader.source, scope))
+        private.extend(_other_shares(store, reader.source, scope, private=True))
+        tail.append((run, CAP.versionFormat, Literal(scope)))
+        source_graph: Iterable[Triple] = public
+    else:
+        source_graph = described()
+
+    def with_run() -> Iterator[Triple]:
+        """The source graph, then the import runs: this one's counts are known once the records are read."""
+        yield from source_graph
+        yield from runs
+        if not scope:
+            report.triples = counted + len(runs) + len(private)
+        yield from tail
+        yield from _run_triples(run, reader.source, path, started, report)
+
+    store.replace_graph(graph_iri, with_run())
+    store.replace_graph(private_graph(reader.source), private)
+    _replace_decisions(store, reader.source, list(resolver.decision_triples()), scope)
+    from ingest.merge import merge_experiences
+
+    merge_experiences(store)
+    after_load = getattr(reader, "after_load", None)
+    if after_load is not None:
+        after_load(store)
+    return report
+
+
+_PRIVATE = object()  # marks, in :func:`_withdrawn`'s output, a triple for the private graph
+
+
+def _withdrawn(
+    store: Store,
+    source: str,
+    own_graph: str,
+    own_private: str,
+    previous: dict[str, _Previous],
+    current: set[str],
+    described: set[Node],
+    today: Literal,
+) -> Iterator[tuple[Any, ...]]:
+    """What is kept of the records absent from this export: marked withdrawn with their date, never deleted.
+
+    The withdrawn records and their entities keep their triples; what such an entity points to and this
+    import no longer describes (a technology or an organisation only it used) keeps its description, so that
+    the kept entity still satisfies the shapes. Private triples come prefixed with :data:`_PRIVATE`.
+    """
+    from ontology import iri
+    from ontology.namespaces import CAP
 
     gone = {k: v for k, v in previous.items() if k not in current}
-    keep = [iri.source_record(reader.source, k) for k in gone] + [v.entity for v in gone.values() if v.entity]
-    kept = _subjects_triples(store, own_graph, keep)
-    # What a withdrawn entity points to and this import no longer describes (a technology or an organisation
-    # only it used) keeps its description, so that the kept entity still satisfies the shapes.
+    if not gone:
+        return
     entities = {v.entity for v in gone.values() if v.entity}
-    described = {t[0] for t in public} | {t[0] for t in resolver.technology_triples()}
+    keep = [iri.source_record(source, k) for k in gone] + list(entities)
+    kept = _subjects_triples(store, own_graph, keep)  # type: ignore[arg-type]
     orphans = {
         o
         for s, _, o in kept
@@ -321,62 +397,41 @@ def import_file(
         and o not in entities
     }
     kept.extend(_subjects_triples(store, own_graph, sorted(orphans)))
-    kept_private = _subjects_triples(store, own_private, [v.entity for v in gone.values() if v.entity])
-    for source_id, before in gone.items():
-        node = iri.source_record(reader.source, source_id)
-        if before.statut == "actif":
-            report.withdrawn += 1
+    for triple in _subjects_triples(store, own_private, list(entities)):  # type: ignore[arg-type]
+        yield (_PRIVATE, *triple)
     status_preds = {CAP.statutEnregistrement, CAP.retireLe}
-    withdrawn_nodes = {iri.source_record(reader.source, k) for k in gone}
-    public.extend(t for t in kept if not (t[0] in withdrawn_nodes and t[1] in status_preds))
+    withdrawn_nodes = {iri.source_record(source, k) for k in gone}
+    yield from (t for t in kept if not (t[0] in withdrawn_nodes and t[1] in status_preds))
     for source_id, before in gone.items():
-        node = iri.source_record(reader.source, source_id)
-        public.append((node, CAP.statutEnregistrement, Literal("retire")))
-        public.append((node, CAP.retireLe, Literal(before.retire_le, datatype=XSD.date) if before.retire_le else today))
-    private.extend(kept_private)
-    public.extend(resolver.technology_triples())
-    if scope:  # this format's share alone; the source graph below is the union of every format's share
-        store.replace_graph(own_graph, public)
-        store.replace_graph(own_private, private)
-    public.extend(_runs(store, graph_iri))
+        node = iri.source_record(source, source_id)
+        yield node, CAP.statutEnregistrement, Literal("retire")
+        yield node, CAP.retireLe, Literal(before.retire_le, datatype=XSD.date) if before.retire_le else today
 
-    report.triples = len(public) + len(private)
-    if scope:
-        public.extend(_other_shares(store, reader.source, scope))
-        private.extend(_other_shares(store, reader.source, scope, private=True))
-        public.append((run, CAP.versionFormat, Literal(scope)))
-    public.extend(
-        [
-            (run, RDF.type, CAP.ImportRun),
-            (run, RDFS.label, Literal(f"Import {reader.source} {started.isoformat()}")),
-            (run, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
-            (
-                run,
-                PROV.endedAtTime,
-                Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=XSD.dateTime),
-            ),
-            (run, CAP.fichier, Literal(path.name)),
-            (run, CAP.source, Literal(reader.source)),
-            (run, CAP.lu, Literal(report.read, datatype=XSD.integer)),
-            (run, CAP.cree, Literal(report.created, datatype=XSD.integer)),
-            (run, CAP.misAJour, Literal(report.updated, datatype=XSD.integer)),
-            (run, CAP.inchange, Literal(report.unchanged, datatype=XSD.integer)),
-            (run, CAP.retire, Literal(report.withdrawn, datatype=XSD.integer)),
-            (run, CAP.rejete, Literal(report.rejected, datatype=XSD.integer)),
-            (run, CAP.repare, Literal(report.repaired, datatype=XSD.integer)),
-        ]
+
+def _run_triples(run: URIRef, source: str, path: Path, started: datetime, report: Report) -> list[Triple]:
+    """The provenance of one import run: when, which file, and its counts."""
+    from ontology.namespaces import CAP
+
+    ended = datetime.now(UTC).replace(microsecond=0)
+    counts = (
+        (CAP.lu, report.read),
+        (CAP.cree, report.created),
+        (CAP.misAJour, report.updated),
+        (CAP.inchange, report.unchanged),
+        (CAP.retire, report.withdrawn),
+        (CAP.rejete, report.rejected),
+        (CAP.repare, report.repaired),
     )
-    public.extend((run, predicate, value) for predicate, value in report.run_facts)
-    store.replace_graph(graph_iri, public)
-    store.replace_graph(private_graph(reader.source), private)
-    _replace_decisions(store, reader.source, list(resolver.decision_triples()), scope)
-    from ingest.merge import merge_experiences
-
-    merge_experiences(store)
-    after_load = getattr(reader, "after_load", None)
-    if after_load is not None:
-        after_load(store)
-    return report
+    return [
+        (run, RDF.type, CAP.ImportRun),
+        (run, RDFS.label, Literal(f"Import {source} {started.isoformat()}")),
+        (run, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
+        (run, PROV.endedAtTime, Literal(ended.isoformat(), datatype=XSD.dateTime)),
+        (run, CAP.fichier, Literal(path.name)),
+        (run, CAP.source, Literal(source)),
+        *((run, predicate, Literal(value, datatype=XSD.integer)) for predicate, value in counts),
+        *((run, predicate, value) for predicate, value in report.run_facts),
+    ]
 
 
 def place_triples(node: URIRef, place: str) -> list[Triple]:
@@ -392,11 +447,14 @@ def place_triples(node: URIRef, place: str) -> list[Triple]:
         sheet, rest = "", place
     triples: list[Triple] = []
     if sheet.strip():
-        triples.append((node, CAP.feuille, Literal(sheet.strip())))
-    number = re.search(r"\d+", rest)
+        triples.append((node, CAP.feuille, recurring_literal(sheet.strip())))
+    number = _FIRST_NUMBER.search(rest)
     if number:
-        triples.append((node, CAP.ligne, Literal(int(number.group()), datatype=XSD.integer)))
+        triples.append((node, CAP.ligne, recurring_literal(int(number.group()), datatype=XSD.integer)))
     return triples
+
+
+_FIRST_NUMBER = re.compile(r"\d+")
 
 
 def _runs(store: Store, graph_iri: str) -> list[Triple]:
@@ -408,7 +466,10 @@ def _runs(store: Store, graph_iri: str) -> list[Triple]:
 
 
 def _replace_decisions(store: Store, source: str, triples: list[Triple], scope: str | None = None) -> None:
-    """Swap this source's decisions in the shared ``resolution`` graph (only its format's, with a scope)."""
+    """Swap this source's decisions in the shared ``resolution`` graph (only its format's, with a scope).
+
+    The decisions of a scoped import carry their format already (:class:`ingest.resolve.Resolver`).
+    """
     from ontology import iri
     from ontology.namespaces import CAP
 
@@ -420,6 +481,4 @@ def _replace_decisions(store: Store, source: str, triples: list[Triple], scope: 
         source=Literal(source),
         **({"scope": Literal(scope)} if scope else {}),
     )
-    if scope:
-        triples = triples + [(s, CAP.versionFormat, Literal(scope)) for s, p, _ in triples if p == RDF.type]
     store.load(triples, graph_iri)

@@ -271,13 +271,15 @@ def _has_experiences(store: Store, source: str) -> bool:
 def load_candidates(store: Store, source: str, *, details: bool = True) -> list[Candidate]:
     """The experiences of one source graph (``oten`` or ``villes-internet``) with their comparison data.
 
-    Without ``details``, only their IRIs and records (enough to undo a merge, nothing to compare).
+    Without ``details``, only the experiences merged into another source's (their IRI is not their own),
+    with their records: enough to undo those merges, nothing to compare.
     """
     graph = iri.graph(source)
     by_node: dict[URIRef, Candidate] = {}
+    merged_only = "" if details else f'FILTER(!STRSTARTS(STR(?e), "{iri.experience_prefix(source)}"))'
     rows = store.select(
         f"""SELECT ?e ?r ?id WHERE {{ GRAPH <{graph}> {{
-            ?e a <{CAP.Experience}> ; <{PROV.wasDerivedFrom}> ?r .
+            ?e a <{CAP.Experience}> ; <{PROV.wasDerivedFrom}> ?r . {merged_only}
             ?r a <{CAP.SourceRecord}> ; <{CAP.identifiantSource}> ?id }} }}"""
     )
     for row in rows:

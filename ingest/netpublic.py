@@ -572,7 +572,7 @@ def repoint_legacy_lieux(store: Store) -> int:
     matches = [m for m in match_lieux(anciens, national_fiches(lieux, free_only=True)) if m.national is not None]
     if not matches:
         return 0
-    decisions = Resolver(None, SOURCE)
+    decisions = Resolver(None, SOURCE, LABEL_LEGACY)
     plan: dict[URIRef, tuple[URIRef, URIRef, bool]] = {}
     for m in matches:
         assert m.national is not None and m.ancien.record is not None
@@ -583,7 +583,7 @@ def repoint_legacy_lieux(store: Store) -> int:
         store.replace_graph(graph, list(_repointed(store.triples(graph), plan)))
     resolution = str(iri.graph("resolution"))
     olds = " ".join(old.n3() for old in plan)
-    new_decisions = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in _tagged(decisions.decision_triples()))
+    new_decisions = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in decisions.decision_triples())
     store.update(
         f"""DELETE {{ GRAPH <{resolution}> {{ ?d ?p ?o }} }} WHERE {{
               VALUES ?old {{ {olds} }} GRAPH <{resolution}> {{ ?d <{CAP.entite}> ?old ; ?p ?o }} }} ;
@@ -605,14 +605,6 @@ def _repointed(triples: Iterable[Triple], plan: dict[URIRef, tuple[URIRef, URIRe
             yield record, p, o
         else:
             yield national, SKOS.altLabel if p == RDFS.label else p, o
-
-
-def _tagged(triples: Iterable[Triple]) -> Iterator[Triple]:
-    """Decision triples tagged with the legacy format: the decision belongs to the legacy row it resolves."""
-    for s, p, o in triples:
-        yield s, p, o
-        if p == RDF.type:
-            yield s, CAP.versionFormat, Literal(LABEL_LEGACY)
 
 
 METHODE_MEME_LIEU = "meme-lieu-netpublic"

@@ -7,7 +7,6 @@ Every decision (what was matched, how, with which score and why) is kept and wri
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,9 +28,10 @@ NIVEAU_CLASS = {
     "region": CAP.Region,
 }
 
-# Decisions repeat a few methods, scores and reasons thousands of times, and rdflib takes microseconds to make
-# a literal: make each one once (a literal is immutable; ``typed`` keeps 1 and 1.0 apart, "1" and "1.0").
-_literal = lru_cache(maxsize=20_000, typed=True)(Literal)
+#: ``Literal(...)`` for the values an import repeats thousands of times (methods, scores and reasons of decisions,
+#: sheet names, row numbers): rdflib takes microseconds to make a literal, so each is made once (a literal is
+#: immutable; ``typed`` keeps 1 and 1.0 apart, "1" and "1.0"). Not for free text: the cache would keep it.
+recurring_literal = lru_cache(maxsize=100_000, typed=True)(Literal)
 
 
 @dataclass(frozen=True)
@@ -168,11 +168,14 @@ def technology_key(name: str) -> str:
 class Resolver:
     """Resolves the names of one import and remembers every decision it took."""
 
-    def __init__(self, store: Store | None, source: str) -> None:
+    def __init__(self, store: Store | None, source: str, scope: str | None = None) -> None:
+        """``scope`` is the format of a source imported in several formats (NetPublic): its decisions are
+        tagged with it (``cap:versionFormat``), so that importing one format replaces only its own."""
         from ingest.territories import load_referentiel
 
         self.store = store
         self.source = source
+        self.scope = scope
         self.ref = load_referentiel()
         self.decisions: list[Decision] = []
         self._technologies: dict[str, tuple[URIRef, str, set[str]]] = {}
@@ -387,21 +390,37 @@ class Resolver:
             yield node, CAP.population, Literal(found.population, datatype=XSD.integer)
 
     def decision_triples(self) -> Iterator[Triple]:
-        """The decisions of this import for the ``resolution`` graph."""
+        """The decisions of this import for the ``resolution`` graph, one node per distinct decision.
+
+        A commune named by a hundred actions is resolved the same way a hundred times (same entity, method,
+        score, reason and candidates): that is one decision, naming each record it was taken for with
+        ``cap:enregistrement``, rather than a hundred copies of it. Nothing is lost (every record still finds
+        its decision by ``?d cap:enregistrement <record>``) and the graph grows with the distinct names of a
+        source, not with its rows. The node's IRI is a digest of what was decided (and of the format, for a
+        source imported in several formats), so that it is stable across imports.
+        """
         source, agent = Literal(self.source), URIRef(f"{iri.ID}agent/capitalis-resolution")
+        groups: dict[tuple[object, ...], list[URIRef]] = {}
         for d in self.decisions:
-            digest = hashlib.sha1(f"{d.record}|{d.entity}|{d.methode}".encode()).hexdigest()[:16]
-            node = URIRef(f"{iri.ID}decision/{self.source}/{digest}")
+            key = (d.entity, d.methode, round(d.score, 4), d.raison, tuple(d.candidats), d.doubtful)
+            groups.setdefault(key, []).append(d.record)
+        scope = recurring_literal(self.scope) if self.scope else None
+        for (entity, methode, score, raison, candidats, doubtful), records in groups.items():
+            what = "|".join([self.scope or "", str(entity), methode, str(score), raison, *map(str, candidats)])
+            node = iri.decision_resolution(self.source, what)
             yield node, RDF.type, CAP.DecisionResolution
             yield node, CAP.source, source
-            yield node, CAP.enregistrement, d.record
-            if d.entity is not None:
-                yield node, CAP.entite, d.entity
-            for candidate in d.candidats:
+            if scope is not None:
+                yield node, CAP.versionFormat, scope
+            for record in dict.fromkeys(records):
+                yield node, CAP.enregistrement, record
+            if entity is not None:
+                yield node, CAP.entite, entity
+            for candidate in candidats:
                 yield node, CAP.candidat, candidate
-            yield node, CAP.methode, _literal(d.methode)
-            yield node, CAP.score, _literal(round(d.score, 4), datatype=XSD.decimal)
-            yield node, CAP.raison, _literal(d.raison, lang="fr")
-            if d.doubtful:
-                yield node, CAP.statut, _literal("a-revoir")
+            yield node, CAP.methode, recurring_literal(methode)
+            yield node, CAP.score, recurring_literal(score, datatype=XSD.decimal)
+            yield node, CAP.raison, recurring_literal(raison, lang="fr")
+            if doubtful:
+                yield node, CAP.statut, recurring_literal("a-revoir")
             yield node, PROV.wasAssociatedWith, agent

@@ -82,7 +82,7 @@ _HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|&(?:[a-zA-Z]+|#\d+|
 _COORDS_TOLERANCE_KM = 30.0  # a town hall lies within a few km of the referential's point
 # The project's normalisation helpers, memoised: the same names and labels recur across thousands of rows.
 _texte = lru_cache(maxsize=16384)(iri.normalise_texte)
-_nom = lru_cache(maxsize=16384)(iri.normalise_nom)
+_nom = iri.normalise_nom  # remembers the names it folded
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -105,11 +105,11 @@ class AtlaasWorkbookReader:
                 workbook = ET.fromstring(archive.read("xl/workbook.xml"))
             except (KeyError, ET.ParseError):
                 return False
-        names = {e.get("name") for e in workbook.iter() if _local(e.tag) == "sheet"}
+        names = {e.get("name") for e in workbook.iter() if e.tag.rsplit("}", 1)[-1] == "sheet"}
         return set(SHEETS) <= names
 
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
-        yield from _Workbook(path, _load_xlsx(path), ctx).records()
+        yield from _Workbook(path, _load_workbook(path, "classeur Excel"), ctx).records()
 
 
 @register
@@ -123,19 +123,19 @@ class AtlaasLegacyReader:
         with open(path, "rb") as handle:
             if handle.read(8) != _OLE2_MAGIC:
                 return False
-        import xlrd
+        from python_calamine import CalamineError, CalamineWorkbook
 
         try:
-            book = xlrd.open_workbook(str(path), on_demand=True)
-        except xlrd.XLRDError:
+            book = CalamineWorkbook.from_path(str(path))
+        except (CalamineError, OSError, ValueError):
             return False
         try:
-            return set(SHEETS) <= set(book.sheet_names())
+            return set(SHEETS) <= set(book.sheet_names)
         finally:
-            book.release_resources()
+            book.close()
 
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
-        yield from _Workbook(path, _load_xls(path), ctx).records()
+        yield from _Workbook(path, _load_workbook(path, "classeur Excel 97-2003"), ctx).records()
 
 
 @register
@@ -195,141 +195,30 @@ def _sheet(name: str, rows: Iterable[tuple[int, tuple[Any, ...]]]) -> Sheet:
     return sheet
 
 
-def _load_xlsx(path: Path) -> dict[str, Sheet]:
-    """The sheets of an .xlsx: read straight from its XML (several times faster than openpyxl, which is
-    kept for the files this reader does not understand)."""
-    try:
-        return _read_xlsx_xml(path)
-    except (KeyError, ValueError, IndexError, ET.ParseError, zipfile.BadZipFile):
-        return _load_xlsx_openpyxl(path)
+def _load_workbook(path: Path, kind: str) -> dict[str, Sheet]:
+    """The sheets of an .xlsx or a legacy .xls, read by calamine (Rust; both formats give the same cells).
 
-
-@lru_cache(maxsize=256)
-def _local(tag: str) -> str:
-    """A tag without its namespace (cached: a sheet has a handful of tags, met once per cell)."""
-    return tag.rsplit("}", 1)[-1]
-
-
-def _column(reference: str) -> int:
-    """Zero-based column of a cell reference ("B12" → 1, "AA3" → 26)."""
-    index = 0
-    for char in reference:
-        if not char.isalpha():
-            break
-        index = index * 26 + ord(char.upper()) - 64
-    return index - 1
-
-
-def _string_item(element: ET.Element) -> str:
-    """Text of a shared or inline string (plain ``t`` or rich-text runs; phonetic hints skipped)."""
-    parts = []
-    for child in element:
-        name = _local(child.tag)
-        if name == "t":
-            parts.append(child.text or "")
-        elif name == "r":
-            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
-    return "".join(parts)
-
-
-def _read_xlsx_xml(path: Path) -> dict[str, Sheet]:
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        workbook = ET.fromstring(archive.read("xl/workbook.xml"))
-        relations = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in relations}
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in names:
-            shared = [_string_item(si) for si in ET.fromstring(archive.read("xl/sharedStrings.xml"))]
-        sheets: dict[str, Sheet] = {}
-        for element in workbook.iter():
-            if _local(element.tag) != "sheet":
-                continue
-            rid = next(v for k, v in element.attrib.items() if _local(k) == "id")
-            target = targets[rid]
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            with archive.open(member) as handle:
-                sheets[element.get("name", "")] = _sheet(element.get("name", ""), _xml_rows(handle, shared))
-        return sheets
-
-
-def _xml_rows(handle: Any, shared: list[str]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    previous = 0
-    for _, row in ET.iterparse(handle, events=("end",)):
-        if _local(row.tag) != "row":
-            continue
-        number = int(row.get("r") or previous + 1)
-        previous = number
-        values: dict[int, Any] = {}
-        position = -1
-        for cell in row:
-            if _local(cell.tag) != "c":
-                continue
-            reference = cell.get("r")
-            position = _column(reference) if reference else position + 1
-            values[position] = _xml_value(cell, shared)
-        row.clear()
-        width = max(values) + 1 if values else 0
-        yield number, tuple(values.get(i) for i in range(width))
-
-
-def _xml_value(cell: ET.Element, shared: list[str]) -> Any:
-    kind = cell.get("t", "n")
-    if kind == "inlineStr":
-        inline = next((c for c in cell if _local(c.tag) == "is"), None)
-        return _string_item(inline) if inline is not None else None
-    raw = next((c.text for c in cell if _local(c.tag) == "v"), None)
-    if raw is None:
-        return None
-    if kind == "s":
-        return shared[int(raw)]
-    if kind == "str":
-        return raw
-    if kind == "b":
-        return raw.strip() == "1"
-    if kind == "e":
-        return None
-    if kind == "d":
-        return datetime.fromisoformat(raw)
-    number = float(raw)
-    return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
-
-
-def _load_xlsx_openpyxl(path: Path) -> dict[str, Sheet]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    Error cells (``#N/A``) come as empty cells; dates formatted as dates come as ``date``/``datetime``, other
+    numbers as floats (whole ones become ints in :func:`_cell`). See docs/decisions/2026-11-28-calamine.md.
+    """
+    from python_calamine import CalamineError, CalamineWorkbook, XmlError
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-        raise IngestError(str(path), f"classeur Excel illisible : {error}") from error
+        book = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as error:
+        raise IngestError(str(path), f"{kind} illisible : {error}") from error
+    sheets: dict[str, Sheet] = {}
     try:
-        return {ws.title: _sheet(ws.title, enumerate(ws.iter_rows(values_only=True), start=1))
-                for ws in book.worksheets}
+        for name in book.sheet_names:
+            try:
+                rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except (CalamineError, ValueError) as error:
+                # calamine's XML errors name the element it stopped at, not the place: say which sheet
+                reason = f"XML mal formé (élément « {error} »)" if isinstance(error, XmlError) else str(error)
+                raise IngestError(str(path), f"{kind} illisible, feuille « {name} » : {reason}", name) from error
+            sheets[name] = _sheet(name, enumerate(rows, start=1))
     finally:
         book.close()
-
-
-def _load_xls(path: Path) -> dict[str, Sheet]:
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(str(path))
-    except (xlrd.XLRDError, OSError, AssertionError) as error:
-        raise IngestError(str(path), f"classeur Excel 97-2003 illisible : {error}") from error
-
-    def value(cell: Any) -> Any:
-        if cell.ctype == xlrd.XL_CELL_DATE:
-            return xlrd.xldate_as_datetime(cell.value, book.datemode)
-        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
-            return bool(cell.value)
-        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-            return None
-        return cell.value
-
-    sheets = {}
-    for ws in book.sheets():
-        sheets[ws.name] = _sheet(ws.name, ((i + 1, tuple(value(c) for c in ws.row(i))) for i in range(ws.nrows)))
     return sheets
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
@@ -122,38 +124,32 @@ def _from_ox(term: Any) -> Node:
     raise TypeError(f"terme Oxigraph non pris en charge : {term!r}")
 
 
-class _BlankNodeMet(Exception):
-    """A blank node cannot go through N-Triples text: the parser would rename it, and it must keep its id."""
-
-
-def _nt(term: Node) -> str:
-    """A term in N-Triples syntax, for bulk loading.
+def ntriples_term(term: Node) -> str:
+    """A term in N-Triples syntax: what bulk loading writes and what record digests hash.
 
     Writing the text and letting Oxigraph parse it costs half of building its Python terms one by one
     (:func:`_to_ox`), and loads are most of an import. The parser refuses an invalid IRI, but a ``>`` would
     end the IRI early and let the rest read as more triples: such an IRI goes to :func:`_to_ox`, which raises.
+    A blank node is written ``_:id`` (the bulk loader keeps those apart: the parser would rename them).
     """
-    if isinstance(term, URIRef):
-        return str(_to_ox(term)) if ">" in term else f"<{term}>"
+    if type(term) is URIRef:  # most terms: no walk of the class hierarchy
+        return f"<{term}>" if ">" not in term else str(_to_ox(term))
     if isinstance(term, RLiteral):
-        text = str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        if term.language:
-            return f'"{text}"@{term.language}'
-        if term.datatype:
-            return f'"{text}"^^{_nt(term.datatype)}'
+        text = str(term)
+        if "\\" in text or '"' in text or "\n" in text or "\r" in text:
+            text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        language = term.language
+        if language:
+            return f'"{text}"@{language}'
+        datatype = term.datatype
+        if datatype:
+            return f'"{text}"^^{ntriples_term(datatype)}'
         return f'"{text}"'
+    if isinstance(term, URIRef):
+        return f"<{term}>" if ">" not in term else str(_to_ox(term))
     if isinstance(term, BNode):
-        raise _BlankNodeMet
+        return f"_:{term}"
     raise TypeError(f"terme RDF non pris en charge : {term!r}")
-
-
-def _ntriples_text(triples: Iterable[Triple]) -> tuple[str, int] | None:
-    """Triples as N-Triples text, each once, and how many distinct triples that is; None with blank nodes."""
-    try:
-        lines = {f"{_nt(s)} {_nt(p)} {_nt(o)} .\n" for s, p, o in triples}
-    except _BlankNodeMet:
-        return None
-    return "".join(lines), len(lines)
 
 
 def _count_rows(payload: bytes, fmt: str) -> int:
@@ -172,6 +168,10 @@ def _ntriples(quads: Iterable[ox.Quad]) -> str:
 
 
 PRIVATE_GRAPH_PREFIX = "https://w3id.org/capitalis/graph/prive"
+
+#: Lines of N-Triples per bulk-load call (see :meth:`OxigraphStore._bulk_load`): large enough that a call's
+#: fixed cost (sorting, writing and ingesting its files) is small, small enough that loads start early.
+LOAD_CHUNK = 100_000
 
 
 class Store(Protocol):
@@ -257,19 +257,56 @@ class OxigraphStore:
 
     def load(self, triples: Iterable[Triple], graph: str) -> int:
         """Bulk-load triples into a named graph (fast, not transactional); returns how many were given."""
-        triples = list(triples)
-        text = _ntriples_text(triples)
-        if text is None:
-            self._db(graph).bulk_extend(self._quads(triples, ox.NamedNode(graph)))
-        else:
-            self._bulk_load(graph, text[0])
-        return len(triples)
+        counter = _Counter(triples)
+        self._bulk_load(graph, counter)
+        return counter.count
 
-    def _bulk_load(self, graph: str, ntriples: str) -> None:
-        try:
-            self._db(graph).bulk_load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-        except SyntaxError as exc:
-            raise StoreError(f"triplets invalides pour le graphe {graph} : {exc}") from exc
+    def _bulk_load(self, graph: str, triples: Iterable[Triple]) -> int:
+        """Bulk-load triples into a graph as N-Triples text, in chunks loaded in parallel; returns the distinct count.
+
+        Oxigraph's bulk loader releases the GIL and runs on one core per call (it starts a thread per million
+        quads): chunks of :data:`LOAD_CHUNK` lines are handed to a pool of one thread per core as soon as they
+        are written, so that Python writes the next chunk while Oxigraph loads the previous ones (RocksDB
+        ingests the sorted files of concurrent loads safely). Each line is written once (duplicates are
+        skipped across chunks). Triples with a blank node, which the text would rename, go through
+        ``bulk_extend`` with their ids kept.
+        """
+        db, g = self._db(graph), ox.NamedNode(graph)
+        seen: set[str] = set()
+        chunk: list[str] = []
+        with_blank: set[ox.Quad] = set()
+        futures: list[Future[None]] = []
+
+        def submit(pool: ThreadPoolExecutor) -> None:
+            text = "".join(chunk)
+            chunk.clear()
+            futures.append(pool.submit(db.bulk_load, text, ox.RdfFormat.N_TRIPLES, to_graph=g))
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="capitalis-load") as pool:
+            try:
+                for s, p, o in triples:
+                    subject, obj = ntriples_term(s), ntriples_term(o)
+                    if subject[0] == "_" or obj[0] == "_":  # a blank node: "<" starts an IRI, '"' a literal
+                        with_blank.add(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g))  # type: ignore[arg-type]
+                        continue
+                    line = f"{subject} {ntriples_term(p)} {obj} .\n"
+                    if line not in seen:
+                        seen.add(line)
+                        chunk.append(line)
+                        if len(chunk) >= LOAD_CHUNK:
+                            submit(pool)
+                if chunk:
+                    submit(pool)
+                if with_blank:
+                    futures.append(pool.submit(db.bulk_extend, with_blank))
+            finally:
+                errors = [f.exception() for f in futures]
+        for error in errors:
+            if isinstance(error, SyntaxError):
+                raise StoreError(f"triplets invalides pour le graphe {graph} : {error}") from error
+            if error is not None:
+                raise error
+        return len(seen) + len(with_blank)
 
     def add(self, triples: Iterable[Triple], graph: str) -> int:
         """Add a small set of triples in one transaction."""
@@ -290,22 +327,22 @@ class OxigraphStore:
         (``DELETE DATA`` + ``INSERT DATA``), so readers see the old graph or the new one, never half, and a
         re-import that changes little costs little. Oxigraph deletes slowly through ``DROP``/``MOVE``
         (tens of µs a quad); ``DELETE DATA`` is several times faster. A graph that does not exist yet is
-        bulk-loaded from N-Triples text (nothing to replace); graphs with blank nodes, which ``DELETE DATA``
-        cannot name, are dropped and reloaded in two steps.
+        bulk-loaded as its triples come (:meth:`_bulk_load`: a generator streams into the store while its
+        producer is still reading its file); if the triples fail midway, what was loaded is removed. Graphs
+        with blank nodes, which ``DELETE DATA`` cannot name, are dropped and reloaded in two steps.
         """
-        g, db, triples = ox.NamedNode(graph), self._db(graph), list(triples)
-        is_new = next(db.quads_for_pattern(None, None, None, g), None) is None
-        text = _ntriples_text(triples) if is_new else None
-        if text is not None:  # a new graph without blank nodes
-            self._bulk_load(graph, text[0])
+        g, db = ox.NamedNode(graph), self._db(graph)
+        if next(db.quads_for_pattern(None, None, None, g), None) is None:  # a new graph: nothing to replace
+            try:
+                count = self._bulk_load(graph, triples)
+            except BaseException:  # the triples failed midway (a file unreadable after its first records)
+                db.remove_graph(g)  # nothing of a graph that was not there stays
+                raise
             db.add_graph(g)
-            return text[1]
+            return count
+        triples = list(triples)
         new = set(self._quads(triples, g))
         old = set(db.quads_for_pattern(None, None, None, g))
-        if not old:
-            db.bulk_extend(new)
-            db.add_graph(g)
-            return len(new)
         removed, added = old - new, new - old
         if not removed and not added:
             return len(new)

@@ -15,7 +15,7 @@ import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import quote
 
 from rdflib import URIRef
@@ -233,6 +233,10 @@ def _epci_forme(text: str) -> str:
     return text
 
 
+# A pure function of a (short) name, called for the same names record after record (a collectivité carries
+# many actions, a partner many fiches): each name is folded once per process. Free texts go through
+# ``normalise_texte``, which keeps no cache.
+@lru_cache(maxsize=65_536)
 def normalise_nom(text: str | None) -> str:
     """Matching key of the name of a place or a body.
 
@@ -358,9 +362,14 @@ def experience(source: str, source_id: str | int) -> URIRef:
     """An experience as first published: ``id/experience/vi-{Id_Action}`` or ``oten-{fiche id}``.
 
     Resolution may later state that two of them are the same (it does not re-mint)."""
+    return URIRef(experience_prefix(source) + _key(source_id))
+
+
+def experience_prefix(source: str) -> str:
+    """What every experience IRI minted for a source starts with (``…/id/experience/oten-``)."""
     if source not in _EXPERIENCE_PREFIX:
         raise ValueError(f"source d'expérience inconnue : {source!r}")
-    return _id(f"experience/{_EXPERIENCE_PREFIX[source]}-{_key(source_id)}")
+    return f"{ID}experience/{_EXPERIENCE_PREFIX[source]}-"
 
 
 def personne(nom: str, org_key: str) -> URIRef:
@@ -436,6 +445,12 @@ def import_run(source: str, timestamp: datetime | str) -> URIRef:
     else:
         key = _key(timestamp)
     return _id(f"import/{_source(source)}/{key}")
+
+
+def decision_resolution(source: str, contenu: str) -> URIRef:
+    """A decision of the resolver, named by what it decided (entity, method, score, reason, candidates), so
+    that it is one node for every record it was taken for: ``id/decision/{source}/{digest}``."""
+    return _id(f"decision/{_source(source)}/{hashlib.sha1(contenu.encode()).hexdigest()[:16]}")
 
 
 def decision(source: str, source_id: str | int, aspect: str) -> URIRef:

@@ -346,3 +346,12 @@ def test_merge_is_undone_when_the_evidence_goes(store: OxigraphStore) -> None:
     assert {(r["p"], r["o"]) for r in rows} == before  # title, start date, main service: all back
     assert not store.ask(f"ASK {{ GRAPH <{OTEN_GRAPH}> {{ <{vi}> ?p ?o }} }}")
     assert not store.ask(f'ASK {{ GRAPH <{RESOLUTION}> {{ ?d <{CAP}methode> "{METHODE}" }} }}')
+
+    # merged again, then the Villes Internet graph goes altogether: nothing is compared, the merge is undone
+    store.replace_graph(VI_GRAPH, vi_graph(" ".join(sorted(texts))))
+    assert merge_experiences(store).rewritten == 1
+    store.drop_graph(VI_GRAPH)
+    result = merge_experiences(store)
+    assert result.merged == [] and result.restored == 1
+    rows = store.select(f"SELECT ?p ?o WHERE {{ GRAPH <{OTEN_GRAPH}> {{ <{fiche}> ?p ?o }} }}")
+    assert {(r["p"], r["o"]) for r in rows} == before

@@ -162,6 +162,34 @@ def test_a_workbook_without_the_seven_sheets_is_refused(tmp_path: Path) -> None:
         list(vi.AtlaasWorkbookReader().read(path, Context(report, Resolver(None, "villes-internet"))))
 
 
+def test_a_broken_sheet_names_the_file_and_the_sheet(tmp_path: Path, home: Path) -> None:
+    """A workbook whose Actions sheet is cut short: one clear error, exit 2, nothing loaded."""
+    import zipfile
+
+    path = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(XLSX) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[:5000] if item.filename == "xl/worksheets/sheet4.xml" else data)
+    assert vi.AtlaasWorkbookReader().sniff(path)  # the workbook lists the seven sheets
+    report = Report("villes-internet", str(path))
+    with pytest.raises(IngestError) as caught:
+        list(vi.AtlaasWorkbookReader().read(path, Context(report, Resolver(None, "villes-internet"))))
+    assert caught.value.fault.file == str(path)
+    assert caught.value.fault.row_or_record == "Actions"
+    assert "feuille « Actions »" in caught.value.fault.message
+
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    result = CliRunner().invoke(app, ["--home", str(home), "ingest", "villes-internet", str(path), "--no-index"])
+    assert result.exit_code == 2, result.output
+    assert "feuille « Actions »" in result.output and "Traceback" not in result.output
+    with open_store(home / "store") as store:
+        assert not any(g.endswith("/graph/villes-internet") for g in store.graphs())
+
+
 # --- counts, defects ----------------------------------------------------------------------------------------
 
 

@@ -242,3 +242,12 @@ def test_minting_is_deterministic_across_calls() -> None:
         lambda: iri.source_record("villes-internet", "Actions/1001"),
     ]
     assert [call() for call in calls] == [call() for call in calls]
+
+
+def test_resolver_decisions_are_named_by_their_content() -> None:
+    first = iri.decision_resolution("oten", "commune/29019|code-insee|1.0")
+    assert first == iri.decision_resolution("oten", "commune/29019|code-insee|1.0")
+    assert first != iri.decision_resolution("oten", "commune/29232|code-insee|1.0")
+    assert str(first).startswith(ID + "decision/oten/")
+    with pytest.raises(ValueError):
+        iri.decision_resolution("OTeN", "x")
