@@ -20,9 +20,9 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 from rdflib.term import Node
 
-from ingest.resolve import recurring_literal
 from ingest.sources import Context, Record, Report, reader_for
-from kg.store import Store, Triple, ntriples_term
+from ingest.terms import recurring_literal, text_literal
+from kg.store import Store, Triple, ntriples_line
 
 EMPREINTE = URIRef("https://w3id.org/capitalis/ontology#empreinte")
 
@@ -48,7 +48,7 @@ def replace_if_changed(store: Store, graph_iri: str, digest: str, triples: Itera
 
     def with_stamp() -> Iterator[Triple]:
         yield from triples
-        yield URIRef(graph_iri), EMPREINTE, Literal(digest)
+        yield URIRef(graph_iri), EMPREINTE, text_literal(digest)
 
     return store.replace_graph(graph_iri, with_stamp())
 
@@ -153,11 +153,13 @@ class _Previous:
     retire_le: str | None
 
 
-def record_digest(record: Record) -> str:
-    """Content hash of a record: its triples (public and private), sorted, as N-Triples lines."""
-    lines = sorted(f"{ntriples_term(s)} {ntriples_term(p)} {ntriples_term(o)}" for s, p, o in record.triples)
-    lines += sorted(f"{ntriples_term(s)} {ntriples_term(p)} {ntriples_term(o)}" for s, p, o in record.private)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+def record_lines(record: Record) -> tuple[list[str], str]:
+    """A record's public triples as N-Triples lines, and its digest: the hash of its lines (public, then
+    private), each sorted. The lines are written once, for the digest and for the store."""
+    lines = [ntriples_line(t) for t in record.triples]
+    digest = hashlib.sha256("".join(sorted(lines)).encode())
+    digest.update("".join(sorted(ntriples_line(t) for t in record.private)).encode())
+    return lines, digest.hexdigest()
 
 
 def _previous_records(store: Store, graph_iri: str) -> dict[str, _Previous]:
@@ -256,7 +258,7 @@ def import_file(
     private: list[Triple] = []
     counted = 0
 
-    def described() -> Iterator[Triple]:
+    def described() -> Iterator[str]:
         """The source graph, record after record as the reader gives them, then what only the end can tell.
 
         A generator, so that a first import streams into the store while the file is still being read
@@ -264,9 +266,10 @@ def import_file(
         is diffed against the stored graph once everything is known.
         """
         nonlocal counted
-        # the same values on every record: made once (rdflib takes microseconds to make a literal)
-        source_literal, file_literal, actif = Literal(reader.source), Literal(path.name), Literal("actif")
-        scope_literal = Literal(scope) if scope else None
+        # the same values on every record: made once
+        source_literal, file_literal = text_literal(reader.source), text_literal(path.name)
+        actif = text_literal("actif")
+        scope_literal = text_literal(scope) if scope else None
         current: set[str] = set()
         subjects: set[Node] = set()
         for record in records:
@@ -281,7 +284,7 @@ def import_file(
                 )
                 continue
             current.add(source_id)
-            digest = record_digest(record)
+            lines, digest = record_lines(record)
             before = previous.get(source_id)
             if before is None:
                 report.created += 1
@@ -299,9 +302,9 @@ def import_file(
             bookkeeping = [
                 (node, RDF.type, CAP.SourceRecord),
                 (node, CAP.source, source_literal),
-                (node, CAP.identifiantSource, Literal(source_id)),
+                (node, CAP.identifiantSource, text_literal(source_id)),
                 (node, CAP.fichier, file_literal),
-                (node, CAP.empreinte, Literal(digest)),
+                (node, CAP.empreinte, text_literal(digest)),
                 (node, CAP.statutEnregistrement, actif),
                 (node, CAP.importRun, changed_by),
                 (record.entity, PROV.wasDerivedFrom, node),
@@ -310,44 +313,44 @@ def import_file(
             if scope:
                 bookkeeping.append((node, CAP.versionFormat, scope_literal))
             counted += len(record.triples) + len(bookkeeping)
-            yield from record.triples
-            yield from bookkeeping
+            yield from lines
+            yield from map(ntriples_line, bookkeeping)
         subjects.update(t[0] for t in resolver.technology_triples())
         for triple in _withdrawn(store, reader.source, own_graph, own_private, previous, current, subjects, today):
             if triple[0] is _PRIVATE:
                 private.append(triple[1:])  # type: ignore[arg-type]
                 continue
             counted += 1
-            yield triple
+            yield ntriples_line(triple)  # type: ignore[arg-type]
         for triple in resolver.technology_triples():
             counted += 1
-            yield triple
+            yield ntriples_line(triple)
         report.withdrawn = sum(1 for k, v in previous.items() if k not in current and v.statut == "actif")
 
     tail: list[Triple] = []
     if scope:  # this format's share alone; the source graph below is the union of every format's share
         public = list(described())
-        store.replace_graph(own_graph, public)
+        store.replace_graph_ntriples(own_graph, public)
         store.replace_graph(own_private, private)
-        public.extend(runs)
+        public.extend(map(ntriples_line, runs))
         report.triples = counted + len(runs) + len(private)
-        public.extend(_other_shares(store, reader.source, scope))
+        public.extend(map(ntriples_line, _other_shares(store, reader.source, scope)))
         private.extend(_other_shares(store, reader.source, scope, private=True))
-        tail.append((run, CAP.versionFormat, Literal(scope)))
-        source_graph: Iterable[Triple] = public
+        tail.append((run, CAP.versionFormat, text_literal(scope)))
+        source_graph: Iterable[str] = public
     else:
         source_graph = described()
 
-    def with_run() -> Iterator[Triple]:
+    def with_run() -> Iterator[str]:
         """The source graph, then the import runs: this one's counts are known once the records are read."""
         yield from source_graph
-        yield from runs
         if not scope:
+            yield from map(ntriples_line, runs)
             report.triples = counted + len(runs) + len(private)
-        yield from tail
-        yield from _run_triples(run, reader.source, path, started, report)
+        yield from map(ntriples_line, tail)
+        yield from map(ntriples_line, _run_triples(run, reader.source, path, started, report))
 
-    store.replace_graph(graph_iri, with_run())
+    store.replace_graph_ntriples(graph_iri, with_run())
     store.replace_graph(private_graph(reader.source), private)
     _replace_decisions(store, reader.source, list(resolver.decision_triples()), scope)
     from ingest.merge import merge_experiences
@@ -404,7 +407,7 @@ def _withdrawn(
     yield from (t for t in kept if not (t[0] in withdrawn_nodes and t[1] in status_preds))
     for source_id, before in gone.items():
         node = iri.source_record(source, source_id)
-        yield node, CAP.statutEnregistrement, Literal("retire")
+        yield node, CAP.statutEnregistrement, text_literal("retire")
         yield node, CAP.retireLe, Literal(before.retire_le, datatype=XSD.date) if before.retire_le else today
 
 
@@ -427,8 +430,8 @@ def _run_triples(run: URIRef, source: str, path: Path, started: datetime, report
         (run, RDFS.label, Literal(f"Import {source} {started.isoformat()}")),
         (run, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
         (run, PROV.endedAtTime, Literal(ended.isoformat(), datatype=XSD.dateTime)),
-        (run, CAP.fichier, Literal(path.name)),
-        (run, CAP.source, Literal(source)),
+        (run, CAP.fichier, text_literal(path.name)),
+        (run, CAP.source, text_literal(source)),
         *((run, predicate, Literal(value, datatype=XSD.integer)) for predicate, value in counts),
         *((run, predicate, value) for predicate, value in report.run_facts),
     ]
@@ -478,7 +481,7 @@ def _replace_decisions(store: Store, source: str, triples: list[Triple], scope: 
     store.update(
         f"DELETE {{ GRAPH <{graph_iri}> {{ ?d ?p ?o }} }} WHERE {{ GRAPH <{graph_iri}> "
         f"{{ ?d <{CAP.source}> $source ; ?p ?o {other_format} }} }}",
-        source=Literal(source),
-        **({"scope": Literal(scope)} if scope else {}),
+        source=text_literal(source),
+        **({"scope": text_literal(scope)} if scope else {}),
     )
     store.load(triples, graph_iri)

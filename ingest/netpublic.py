@@ -50,6 +50,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from ingest.resolve import Resolved, Resolver
 from ingest.sources import Context, Outcome, Record, register
+from ingest.terms import text_literal
 from kg.errors import IngestError
 from kg.store import Store, Triple
 from ontology import iri
@@ -560,7 +561,7 @@ def repoint_legacy_lieux(store: Store) -> int:
     """
     from ingest.load import scope_graph  # the pipeline imports the readers: import it when running
 
-    legacy = Literal(LABEL_LEGACY).n3()
+    legacy = text_literal(LABEL_LEGACY).n3()
     if not store.ask(f"ASK {{ GRAPH <{_graph_iri()}> {{ ?r <{CAP.versionFormat}> {legacy} }} }}"):
         return 0  # the legacy export was never imported: no lieu to repoint
     lieux = stored_lieux(store)
@@ -742,7 +743,7 @@ class _Mapper:
         resolver.record(self.record, organisation, "organisation-nom", 0.8, raison)
         self.add(CAP.structureParente, organisation)
         self.add(RDF.type, CAP.Organisation, organisation)
-        self.add(RDFS.label, Literal(nom, lang="fr"), organisation)
+        self.add(RDFS.label, text_literal(nom, "fr"), organisation)
 
 
 # Per-import memories of the resolver's answers (weakly keyed: they die with the import's resolver).
@@ -754,7 +755,7 @@ _organisations: WeakKeyDictionary[Resolver, dict[str, URIRef]] = WeakKeyDictiona
 @lru_cache(maxsize=65536)
 def _plain(value: str) -> Literal:
     """A plain literal, shared: the same codes and enumerated values come back on every row."""
-    return Literal(value)
+    return text_literal(value)
 
 
 _NIVEAUX = (
@@ -882,7 +883,7 @@ class LieuxReader:
         pivot = cells["pivot"]
         if re.fullmatch(r"\d{14}", pivot):
             if pivot != _PIVOT_INCONNU:
-                m.add(CAP.siret, Literal(pivot))
+                m.add(CAP.siret, text_literal(pivot))
         else:
             m.problem(
                 "pivot", f"SIRET « {pivot} » invalide (14 chiffres attendus) : gardé en annotation", "invalid_siret"
@@ -901,9 +902,9 @@ class LieuxReader:
                 "missing_insee",
                 "repaired",
             )
-            m.add(CAP.codeInsee, Literal(found.code))
+            m.add(CAP.codeInsee, text_literal(found.code))
         elif insee:
-            m.add(CAP.codeInsee, Literal(insee))
+            m.add(CAP.codeInsee, text_literal(insee))
             if current is None:
                 m.problem("code_insee", f"code INSEE « {insee} » inconnu du COG 2025", "unknown_insee")
         m.text("adresse", cells["adresse"], CAP.adresse, lang=None)
@@ -1149,7 +1150,7 @@ class LegacyReader:
         m.link_commune(row.found, cells["Ville"], cp)
         for column in ("Téléphone", "Fax"):
             for phone in _split(cells[column], "|"):
-                m.add(CAP.telephone if column == "Téléphone" else CAP.fax, Literal(phone))
+                m.add(CAP.telephone if column == "Téléphone" else CAP.fax, text_literal(phone))
         m.emails("Courriel", cells["Courriel"], ",")
         m.url("Site web", cells["Site web"], CAP.siteWeb)
         m.text("Horaires d'ouverture", cells["Horaires d'ouverture"], CAP.horaires)

@@ -36,6 +36,7 @@ from rdflib.namespace import DCTERMS, FOAF, SKOS
 
 from ingest.resolve import Resolved, structures
 from ingest.sources import Context, Outcome, Record, register
+from ingest.terms import text_literal
 from kg.errors import IngestError
 from kg.store import Triple
 from ontology import iri
@@ -546,7 +547,7 @@ class OtenReader:
         facts = ctx.report.run_facts
         version = element.get("version")
         if version:
-            facts.append((_C.versionFormat, Literal(version)))
+            facts.append((_C.versionFormat, text_literal(version)))
         exported = element.get("date")
         if exported:
             parsed = parse_partial_date(exported)
@@ -644,7 +645,7 @@ class _FicheMapper:
     def map(self, titre: str) -> None:
         e, fiche = self.experience, self.element
         self.add(e, RDF.type, _C.Experience)
-        self.add(e, DCTERMS.title, Literal(titre, lang="fr"))
+        self.add(e, DCTERMS.title, text_literal(titre, "fr"))
         self._fiche_attributes()
         by_tag: dict[str, list[ET.Element]] = {}
         for child in fiche:
@@ -670,7 +671,7 @@ class _FicheMapper:
             for child in by_tag.get(tag, [])[:1]:
                 value = self.text(child, tag)
                 if value:
-                    self.add(e, predicate, Literal(value, lang="fr"))
+                    self.add(e, predicate, text_literal(value, "fr"))
         self._thematiques(by_tag.get("thematique", []))
         self._territoire(by_tag.get("territoire", []))
         self._porteur(by_tag.get("porteur", []))
@@ -697,7 +698,7 @@ class _FicheMapper:
             if name == "id":
                 continue
             if name == "statut":
-                self.add(record, _C.statutPublication, Literal(value))
+                self.add(record, _C.statutPublication, text_literal(value))
             elif name == "maj":
                 parsed = parse_partial_date(value)
                 if parsed is not None and parsed.day is not None:
@@ -752,9 +753,9 @@ class _FicheMapper:
         niveau = _simple(child.get("niveau")).lower()
         code = _simple(child.get("code"))
         name = _simple(child.text)
-        self.add(self.record, _C.niveau, Literal(niveau))
+        self.add(self.record, _C.niveau, text_literal(niveau))
         if name:
-            self.add(self.record, _C.nomCite, Literal(name))
+            self.add(self.record, _C.nomCite, text_literal(name))
         for attr, value in child.attrib.items():
             if attr not in ("niveau", "code"):
                 self.annotate(self.experience, f"territoire/@{attr}", value)
@@ -858,9 +859,9 @@ class _FicheMapper:
         except ValueError:
             return None
         self.add(node, RDF.type, _C.Organisation)
-        self.add(node, RDFS.label, Literal(name, lang="fr"))
+        self.add(node, RDFS.label, text_literal(name, "fr"))
         if kind:
-            self.add(node, _C.typeOrganisation, Literal(kind))
+            self.add(node, _C.typeOrganisation, text_literal(kind))
         return node
 
     def _resolve_agent(self, name: str, niveau: str | None, *, porteur: bool) -> Resolved | None:
@@ -906,7 +907,7 @@ class _FicheMapper:
             if not written:
                 self.problem("porteur", "porteur sans nom", "missing_porteur")
                 continue
-            self.add(self.record, _C.nomCite, Literal(written))
+            self.add(self.record, _C.nomCite, text_literal(written))
             if kind not in _TYPES_PORTEUR:
                 self.problem("porteur/@type", f"type de porteur inconnu « {kind} »", "unknown_porteur_type")
             node: URIRef | None = None
@@ -931,7 +932,7 @@ class _FicheMapper:
             if node is None:
                 node = self._organisation(written, kind or None)
             elif kind:
-                self.add(node, _C.typeOrganisation, Literal(kind))
+                self.add(node, _C.typeOrganisation, text_literal(kind))
             if node is not None:
                 self.add(self.experience, _C.porteur, node)
                 if self.porteur is None:
@@ -944,7 +945,7 @@ class _FicheMapper:
         except ValueError:
             return None
         self.add(node, RDF.type, _C.StructureMutualisation)
-        self.add(node, RDFS.label, Literal(name, lang="fr"))
+        self.add(node, RDFS.label, text_literal(name, "fr"))
         self.resolver.record(
             self.record,
             node,
@@ -973,7 +974,7 @@ class _FicheMapper:
                 )
                 self.annotate(self.experience, "partenaire/@role", f"{role} ({written})")
                 predicate = _C.partenaire
-            self.add(self.record, _C.nomCite, Literal(written))
+            self.add(self.record, _C.nomCite, text_literal(written))
             for node in self._partner_nodes(written):
                 self.add(self.experience, predicate, node)
 
@@ -1068,7 +1069,7 @@ class _FicheMapper:
             self.add(self.experience, _C.financement, node)
             for attr, value in child.attrib.items():
                 if attr == "source":
-                    self.add(node, _C.sourceFinancement, Literal(value))
+                    self.add(node, _C.sourceFinancement, text_literal(value))
                 elif attr == "montant":
                     amount, was_text = parse_amount(value)
                     if amount is None:
@@ -1092,7 +1093,7 @@ class _FicheMapper:
             if child.text and child.text.strip():
                 self.annotate(node, "financement", _simple(child.text))
             if not child.get("source") and not child.get("montant"):
-                self.add(node, _C.sourceFinancement, Literal("inconnue"))
+                self.add(node, _C.sourceFinancement, text_literal("inconnue"))
                 self.problem("financement", "financement sans source ni montant", "empty_financement")
 
     # --- technologies, competences -----------------------------------------------------------------------
@@ -1132,7 +1133,7 @@ class _FicheMapper:
                 else:
                     self.add(node, _C.dateEvaluation, parsed.literal())
             elif attr == "methode":
-                self.add(node, _C.methodeEvaluation, Literal(value))
+                self.add(node, _C.methodeEvaluation, text_literal(value))
             else:
                 self.annotate(node, f"evaluation/@{attr}", value)
         rang = 0
@@ -1146,7 +1147,7 @@ class _FicheMapper:
             elif tag == "enseignements":
                 value = self.text(part, "enseignements")
                 if value:
-                    self.add(node, _C.enseignements, Literal(value, lang="fr"))
+                    self.add(node, _C.enseignements, text_literal(value, "fr"))
             else:
                 self.annotate(node, f"evaluation/{tag}", _simple("".join(part.itertext())))
 
@@ -1155,13 +1156,13 @@ class _FicheMapper:
         self.add(node, RDF.type, _C.Indicateur)
         self.add(evaluation, _C.indicateur, node)
         name = _simple(part.get("nom")) or _simple(part.text) or f"indicateur {rang}"
-        self.add(node, RDFS.label, Literal(name, lang="fr"))
+        self.add(node, RDFS.label, text_literal(name, "fr"))
         raw = _simple(part.get("valeur"))
         number = _number(raw)
         if number is not None:
             self.add(node, _C.valeur, _decimal_literal(number))
         else:
-            self.add(node, _C.valeur, Literal(raw))
+            self.add(node, _C.valeur, text_literal(raw))
         if part.get("unite"):
             self.add(node, _C.unite, Literal(_simple(part.get("unite"))))
         for attr, value in part.attrib.items():
@@ -1197,7 +1198,7 @@ class _FicheMapper:
                 self.annotate(evaluation, f"appreciation/@{attr}", value)
         value = self.text(part, "appreciation")
         if value:
-            self.add(evaluation, _C.appreciation, Literal(value, lang="fr"))
+            self.add(evaluation, _C.appreciation, text_literal(value, "fr"))
 
     # --- contact ------------------------------------------------------------------------------------------
     def _contact(self, child: ET.Element) -> None:
@@ -1215,8 +1216,8 @@ class _FicheMapper:
         org_key = str(self.porteur).rsplit("/", 1)[-1] if self.porteur is not None else "oten"
         person = iri.personne(name, org_key)
         self.add(person, RDF.type, _C.Personne)
-        self.add(person, RDFS.label, Literal(name))
-        self.add(person, FOAF.name, Literal(name))
+        self.add(person, RDFS.label, text_literal(name))
+        self.add(person, FOAF.name, text_literal(name))
         if self.porteur is not None:
             self.add(person, _C.organisme, self.porteur)
         self.add(self.experience, _C.contact, person)
@@ -1224,10 +1225,10 @@ class _FicheMapper:
             if not value or tag == "nom":
                 continue
             if tag == "fonction":
-                self.add(person, _C.fonction, Literal(value, lang="fr"))
+                self.add(person, _C.fonction, text_literal(value, "fr"))
             elif tag == "courriel":
                 if _EMAIL.match(value):
-                    self.private.append((person, _C.courriel, Literal(value)))
+                    self.private.append((person, _C.courriel, text_literal(value)))
                 else:
                     self.problem(
                         "contact/courriel",
@@ -1236,7 +1237,7 @@ class _FicheMapper:
                     )
                     self.private.append((person, _C.annotation, Literal(f"courriel={value}")))
             elif tag == "telephone":
-                self.private.append((person, _C.telephone, Literal(value)))
+                self.private.append((person, _C.telephone, text_literal(value)))
             else:
                 self.private.append((person, _C.annotation, Literal(f"contact/{tag}={value}")))
         for attr, value in child.attrib.items():

@@ -15,6 +15,7 @@ from pathlib import Path
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
+from ingest.terms import recurring_literal, text_literal
 from kg.store import Store, Triple
 from ontology import iri
 from ontology.namespaces import CAP
@@ -27,12 +28,6 @@ NIVEAU_CLASS = {
     "departement": CAP.Departement,
     "region": CAP.Region,
 }
-
-#: ``Literal(...)`` for the values an import repeats thousands of times (methods, scores and reasons of decisions,
-#: sheet names, row numbers): rdflib takes microseconds to make a literal, so each is made once (a literal is
-#: immutable; ``typed`` keeps 1 and 1.0 apart, "1" and "1.0"). Not for free text: the cache would keep it.
-recurring_literal = lru_cache(maxsize=100_000, typed=True)(Literal)
-
 
 @dataclass(frozen=True)
 class Resolved:
@@ -341,10 +336,10 @@ class Resolver:
         """The technology nodes met in this import, with their spellings as ``skos:altLabel``."""
         for node, label, spellings in self._technologies.values():
             yield node, RDF.type, CAP.Technologie
-            yield node, SKOS.prefLabel, Literal(label)
-            yield node, RDFS.label, Literal(label)
+            yield node, SKOS.prefLabel, text_literal(label)
+            yield node, RDFS.label, text_literal(label)
             for spelling in sorted(spellings):
-                yield node, SKOS.altLabel, Literal(spelling)
+                yield node, SKOS.altLabel, text_literal(spelling)
 
     def organisation(self, name: str) -> URIRef:
         return iri.organisation(name)
@@ -371,21 +366,21 @@ class Resolver:
         node = found.iri
         if found.niveau == "structure":
             yield node, RDF.type, CAP.StructureMutualisation
-            yield node, RDFS.label, Literal(found.nom, lang="fr")
+            yield node, RDFS.label, text_literal(found.nom, "fr")
             structure = next((s for s in structures().values() if s.slug == found.code), None)
             if structure is not None:
                 for former in structure.anciens_noms:
-                    yield node, CAP.ancienNom, Literal(former, lang="fr")
+                    yield node, CAP.ancienNom, text_literal(former, "fr")
                 for dep in structure.departements:
                     yield node, CAP.territoire, iri.territoire("departement", dep)
             return
         yield node, RDF.type, NIVEAU_CLASS[found.niveau]
-        yield node, RDFS.label, Literal(found.nom, lang="fr")
+        yield node, RDFS.label, text_literal(found.nom, "fr")
         yield node, CAP.territoire, found.territoire  # type: ignore[misc]
         if found.niveau == "epci":
-            yield node, CAP.siren, Literal(found.code)
+            yield node, CAP.siren, text_literal(found.code)
         elif found.niveau == "commune":  # a département's or région's code is on its territory (igeo:codeINSEE)
-            yield node, CAP.codeInsee, Literal(found.code)
+            yield node, CAP.codeInsee, text_literal(found.code)
         if found.population is not None:
             yield node, CAP.population, Literal(found.population, datatype=XSD.integer)
 
@@ -399,7 +394,7 @@ class Resolver:
         source, not with its rows. The node's IRI is a digest of what was decided (and of the format, for a
         source imported in several formats), so that it is stable across imports.
         """
-        source, agent = Literal(self.source), URIRef(f"{iri.ID}agent/capitalis-resolution")
+        source, agent = text_literal(self.source), URIRef(f"{iri.ID}agent/capitalis-resolution")
         groups: dict[tuple[object, ...], list[URIRef]] = {}
         for d in self.decisions:
             key = (d.entity, d.methode, round(d.score, 4), d.raison, tuple(d.candidats), d.doubtful)

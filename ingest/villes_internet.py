@@ -33,6 +33,7 @@ from rdflib import Literal, URIRef
 
 from ingest.resolve import Resolved, structures
 from ingest.sources import Context, Outcome, Record, register
+from ingest.terms import text_literal
 from ingest.territories import distance_km
 from kg.errors import IngestError
 from kg.store import Triple
@@ -417,7 +418,7 @@ def source_id(value: Any) -> str | None:
 
 
 def _fr(text: str) -> Literal:
-    return Literal(text, lang="fr")
+    return text_literal(text, "fr")
 
 
 def _place(sheet: str, row: int, ident: str | None) -> str:
@@ -625,7 +626,7 @@ class _Workbook:
 
         add = triples.append
         if type_:
-            add((entity, CAP.typeOrganisation, Literal(type_)))
+            add((entity, CAP.typeOrganisation, text_literal(type_)))
         if found is None or _texte(nom) != _texte(found.nom):
             add((entity, SKOS.altLabel, _fr(nom)))
         description = self.text(place, "Description", row.get("Description"))
@@ -643,16 +644,16 @@ class _Workbook:
             if row.get(column) is not None:
                 add((entity, prop, Literal(_text(row[column]))))
         if code_postal:
-            add((entity, CAP.codePostal, Literal(code_postal)))
+            add((entity, CAP.codePostal, text_literal(code_postal)))
         domains: set[str] = set()
         if row.get("Courriel") is not None:
             for address in self._courriels(place, _text(row["Courriel"]), annotations):
-                add((entity, CAP.courriel, Literal(address)))
+                add((entity, CAP.courriel, text_literal(address)))
                 domains.add(address.rsplit("@", 1)[1].lower())
         if isinstance(web, str) and _URL.match(web):
             domains.add(re.sub(r"^www\.", "", web.split("/")[2].lower()))
         triples.extend(self._population(place, entity, row.get("Population"), found, annotations))
-        triples.extend((entity, CAP.annotation, Literal(a)) for a in annotations)
+        triples.extend((entity, CAP.annotation, text_literal(a)) for a in annotations)
         self.lieux[ident] = _Lieu(ident, entity, found, canonical, domains, _nom(ville or nom))
         return Record(ident, at, entity, "lieu", triples)
 
@@ -888,8 +889,8 @@ class _Workbook:
         person = iri.personne(nom, org_key)
         triples: list[Triple] = [
             (person, RDF.type, CAP.Personne),
-            (person, RDFS.label, Literal(nom)),
-            (person, FOAF.name, Literal(nom)),
+            (person, RDFS.label, text_literal(nom)),
+            (person, FOAF.name, text_literal(nom)),
         ]
         if organisation is not None:
             triples.append((person, CAP.membreDe, organisation.entity))
@@ -905,18 +906,18 @@ class _Workbook:
                              "invalid_elu")
                 triples.append((person, CAP.annotation, Literal(f"Elu={_text(elu)}")))
             else:
-                triples.append((person, CAP.elu, Literal(value)))
-        triples.extend((person, CAP.annotation, Literal(a)) for a in self.extras("Personnes", row))
+                triples.append((person, CAP.elu, text_literal(value)))
+        triples.extend((person, CAP.annotation, text_literal(a)) for a in self.extras("Personnes", row))
         # Contact details: the private graph only.
-        hidden: list[Triple] = [(person, CAP.courriel, Literal(c)) for c in courriels]
+        hidden: list[Triple] = [(person, CAP.courriel, text_literal(c)) for c in courriels]
         for column, prop in (("Adresse", CAP.adresse), ("Ville", CAP.ville), ("Telephone", CAP.telephone),
                              ("Telephone mobile", CAP.telephoneMobile)):
             if row.get(column) is not None:
                 hidden.append((person, prop, Literal(_text(row[column]))))
         code_postal = self._code_postal(place, row.get("Code postal"), private)
         if code_postal:
-            hidden.append((person, CAP.codePostal, Literal(code_postal)))
-        hidden.extend((person, CAP.annotation, Literal(a)) for a in private)
+            hidden.append((person, CAP.codePostal, text_literal(code_postal)))
+        hidden.extend((person, CAP.annotation, text_literal(a)) for a in private)
         self.personnes[ident] = person
         return Record(ident, at, person, "personne", triples, hidden)
 
@@ -1029,7 +1030,7 @@ class _Workbook:
             add((e, CAP.service, concept))
             if rank == 0:
                 add((e, CAP.servicePrincipal, concept))
-        triples.extend((e, CAP.annotation, Literal(a)) for a in annotations)
+        triples.extend((e, CAP.annotation, text_literal(a)) for a in annotations)
         return Record(ident, at, e, "action", triples)
 
     def _date(self, place: str, value: Any, annotations: list[str]) -> Literal | None:
@@ -1260,7 +1261,7 @@ def read_labels(path: Path, ctx: Context, source: str = LABELS_SOURCE) -> Iterat
             triples.append((label, CAP.mention, _fr(row["mention"])))
         if row["departement"]:
             dep = row["departement"].upper().zfill(2) if row["departement"].isdigit() else row["departement"]
-            triples.append((label, CAP.codeDepartement, Literal(dep)))
+            triples.append((label, CAP.codeDepartement, text_literal(dep)))
             expected = _departement_of(resolver.ref, found)
             if expected and expected != dep:
                 report.problem(place, "departement", f"département {dep} ≠ {expected} (référentiel)",

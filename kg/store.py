@@ -12,7 +12,7 @@ import io
 import os
 import re
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -152,6 +152,12 @@ def ntriples_term(term: Node) -> str:
     raise TypeError(f"terme RDF non pris en charge : {term!r}")
 
 
+def ntriples_line(triple: Triple) -> str:
+    """One triple as a line of N-Triples, newline included."""
+    s, p, o = triple
+    return f"{ntriples_term(s)} {ntriples_term(p)} {ntriples_term(o)} .\n"
+
+
 def _count_rows(payload: bytes, fmt: str) -> int:
     """Solutions in a serialised SELECT result (CSV cannot be parsed back by Oxigraph: it is lossy)."""
     if fmt == "csv":
@@ -182,6 +188,7 @@ class Store(Protocol):
     def add(self, triples: Iterable[Triple], graph: str) -> int: ...
     def remove(self, triples: Iterable[Triple], graph: str) -> None: ...
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int: ...
+    def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int: ...
     def drop_graph(self, graph: str) -> None: ...
     def graphs(self) -> list[str]: ...
     def triples(self, graph: str) -> Iterator[Triple]: ...
@@ -262,19 +269,38 @@ class OxigraphStore:
         return counter.count
 
     def _bulk_load(self, graph: str, triples: Iterable[Triple]) -> int:
-        """Bulk-load triples into a graph as N-Triples text, in chunks loaded in parallel; returns the distinct count.
+        """Bulk-load triples (see :meth:`_bulk_load_ntriples`); returns the distinct count.
+
+        Triples with a blank node, which N-Triples text would rename, go through ``bulk_extend`` with their
+        ids kept.
+        """
+        g = ox.NamedNode(graph)
+        with_blank: set[ox.Quad] = set()
+
+        def lines() -> Iterator[str]:
+            for s, p, o in triples:
+                subject, obj = ntriples_term(s), ntriples_term(o)
+                if subject[0] == "_" or obj[0] == "_":  # a blank node: "<" starts an IRI, '"' a literal
+                    with_blank.add(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g))  # type: ignore[arg-type]
+                    continue
+                yield f"{subject} {ntriples_term(p)} {obj} .\n"
+
+        count = self._bulk_load_ntriples(graph, lines())
+        if with_blank:
+            self._db(graph).bulk_extend(with_blank)
+        return count + len(with_blank)
+
+    def _bulk_load_ntriples(self, graph: str, lines: Iterable[str]) -> int:
+        """Bulk-load N-Triples lines into a graph, in chunks loaded in parallel; returns the distinct count.
 
         Oxigraph's bulk loader releases the GIL and runs on one core per call (it starts a thread per million
         quads): chunks of :data:`LOAD_CHUNK` lines are handed to a pool of one thread per core as soon as they
-        are written, so that Python writes the next chunk while Oxigraph loads the previous ones (RocksDB
-        ingests the sorted files of concurrent loads safely). Each line is written once (duplicates are
-        skipped across chunks). Triples with a blank node, which the text would rename, go through
-        ``bulk_extend`` with their ids kept.
+        come, so that Python writes the next chunk while Oxigraph loads the previous ones (RocksDB ingests the
+        sorted files of concurrent loads safely). Each line is loaded once (duplicates skipped across chunks).
         """
         db, g = self._db(graph), ox.NamedNode(graph)
         seen: set[str] = set()
         chunk: list[str] = []
-        with_blank: set[ox.Quad] = set()
         futures: list[Future[None]] = []
 
         def submit(pool: ThreadPoolExecutor) -> None:
@@ -284,12 +310,7 @@ class OxigraphStore:
 
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="capitalis-load") as pool:
             try:
-                for s, p, o in triples:
-                    subject, obj = ntriples_term(s), ntriples_term(o)
-                    if subject[0] == "_" or obj[0] == "_":  # a blank node: "<" starts an IRI, '"' a literal
-                        with_blank.add(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g))  # type: ignore[arg-type]
-                        continue
-                    line = f"{subject} {ntriples_term(p)} {obj} .\n"
+                for line in lines:
                     if line not in seen:
                         seen.add(line)
                         chunk.append(line)
@@ -297,8 +318,6 @@ class OxigraphStore:
                             submit(pool)
                 if chunk:
                     submit(pool)
-                if with_blank:
-                    futures.append(pool.submit(db.bulk_extend, with_blank))
             finally:
                 errors = [f.exception() for f in futures]
         for error in errors:
@@ -306,7 +325,7 @@ class OxigraphStore:
                 raise StoreError(f"triplets invalides pour le graphe {graph} : {error}") from error
             if error is not None:
                 raise error
-        return len(seen) + len(with_blank)
+        return len(seen)
 
     def add(self, triples: Iterable[Triple], graph: str) -> int:
         """Add a small set of triples in one transaction."""
@@ -331,17 +350,39 @@ class OxigraphStore:
         producer is still reading its file); if the triples fail midway, what was loaded is removed. Graphs
         with blank nodes, which ``DELETE DATA`` cannot name, are dropped and reloaded in two steps.
         """
+        if self._is_new(graph):
+            return self._load_new(graph, lambda: self._bulk_load(graph, triples))
+        return self._apply(graph, set(self._quads(triples, ox.NamedNode(graph))))
+
+    def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int:
+        """:meth:`replace_graph` for triples already written as N-Triples lines (:func:`ntriples_line`), without
+        blank nodes: an import writes each record's lines once, for its digest and for the store."""
+        if self._is_new(graph):
+            return self._load_new(graph, lambda: self._bulk_load_ntriples(graph, lines))
+        g = ox.NamedNode(graph)
+        try:
+            parsed = ox.parse("".join(lines), ox.RdfFormat.N_TRIPLES)
+            return self._apply(graph, {ox.Quad(t.subject, t.predicate, t.object, g) for t in parsed})
+        except SyntaxError as exc:
+            raise StoreError(f"triplets invalides pour le graphe {graph} : {exc}") from exc
+
+    def _is_new(self, graph: str) -> bool:
+        return next(self._db(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph)), None) is None
+
+    def _load_new(self, graph: str, load: Callable[[], int]) -> int:
+        """Bulk-load a graph that does not exist yet; if loading fails midway, nothing of it stays."""
+        db, g = self._db(graph), ox.NamedNode(graph)
+        try:
+            count = load()
+        except BaseException:  # the triples failed midway (a file unreadable after its first records)
+            db.remove_graph(g)
+            raise
+        db.add_graph(g)
+        return count
+
+    def _apply(self, graph: str, new: set[ox.Quad]) -> int:
+        """Make an existing graph hold exactly ``new``, as one update (see :meth:`replace_graph`)."""
         g, db = ox.NamedNode(graph), self._db(graph)
-        if next(db.quads_for_pattern(None, None, None, g), None) is None:  # a new graph: nothing to replace
-            try:
-                count = self._bulk_load(graph, triples)
-            except BaseException:  # the triples failed midway (a file unreadable after its first records)
-                db.remove_graph(g)  # nothing of a graph that was not there stays
-                raise
-            db.add_graph(g)
-            return count
-        triples = list(triples)
-        new = set(self._quads(triples, g))
         old = set(db.quads_for_pattern(None, None, None, g))
         removed, added = old - new, new - old
         if not removed and not added:

@@ -8,8 +8,9 @@ import pytest
 from rdflib import XSD, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kg.errors import QueryError
-from kg.store import OxigraphStore, bind, open_store, query_kind
+import kg.store
+from kg.errors import QueryError, StoreError
+from kg.store import OxigraphStore, bind, ntriples_line, open_store, query_kind
 
 G1 = "https://w3id.org/capitalis/graph/test-a"
 G2 = "https://w3id.org/capitalis/graph/test-b"
@@ -66,6 +67,38 @@ def test_replace_graph_is_complete_and_leaves_others(store: OxigraphStore) -> No
     assert subjects == {f"{EX}new{i}" for i in range(3)}
     assert len(list(store.triples(G2))) == 3
     assert sorted(store.graphs()) == sorted([G1, G2])
+
+
+def test_large_loads_go_in_parallel_chunks_once_each(store: OxigraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kg.store, "LOAD_CHUNK", 7)  # 101 distinct triples: 15 chunks on the loader threads
+    triples = _triples(100)
+    assert store.replace_graph(G1, triples + triples[:30]) == 101  # duplicates loaded once
+    assert set(store.triples(G1)) == set(triples)
+
+
+def test_replace_graph_from_ntriples_lines(store: OxigraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kg.store, "LOAD_CHUNK", 3)
+    first, second = _triples(10), _triples(4, "new")
+    assert store.replace_graph_ntriples(G1, map(ntriples_line, first)) == 11  # a new graph: bulk-loaded
+    assert set(store.triples(G1)) == set(first)
+    assert store.replace_graph_ntriples(G1, map(ntriples_line, second)) == 5  # an existing one: one diff
+    assert set(store.triples(G1)) == set(second)
+    assert store.graphs() == [G1]
+
+
+def test_a_new_graph_that_fails_midway_leaves_nothing(store: OxigraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kg.store, "LOAD_CHUNK", 5)
+
+    def broken():  # a producer whose file turns out unreadable after 20 triples
+        yield from _triples(20)
+        raise ValueError("fichier tronqué")
+
+    with pytest.raises(ValueError):
+        store.replace_graph(G1, broken())
+    assert G1 not in store.graphs() and not list(store.triples(G1))
+    with pytest.raises(StoreError):
+        store.replace_graph_ntriples(G2, [*map(ntriples_line, _triples(12)), "<pas une ligne\n"])
+    assert not list(store.triples(G2))
 
 
 def test_dump_restore_roundtrip(store: OxigraphStore, tmp_path: Path) -> None:
