@@ -27,14 +27,25 @@ def site(sample_home: Path):  # type: ignore[no-untyped-def]
         yield base, driver
 
 
-def _type(driver: Any, label: str, text: str, *, textarea: bool = False) -> None:
+def _type(driver: Any, label: str, text: str, *, textarea: bool = False, timeout: float = 30.0) -> None:
+    """Type into a field and submit it. While Streamlit reruns the page a widget can be replaced or briefly
+    not interactable (seen on a busy machine): try again until ``timeout``."""
+    from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
     from selenium.webdriver.common.keys import Keys
 
     tag = "textarea" if textarea else "input"
-    field = wait_for_element(driver, f'{tag}[aria-label="{label}"]')
-    field.clear()
-    field.send_keys(text)
-    field.send_keys(Keys.CONTROL, Keys.ENTER) if textarea else field.send_keys(Keys.ENTER)
+    deadline = time.perf_counter() + timeout
+    while True:
+        field = wait_for_element(driver, f'{tag}[aria-label="{label}"]', timeout)
+        try:
+            field.clear()
+            field.send_keys(text)
+            field.send_keys(Keys.CONTROL, Keys.ENTER) if textarea else field.send_keys(Keys.ENTER)
+            return
+        except (ElementNotInteractableException, StaleElementReferenceException):
+            if time.perf_counter() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _button(driver: Any, text: str) -> Any:
