@@ -97,7 +97,9 @@ def search_command(
     technologie: Annotated[
         list[str] | None, typer.Option("--technologie", help="Technologie (toute graphie connue), répétable.")
     ] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", help="villes-internet ou oten, répétable.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="villes-internet, oten ou contributions, répétable.")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON (résultats et facettes).")] = False,
 ) -> None:
     """Recherche sémantique d'expériences (hybride : sens, mots et graphe), avec filtres et facettes."""

@@ -462,7 +462,9 @@ def _triples(
         if multi:
             triples += [(target, predicate, obj), (target, PROV.wasDerivedFrom, node)]
         return triples, str(target)
-    exp = URIRef(f"{ID}experience/contrib-{current.id}")
+    from ontology.iri import experience
+
+    exp = experience(SOURCE, current.id)
     triples += [
         (node, URIRef(CAP + "cible"), exp),
         (exp, RDF.type, URIRef(CAP + "Experience")),

@@ -84,7 +84,7 @@ TAILLES: dict[str, str] = {
 }
 #: Facets returned with every answer (keys of ``SearchResult.facets``).
 FACETS: tuple[str, ...] = ("axe", "enjeu", "usage", "region", "taille", "annee", "technologie", "source")
-SOURCES: tuple[str, ...] = ("villes-internet", "oten")
+SOURCES: tuple[str, ...] = ("villes-internet", "oten", "contributions")
 
 # Ranking parameters, tuned on bench/data/search_eval.json (bench/search_quality.py prints the effect).
 LEXICAL_FLOOR = 0.25  # share of the best lexical score an experience needs to count as a lexical match
@@ -143,7 +143,7 @@ class Filters(BaseModel):
     annee_min: int | None = Field(default=None, description="Première année incluse.")
     annee_max: int | None = Field(default=None, description="Dernière année incluse.")
     technologie: list[str] = Field(default_factory=list, description="Technologies (nom ou graphie connue).")
-    source: list[str] = Field(default_factory=list, description="Sources (villes-internet, oten).")
+    source: list[str] = Field(default_factory=list, description="Sources (villes-internet, oten, contributions).")
 
     def is_empty(self) -> bool:
         return not any(v for k, v in self.model_dump().items())

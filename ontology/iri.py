@@ -73,7 +73,7 @@ NIVEAUX: tuple[str, ...] = ("commune", "epci", "departement", "region")
 #: Source names (literal values of ``cap:source``) and the prefix of their experience keys.
 #: The Villes Internet label palmarès is its own snapshot (``villes-internet-labels``), apart from the workbook.
 SOURCES: tuple[str, ...] = ("villes-internet", "villes-internet-labels", "netpublic", "oten")
-_EXPERIENCE_PREFIX = {"villes-internet": "vi", "oten": "oten"}
+_EXPERIENCE_PREFIX = {"villes-internet": "vi", "oten": "oten", "contributions": "contrib"}
 
 #: Named graphs; ``prive`` holds personal contact data and is never public.
 GRAPHS: tuple[str, ...] = (

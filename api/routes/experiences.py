@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import Limit, Offset, SearchDep, StoreDep
 from api.problems import responses
 from kg import resources
-from kg.search import Filters, SearchResult, search, similar
+from kg.search import SOURCES, Filters, SearchResult, search, similar
 
 router = APIRouter(prefix="/experiences", tags=["expériences"])
 
@@ -99,7 +99,8 @@ Technologies = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100)]],
     Query(max_length=20, description="Technologies (toute graphie connue)."),
 ]
-Sources = Annotated[list[Literal["villes-internet", "oten"]], Query(max_length=20, description="Sources.")]
+Source = Literal[SOURCES]  # type: ignore[valid-type]  # the search's own list: villes-internet, oten, contributions
+Sources = Annotated[list[Source], Query(max_length=20, description="Sources.")]
 
 
 @router.get("", response_model=ExperiencesPublic, responses=responses(503))

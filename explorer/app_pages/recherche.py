@@ -28,7 +28,7 @@ FACETS: dict[str, str] = {
     "technologie": "Technologie",
     "source": "Source",
 }
-SOURCES = {"villes-internet": "Villes Internet", "oten": "OTeN"}
+SOURCES = {"villes-internet": "Villes Internet", "oten": "OTeN", "contributions": "Contributions"}
 
 
 def _labeller(name: str) -> Any:

@@ -90,6 +90,8 @@ def test_moderation_round_trip_new_experience(api: Api, http: httpx.Client) -> N
     assert detail["sources"] == [{"source": "contributions", "id": pending["id"], "statut": "actif"}]
     hits = http.get("/experiences", params={"q": "atelier de réparation de vélos", "limit": 3}).json()["results"]
     assert body["cible"] in {h["iri"] for h in hits}
+    found = http.get("/experiences", params={"source": "contributions"}).json()  # the source facet knows them
+    assert [h["iri"] for h in found["results"]] == [body["cible"]] and found["facets"]["source"]["contributions"] == 1
     for client in (contributor, other, moderator):
         client.close()
 
