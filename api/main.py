@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -139,6 +140,21 @@ def _open_store(settings: Settings) -> Any:
         return open_store(settings.store_path, read_only=True)
 
 
+def _warm_up(app: FastAPI, store: Any, settings: Settings) -> None:
+    """Load the search index and build the parrainage carrier table in the background at start-up, so that
+    the first search and the first match cost what the next ones do (at 100,000 experiences the table takes
+    seconds). Without an index yet, or if the app stops meanwhile, the first request does the work instead.
+    What was prepared is kept on ``app.state.warm_up``."""
+    from kg.match import prepare
+    from kg.search import open_index
+
+    try:
+        app.state.warm_up = prepare(store, index=open_index(settings))
+    except Exception as exc:  # a warm-up never stops the API
+        log.info("préchauffage de la recherche et du parrainage non fait : %s", exc)
+        app.state.warm_up = {}
+
+
 def create_app(settings: Settings | None = None, *, configure_globals: bool = True) -> FastAPI:
     """The Capitalis API for ``settings`` (default: the process settings).
 
@@ -181,6 +197,8 @@ def create_app(settings: Settings | None = None, *, configure_globals: bool = Tr
         app.state.contributions = open_contributions(settings.home)
         if store.path is not None:
             get_pool(store.path, settings.sparql_workers)  # workers start now, not at the first query
+        app.state.warm_up = None
+        threading.Thread(target=_warm_up, args=(app, store, settings), name="capitalis-warm-up", daemon=True).start()
         try:
             yield
         finally:

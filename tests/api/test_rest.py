@@ -139,6 +139,21 @@ def test_territoires_and_stats(http: httpx.Client) -> None:
     assert stats["graphs"]["villes-internet"] > 0 and "prive" not in stats["graphs"]
 
 
+def test_start_up_prepares_search_and_parrainage(api: Api) -> None:
+    """The lifespan loads the index and builds the carrier table in the background, before any match."""
+    import time
+
+    from kg import match
+
+    deadline = time.monotonic() + 60
+    while api.app.state.warm_up is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    prepared = api.app.state.warm_up
+    assert prepared and prepared["experiences"] > 100 and prepared["porteurs"] > 10
+    cached = match._cache.get(id(api.app.state.store))
+    assert cached is not None and cached[0]() is api.app.state.store
+
+
 def test_parrainage_routes(api: Api, http: httpx.Client) -> None:
     code = api.collectivite.rsplit("/", 1)[-1]
     result = http.get("/parrainage/match", params={"collectivite": code, "besoin": "portail famille", "limit": 3})
