@@ -8,7 +8,7 @@ compares each OTeN experience with the Villes Internet experiences of the same c
   (TF-IDF cosine over the normalised words of title and summary/description ≥ ``MERGE_THRESHOLD``) and the
   years agree (within ``YEAR_TOLERANCE``): the OTeN experience IRI is rewritten into the Villes Internet one
   in the ``oten`` graph, so that one experience is derived from both records (two ``prov:wasDerivedFrom``);
-- **review** (``cap:statut "a-revoir"``, not merged) when the carrier is the same and the texts similar but
+- **review** (``cap:aRevoir true``, not merged) when the carrier is the same and the texts similar but
   the years disagree (or are unknown), when the carrier is the same and the similarity only medium
   (``REVIEW_THRESHOLD``, years not contradicting), or when the texts are very similar
   (``OTHER_CARRIER_THRESHOLD``) but the carriers differ within one département; :func:`review` lists them.
@@ -512,7 +512,7 @@ def _decision_triples(pair: MergePair) -> list[Triple]:
         triples += [(node, CAP.entite, pair.vi), (node, CAP.decision, Literal("apparie"))]
     else:
         triples += [
-            (node, CAP.statut, Literal("a-revoir")),
+            (node, CAP.aRevoir, Literal(True)),
             (node, CAP.decision, Literal("ambigu")),
             (node, CAP.candidat, pair.oten),
             (node, CAP.candidat, pair.vi),
@@ -568,7 +568,7 @@ def merge_experiences(store: Store) -> MergeResult:
 
 
 def review(store: Store) -> list[dict[str, Any]]:
-    """The doubtful pairs (``cap:statut "a-revoir"``), best score first, with both titles and carriers.
+    """The doubtful pairs (``cap:aRevoir true``), best score first, with both titles and carriers.
 
     For ``capitalis resolution review [--json]``: each entry has ``decision``, ``score``, ``raison`` and, for
     ``oten`` and ``villes_internet``, the ``experience`` IRI, the record ``id``, ``titre`` and ``porteurs``.
@@ -576,7 +576,7 @@ def review(store: Store) -> list[dict[str, Any]]:
     resolution = iri.graph("resolution")
     rows = store.select(
         f"""SELECT ?d ?score ?raison ?r WHERE {{ GRAPH <{resolution}> {{
-            ?d <{CAP.methode}> "{METHODE}" ; <{CAP.statut}> "a-revoir" ; <{CAP.score}> ?score ;
+            ?d <{CAP.methode}> "{METHODE}" ; <{CAP.aRevoir}> true ; <{CAP.score}> ?score ;
                <{CAP.raison}> ?raison ; <{CAP.enregistrement}> ?r }} }}"""
     )
     decisions: dict[Any, dict[str, Any]] = {}

@@ -417,5 +417,5 @@ class Resolver:
             yield node, CAP.score, recurring_literal(score, datatype=XSD.decimal)
             yield node, CAP.raison, recurring_literal(raison, lang="fr")
             if doubtful:
-                yield node, CAP.statut, recurring_literal("a-revoir")
+                yield node, CAP.aRevoir, recurring_literal(True)
             yield node, PROV.wasAssociatedWith, agent

@@ -97,6 +97,7 @@ class CAP(DefinedNamespace):
     annotation: URIRef = _NS["annotation"]  # annotation
     anomalie: URIRef = _NS["anomalie"]  # defect
     appreciation: URIRef = _NS["appreciation"]  # assessment
+    aRevoir: URIRef = _NS["aRevoir"]  # to review
     arobases: URIRef = _NS["arobases"]  # at-signs
     autreLabelFormation: URIRef = _NS["autreLabelFormation"]  # other label or training
     budget: URIRef = _NS["budget"]  # budget

@@ -204,7 +204,7 @@ def test_doubtful_pairs_are_for_review_not_merged(both: tuple[OxigraphStore, Mer
     assert [d["score"] for d in listed] == sorted((d["score"] for d in listed), reverse=True)
     decision = iri.decision("oten", "OTEN-2012-0105", "experience-vi-1075")
     rows = store.select(
-        f"""SELECT ?c WHERE {{ GRAPH <{RESOLUTION}> {{ <{decision}> <{CAP}statut> "a-revoir" ;
+        f"""SELECT ?c WHERE {{ GRAPH <{RESOLUTION}> {{ <{decision}> <{CAP}aRevoir> true ;
             <{CAP}candidat> ?c }} }}"""
     )
     assert {r["c"] for r in rows} == {oten_exp("OTEN-2012-0105"), vi_exp("1075")}

@@ -224,7 +224,7 @@ def test_ambiguous_territory_records_the_candidates(imported: tuple[OxigraphStor
     record = iri.source_record("oten", "OTEN-2011-0042")
     rows = store.select(
         f"""SELECT ?c WHERE {{ GRAPH <{iri.graph("resolution")}> {{ ?d <{CAP}enregistrement> <{record}> ;
-            <{CAP}statut> "a-revoir" ; <{CAP}candidat> ?c }} }}"""
+            <{CAP}aRevoir> true ; <{CAP}candidat> ?c }} }}"""
     )
     assert {r["c"] for r in rows} == {iri.territoire("commune", c) for c in ("97411", "93066", "11339", "30247")}
 
