@@ -54,33 +54,14 @@ SELECT ?axe (COUNT(DISTINCT ?e) AS ?n) WHERE {{
 
 def build_home(home: Path, embedder: str) -> None:
     """The samples and the territories they name, and a search index (as the API tests build it)."""
-    from ingest.load import ensure_ontology, import_file
-    from ingest.territories import load_referentiel, territories_triples
+    from ingest.samples import import_samples, load_referential_subset
     from kg.search import update_index
     from kg.settings import Settings
     from kg.store import open_store
-    from ontology.iri import graph
 
-    samples = ROOT / "data" / "samples"
     with open_store(home / "store") as store:
-        ensure_ontology(store)
-        for name in ("villes_internet_atlaas.xlsx", "oten_fiches.xml", "netpublic_lieux_mediation.csv"):
-            import_file(store, samples / name)
-        used = {
-            str(r["t"]) for r in store.select(f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}")
-        }
-        ref = load_referentiel()
-        epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
-        keep = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
-        keep |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
-        store.load(
-            (
-                t
-                for t in territories_triples(ref)
-                if "/id/commune/" not in str(t[0]) or str(t[0]).rsplit("/", 1)[-1] in keep
-            ),
-            str(graph("referentiel")),
-        )
+        import_samples(store)
+        load_referential_subset(store)
         update_index(store, settings=Settings(home=home, embedder=embedder))
 
 

@@ -21,49 +21,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ingest import samples
+
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "data" / "samples"
-CAP = "https://w3id.org/capitalis/ontology#"
 EMBEDDER = "hash"
-FILES = (
-    "villes_internet_atlaas.xlsx",
-    "villes_internet_labels.csv",
-    "oten_fiches.xml",
-    "netpublic_lieux_mediation.csv",
-)
-
-
-def _load_referential_subset(store) -> None:  # type: ignore[no-untyped-def]
-    from ingest.territories import load_referentiel, territories_triples
-    from ontology.iri import graph
-
-    used = {str(r["t"]) for r in store.select(f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}")}
-    ref = load_referentiel()
-    epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
-    communes = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
-    epcis |= {ref.communes[c].epci_siren for c in communes if c in ref.communes and ref.communes[c].epci_siren}
-    communes |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
-
-    def wanted(triple) -> bool:  # type: ignore[no-untyped-def]
-        s = str(triple[0])
-        return s.rsplit("/", 1)[-1] in communes if "/id/commune/" in s else True
-
-    store.load((t for t in territories_triples(ref) if wanted(t)), str(graph("referentiel")))
+FILES = (samples.WORKBOOK, samples.LABELS, samples.OTEN, samples.NETPUBLIC)
 
 
 def build_home(home: Path) -> Path:
     """Import the samples into ``home/store`` and build the search index; returns ``home``."""
-    from ingest.load import ensure_ontology, import_file
+    from ingest.samples import import_samples, load_referential_subset
     from kg import settings
     from kg.search import reset_cache, update_index
     from kg.store import open_store
 
     settings.configure(home=home, embedder=EMBEDDER)
     with open_store(home / "store") as store:
-        ensure_ontology(store)
-        for name in FILES:
-            import_file(store, SAMPLES / name)
-        _load_referential_subset(store)
+        import_samples(store, FILES)
+        load_referential_subset(store, epci_of_communes=True)
         update_index(store)
     reset_cache()
     return home
@@ -214,6 +189,6 @@ def wait_for_element(driver: Any, css: str, timeout: float = 30.0) -> Any:
 
 
 def artifacts_dir() -> Path:
-    path = Path(os.environ.get("CAPITALIS_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
+    path = Path(os.environ.get("CAPITALIS_ARTIFACTS", ROOT / "artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path

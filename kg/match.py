@@ -622,7 +622,9 @@ def _table(store: Store, index: Any) -> _Table:
 
 def prepare(store: Store, *, index: Any = None) -> dict[str, int]:
     """Build the carrier table now (at API start-up), so that the first match costs what the next ones do."""
-    idx = _get_index(store, index)
+    from kg.search import open_or_build_index
+
+    idx = open_or_build_index(store, index)
     table = _table(store, idx)
     return {"experiences": int(idx.size), "porteurs": table.size, "liens": int(table.pair_doc.size)}
 
@@ -632,19 +634,6 @@ def reset_cache() -> None:
     with _cache_lock:
         _cache.clear()
 
-
-def _get_index(store: Store | None, index: Any) -> Any:
-    if index is not None:
-        return index
-    from kg.search import open_index, update_index
-
-    try:
-        return open_index()
-    except NotFound:
-        if store is None:
-            raise
-        update_index(store)
-        return open_index()
 
 
 # --- the need ---------------------------------------------------------------------------------------------
@@ -1064,7 +1053,9 @@ def match(
     rayon = rayon_km if rayon_km is not None else s.match_rayon_km
     niveau, code = resolve_collectivite(collectivite)
     party = _party(niveau, code)
-    idx = _get_index(store, index)
+    from kg.search import open_or_build_index
+
+    idx = open_or_build_index(store, index)
     table = _table(store, idx)
     need = _need(table, idx, besoin, services, qvec, s.match_similarite_min)
     w = _Weights.of(s)
@@ -1147,7 +1138,9 @@ def grappes(
     ref = geo.ref
     if code not in ref.departements:
         raise NotFound(f"--departement : aucun département de code {code} dans le référentiel")
-    idx = _get_index(store, index)
+    from kg.search import open_or_build_index
+
+    idx = open_or_build_index(store, index)
     table = _table(store, idx)
     need = _need(table, idx, besoin, services, qvec, s.match_similarite_min)
     w = _Weights.of(s)

@@ -1338,7 +1338,8 @@ def index_status(store: Store | None = None, settings: Any = None) -> dict[str, 
     return out
 
 
-def _get_index(store: Store | None, index: Index | None) -> Index:
+def open_or_build_index(store: Store | None, index: Index | None = None) -> Index:
+    """``index`` when given (tests, benches), else the home's index, built from ``store`` when there is none."""
     if index is not None:
         return index
     try:
@@ -1679,7 +1680,7 @@ def search(
     if limit < 0 or offset < 0:
         raise InvalidInput("--limit et --offset doivent être positifs")
     filters = filters or Filters()
-    idx = _get_index(store, index)
+    idx = open_or_build_index(store, index)
     allowed = _allowed(idx, filters)
     query = (query or "").strip()
     if not query:
@@ -1735,7 +1736,7 @@ def similar(store: Store | None, iri: str, limit: int = 10, *, index: Index | No
 
     Never the experience itself, nor a record merged into it (they share its IRI).
     """
-    idx = _get_index(store, index)
+    idx = open_or_build_index(store, index)
     i = _resolve(store, idx, iri)
     n = idx.size
     concept = idx.facets["concept"]
@@ -1784,7 +1785,7 @@ def relevance(
     ``experience_iris`` restricts the answer (unknown IRIs are left out); ``None`` scores every experience.
     Without an embedder (``none``) the score is the lexical one scaled to 0..1 by the best.
     """
-    idx = _get_index(store, index)
+    idx = open_or_build_index(store, index)
     if experience_iris is None:
         ids = np.arange(idx.size)
     else:

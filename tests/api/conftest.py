@@ -20,8 +20,6 @@ import uvicorn
 
 from kg.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "data" / "samples"
 CAP = "https://w3id.org/capitalis/ontology#"
 ID = "https://w3id.org/capitalis/id/"
 PASSWORD = "mot-de-passe-de-test"
@@ -51,32 +49,14 @@ def free_port() -> int:
 
 def build_home(home: Path) -> str:
     """Import the samples and a referential subset into ``home``, build the index; return a carrier's IRI."""
-    from ingest.load import ensure_ontology, import_file
-    from ingest.territories import load_referentiel, territories_triples
+    from ingest.samples import import_samples, load_referential_subset
     from kg.search import update_index
     from kg.store import open_store
-    from ontology.iri import graph
 
     settings = Settings(home=home, embedder="hash")
     with open_store(home / "store") as store:
-        ensure_ontology(store)
-        for name in ("villes_internet_atlaas.xlsx", "oten_fiches.xml", "netpublic_lieux_mediation.csv"):
-            import_file(store, SAMPLES / name)
-        used = {
-            str(r["t"]) for r in store.select(f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}")
-        }
-        ref = load_referentiel()
-        epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
-        keep = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
-        keep |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
-        store.load(
-            (
-                t
-                for t in territories_triples(ref)
-                if "/id/commune/" not in str(t[0]) or str(t[0]).rsplit("/", 1)[-1] in keep
-            ),
-            str(graph("referentiel")),
-        )
+        import_samples(store)
+        load_referential_subset(store)
         update_index(store, settings=settings)
         rows = store.select(
             f"""SELECT ?c (COUNT(?e) AS ?n) WHERE {{ GRAPH ?g {{ ?e <{CAP}porteur> ?c }}

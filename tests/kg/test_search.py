@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from ingest.load import import_file
+from ingest.samples import OTEN, WORKBOOK, import_samples, load_referential_subset
 from kg import search as S
 from kg import settings
 from kg.embedders import get_embedder
@@ -32,34 +33,10 @@ EXP = "https://w3id.org/capitalis/id/experience/"
 def sample():
     """The Villes Internet and OTeN samples imported by the real pipeline, plus the territories they use."""
     store = memory_store()
-    import_file(store, SAMPLES / "villes_internet_atlaas.xlsx")
-    import_file(store, SAMPLES / "oten_fiches.xml")
-    _load_referential_subset(store)
+    import_samples(store, (WORKBOOK, OTEN))
+    load_referential_subset(store)
     yield store
     store.close()
-
-
-def _load_referential_subset(store) -> None:
-    """Régions, départements, EPCI and the communes the samples name (the full graph takes ~30 s)."""
-    from ingest.territories import load_referentiel, territories_triples
-    from ontology.iri import graph
-
-    rows = store.select(
-        f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{CAP}territoire> ?t }} }}"
-    )
-    used = {str(r["t"]) for r in rows}
-    ref = load_referentiel()
-    epcis = {u.rsplit("/", 1)[-1] for u in used if "/id/epci/" in u}
-    keep_communes = {u.rsplit("/", 1)[-1] for u in used if "/id/commune/" in u}
-    keep_communes |= {c.code_insee for c in ref.communes.values() if c.epci_siren in epcis}
-
-    def wanted(triple) -> bool:
-        s = str(triple[0])
-        if "/id/commune/" in s:
-            return s.rsplit("/", 1)[-1] in keep_communes
-        return True
-
-    store.load((t for t in territories_triples(ref) if wanted(t)), str(graph("referentiel")))
 
 
 @pytest.fixture(scope="module")
