@@ -35,17 +35,6 @@ sys.path.insert(0, str(ROOT))
 SERVICES = ["S12", "S40", "S10", "S16", "S3", "S25", "S15", "S38", "S51", "S87"]
 
 
-def percentile(values: list[float], p: float) -> float:
-    return float(np.percentile(np.asarray(values), p))
-
-
-class _Named:
-    """Stands for the embedder in Index.build when vectors are given (no encoding)."""
-
-    def __init__(self, name: str, dim: int) -> None:
-        self.name, self.dim = name, dim
-
-
 def _villages(n: int, seed: int) -> list[str]:
     from ingest.territories import load_referentiel
 
@@ -62,12 +51,10 @@ def _ms(fn: Any) -> tuple[Any, float]:
 
 
 def main() -> None:
-    from bench.search_quality import build_index
-    from bench.synthetic import generate, load_into, sample_docs, sample_store, vectors_for
+    from bench.synthetic import QuerySetup, load_into, percentile
     from ingest.load import ensure_ontology
     from kg import match as M
-    from kg.embedders import get_embedder
-    from kg.search import Index, load_taxonomy, search
+    from kg.search import search
     from kg.settings import get_settings
     from kg.store import memory_store
 
@@ -77,19 +64,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    store0 = sample_store()
-    base = sample_docs()
-    embedder = get_embedder(args.embedder)
-    base_index = build_index(store0, base, args.embedder)
-    base_vectors = np.asarray(base_index.vectors)
-    taxonomy = load_taxonomy(store0)
-    queries = [q["query"] for q in json.loads((ROOT / "bench/data/search_eval.json").read_text())["queries"]]
-    embedder.encode_queries(["échauffement"])
-    enc, qvecs = [], []
-    for q in queries:
-        v, t = _ms(lambda q=q: embedder.encode_queries([q])[0])
-        qvecs.append(v)
-        enc.append(t)
+    setup = QuerySetup(args.embedder)  # query encoding, apart
+    embedder, queries, qvecs, enc = setup.embedder, setup.queries, setup.qvecs, setup.encoding_ms
     report: dict[str, Any] = {"embedder": embedder.name,
                               "encoding_ms": {"p50": statistics.median(enc), "p95": percentile(enc, 95)},
                               "sizes": {}}
@@ -99,12 +75,7 @@ def main() -> None:
     ann_min = get_settings().search_ann_min
 
     for n in [int(x) for x in args.sizes.split(",") if x]:
-        docs = generate(base, n, seed=n)
-        vectors = vectors_for(docs, base, base_vectors, seed=n)
-        started = time.perf_counter()
-        index, _ = Index.build(docs, _Named(base_index.embedder, vectors.shape[1]), vectors=vectors,
-                               taxonomy=taxonomy, ann_min=ann_min)
-        index_s = time.perf_counter() - started
+        docs, index, index_s = setup.index(n, ann_min=ann_min)
         store = memory_store()
         ensure_ontology(store)
         started = time.perf_counter()

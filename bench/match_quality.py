@@ -128,7 +128,8 @@ def grappes_spread(store: Any, index: Any, charge: float) -> dict[str, Any]:
 
 
 def main() -> None:
-    from bench.search_quality import build_index, load_eval, sample_store
+    from bench.search_quality import build_index, load_eval
+    from bench.synthetic import sample_store
     from kg.embedders import get_embedder
     from kg.search import collect_docs
 

@@ -33,10 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def percentile(values: list[float], p: float) -> float:
-    return float(np.percentile(np.asarray(values), p))
-
-
 def timed(fn: Any, repeat: int = 1, cpu: list[float] | None = None) -> tuple[Any, list[float]]:
     """Wall-clock milliseconds of ``repeat`` calls; the thread's CPU milliseconds go to ``cpu`` if given."""
     times = []
@@ -56,18 +52,9 @@ def load_average() -> str:
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f} ({os.cpu_count()} cœurs)"
 
 
-class _Named:
-    """Stands for the embedder in Index.build when vectors are given (no encoding)."""
-
-    def __init__(self, name: str, dim: int) -> None:
-        self.name, self.dim = name, dim
-
-
 def main() -> None:
-    from bench.search_quality import build_index
-    from bench.synthetic import generate, sample_docs, sample_store, vectors_for
-    from kg.embedders import get_embedder
-    from kg.search import Filters, Index, load_taxonomy, rank, search
+    from bench.synthetic import QuerySetup, percentile
+    from kg.search import Filters, Index, rank, search
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
@@ -75,22 +62,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    store = sample_store()
-    base = sample_docs()
-    embedder = get_embedder(args.embedder)
-    base_index = build_index(store, base, args.embedder)
-    base_vectors = np.asarray(base_index.vectors)
-    taxonomy = load_taxonomy(store)
-    queries = [q["query"] for q in json.loads((ROOT / "bench/data/search_eval.json").read_text())["queries"]]
-
-    # Query encoding, apart.
-    embedder.encode_queries(["échauffement"])
-    enc_times = []
-    qvecs = []
-    for q in queries:
-        t = time.perf_counter()
-        qvecs.append(embedder.encode_queries([q])[0])
-        enc_times.append((time.perf_counter() - t) * 1000)
+    setup = QuerySetup(args.embedder)  # query encoding, apart
+    embedder, queries, qvecs, enc_times = setup.embedder, setup.queries, setup.qvecs, setup.encoding_ms
     report: dict[str, Any] = {
         "load_average_start": load_average(),
         "embedder": embedder.name,
@@ -108,12 +81,7 @@ def main() -> None:
         ("années 2015-2020 + axe 1", Filters(annee_min=2015, annee_max=2020, axe=["1"])),
     ]
     for n in [int(x) for x in args.sizes.split(",") if x]:
-        docs = generate(base, n, seed=n)
-        vectors = vectors_for(docs, base, base_vectors, seed=n)
-        started = time.perf_counter()
-        index, _ = Index.build(docs, _Named(base_index.embedder, vectors.shape[1]), vectors=vectors,
-                               taxonomy=taxonomy, ann_min=10**12)
-        build_s = time.perf_counter() - started
+        _, index, build_s = setup.index(n, ann_min=10**12)
         started = time.perf_counter()
         index_ann = _with_ann(index)
         ann_s = time.perf_counter() - started

@@ -33,17 +33,6 @@ EVAL = ROOT / "bench" / "data" / "search_eval.json"
 CACHE = ROOT / "var" / "bench-cache"
 
 
-def sample_store():  # type: ignore[no-untyped-def]
-    """A memory store with the Villes Internet and OTeN samples imported (the real pipeline)."""
-    from ingest.load import import_file
-    from kg.store import memory_store
-
-    store = memory_store()
-    for name in ("villes_internet_atlaas.xlsx", "oten_fiches.xml"):
-        import_file(store, ROOT / "data" / "samples" / name)
-    return store
-
-
 def resolve_keys(store: Any, keys: list[str]) -> dict[str, str]:
     """Evaluation key (vi-1024, oten-OTEN-2009-0098) -> IRI of the experience derived from that record."""
     rows = store.select(
@@ -135,6 +124,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="résultats en JSON")
     parser.add_argument("--per-query", action="store_true", help="nDCG@10 de chaque requête (hybride)")
     args = parser.parse_args()
+
+    from bench.synthetic import sample_store
 
     store = sample_store()
     queries = load_eval(store)

@@ -242,3 +242,67 @@ def load_into(store: Any, docs: Sequence[Doc], graph: str = "villes-internet") -
     from ontology.iri import graph as graph_iri
 
     return store.load(triples(docs, graph), str(graph_iri(graph)))
+
+
+# --- what the latency benches share ------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values), p))
+
+
+class VectorsOnly:
+    """Stands for the embedder in ``Index.build`` when the vectors are given (nothing is encoded)."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name, self.dim = name, dim
+
+
+class QuerySetup:
+    """The samples indexed with a real embedder, and the evaluation queries encoded by it (timed apart).
+
+    ``base`` are the sample documents, ``base_vectors`` their vectors (what :func:`vectors_for` spreads over a
+    synthetic corpus), ``qvecs`` the query vectors, ``encoding_ms`` the time each query took to encode.
+    """
+
+    def __init__(self, embedder_name: str) -> None:
+        import json
+        import time
+
+        from bench.search_quality import build_index
+        from kg.embedders import get_embedder
+        from kg.search import load_taxonomy
+
+        self.store = sample_store()
+        self.base = sample_docs()
+        self.embedder = get_embedder(embedder_name)
+        self.base_index = build_index(self.store, self.base, embedder_name)
+        self.base_vectors = np.asarray(self.base_index.vectors)
+        self.taxonomy = load_taxonomy(self.store)
+        evaluation = json.loads((ROOT / "bench/data/search_eval.json").read_text())
+        self.queries: list[str] = [q["query"] for q in evaluation["queries"]]
+        self.embedder.encode_queries(["échauffement"])  # the first call loads the model
+        self.qvecs: list[np.ndarray] = []
+        self.encoding_ms: list[float] = []
+        for query in self.queries:
+            started = time.perf_counter()
+            self.qvecs.append(self.embedder.encode_queries([query])[0])
+            self.encoding_ms.append((time.perf_counter() - started) * 1000)
+
+    def index(self, n: int, *, ann_min: int) -> tuple[list[Doc], Any, float]:
+        """``n`` synthetic experiences (seeded by ``n``), their index and the seconds its build took."""
+        import time
+
+        from kg.search import Index
+
+        docs = generate(self.base, n, seed=n)
+        vectors = vectors_for(docs, self.base, self.base_vectors, seed=n)
+        started = time.perf_counter()
+        index, _ = Index.build(
+            docs,
+            VectorsOnly(self.base_index.embedder, vectors.shape[1]),
+            vectors=vectors,
+            taxonomy=self.taxonomy,
+            ann_min=ann_min,
+        )
+        return docs, index, time.perf_counter() - started
