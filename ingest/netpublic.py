@@ -40,7 +40,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 from weakref import WeakKeyDictionary
@@ -48,6 +47,7 @@ from weakref import WeakKeyDictionary
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
+from ingest.html import html_to_text
 from ingest.resolve import Resolved, Resolver
 from ingest.sources import Context, Outcome, Record, register
 from ingest.terms import text_literal
@@ -238,36 +238,6 @@ _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 _SCRIPT = re.compile(r"<\s*(script|style)\b", re.IGNORECASE)
 _SCRIPT_BLOCK = re.compile(r"<\s*(script|style)\b.*?(?:<\s*/\s*\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_BLOCKS = frozenset(
-    {"p", "div", "br", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section", "blockquote"}
-)
-
-
-class _Text(HTMLParser):
-    """Plain text of an HTML fragment: blocks become lines, list items "- ", script and style dropped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self.hidden += 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n- " if tag == "li" else "\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
 @dataclass(frozen=True)
 class Cleaned:
     text: str
@@ -281,11 +251,7 @@ def clean_text(value: str) -> Cleaned:
     html = bool(_TAG.search(_SCRIPT_BLOCK.sub("", value)) or _ENTITY.search(value))
     if not (script or html):
         return Cleaned(value.strip(), False, False)
-    parser = _Text()
-    parser.feed(value)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return Cleaned("\n".join(line for line in lines if line and line != "-"), html, script)
+    return Cleaned(html_to_text(value, bullets=True)[0], html, script)
 
 
 # --------------------------------------------------------------------------------------------------------

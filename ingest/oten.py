@@ -27,13 +27,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, SKOS
 
+from ingest.html import html_to_text
 from ingest.resolve import Resolved, structures
 from ingest.sources import Context, Outcome, Record, register
 from ingest.terms import text_literal
@@ -138,49 +137,12 @@ def _tag(element: ET.Element) -> str:
 # --------------------------------------------------------------------------------------------------------
 
 
-class _TextExtractor(HTMLParser):
-    """Plain text of an HTML fragment: block elements become line breaks, scripts and styles vanish."""
-
-    _BLOCKS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self.skipping += 1
-            self.script = self.script or tag == "script"
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self._BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
 def clean_html(text: str) -> tuple[str, bool, bool]:
     """``(plain text, had HTML, had a <script>)``: tags removed, entities decoded, paragraphs kept."""
     if not _HTML.search(text):
         return text, False, False
-    parser = _TextExtractor()
-    parser.feed(text)
-    parser.close()
-    raw = unescape("".join(parser.parts)).replace("\u00a0", " ")
-    lines = (" ".join(line.split()) for line in raw.split("\n"))
-    return "\n".join(line for line in lines if line), True, parser.script
+    cleaned, script = html_to_text(text)
+    return cleaned, True, script
 
 
 def _inner(element: ET.Element) -> str:

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from rdflib import Literal, URIRef
 
+from ingest.html import html_to_text
 from ingest.resolve import Resolved, structures
 from ingest.sources import Context, Outcome, Record, register
 from ingest.terms import text_literal
@@ -228,53 +228,13 @@ def _load_workbook(path: Path, kind: str) -> dict[str, Sheet]:
 # --------------------------------------------------------------------------------------------------------
 
 
-class _TextOnly(HTMLParser):
-    """Text of an HTML fragment: paragraphs and line breaks kept as new lines, scripts and styles dropped."""
-
-    BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "tr", "table", "blockquote", "section", "article",
-                        "h1", "h2", "h3", "h4", "h5", "h6"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-        self.script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self.hidden += 1
-            self.script = self.script or tag == "script"
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(re.sub(r"\s+", " ", data.replace("\u00a0", " ")))
-
-
 def clean_html(text: str) -> tuple[str, bool, bool]:
     """Plain text of a cell that may hold HTML: (text, had HTML, had a script). Text without markup is
     returned unchanged."""
     if not _HTML.search(text):
         return text, False, False
-    parser = _TextOnly()
-    parser.feed(text)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
-    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return cleaned, True, parser.script
+    cleaned, script = html_to_text(text, paragraphs=True, html_spaces=True)
+    return cleaned, True, script
 
 
 def excel_date(serial: float) -> date | None:
