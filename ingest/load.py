@@ -244,8 +244,10 @@ def import_file(
     resolver = Resolver(store, reader.source, scope)
     ctx = Context(report, resolver, dict(options or {}))
     graph_iri = str(iri.graph(reader.source))
-    started = datetime.now(UTC).replace(microsecond=0)
-    run = iri.import_run(reader.source, started.strftime("%Y%m%dT%H%M%S%f"))
+    now = datetime.now(UTC)
+    # the run's IRI keeps the microseconds: two imports of a source within one second are two runs
+    run = iri.import_run(reader.source, now.strftime("%Y%m%dT%H%M%S%f"))
+    started = now.replace(microsecond=0)
     own_graph = scope_graph(reader.source, scope) if scope else graph_iri
     own_private = scope_graph(reader.source, scope, private=True) if scope else private_graph(reader.source)
 

@@ -34,7 +34,7 @@ from rdflib.namespace import DCTERMS, FOAF, SKOS
 
 from ingest.html import html_to_text
 from ingest.resolve import Resolved, structures
-from ingest.sources import Context, Outcome, Record, register
+from ingest.sources import MOIS, Context, Outcome, Record, register
 from ingest.terms import text_literal
 from kg.errors import IngestError
 from kg.store import Triple
@@ -172,34 +172,6 @@ def _simple(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-_MONTHS = {
-    "janvier": 1,
-    "janv": 1,
-    "jan": 1,
-    "fevrier": 2,
-    "fevr": 2,
-    "fev": 2,
-    "mars": 3,
-    "mar": 3,
-    "avril": 4,
-    "avr": 4,
-    "mai": 5,
-    "juin": 6,
-    "juillet": 7,
-    "juil": 7,
-    "aout": 8,
-    "septembre": 9,
-    "sept": 9,
-    "sep": 9,
-    "octobre": 10,
-    "oct": 10,
-    "novembre": 11,
-    "nov": 11,
-    "decembre": 12,
-    "dec": 12,
-}
-
-
 @dataclass(frozen=True)
 class PartialDate:
     """A date known to the year, the month or the day, as OTeN calendars give them."""
@@ -241,10 +213,10 @@ def parse_partial_date(text: str | None) -> PartialDate | None:
             return _checked(int(m[1]), int(m[2]), int(m[3]))
         if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw):
             return _checked(int(m[3]), int(m[2]), int(m[1]))
-        if (m := re.fullmatch(r"([a-z]+)/(\d{4})", value)) and m[1] in _MONTHS:
-            return _checked(int(m[2]), _MONTHS[m[1]])
-        if (m := re.fullmatch(r"(\d{1,2})(?:er)?/([a-z]+)/(\d{4})", value)) and m[2] in _MONTHS:
-            return _checked(int(m[3]), _MONTHS[m[2]], int(m[1]))
+        if (m := re.fullmatch(r"([a-z]+)/(\d{4})", value)) and m[1] in MOIS:
+            return _checked(int(m[2]), MOIS[m[1]])
+        if (m := re.fullmatch(r"(\d{1,2})(?:er)?/([a-z]+)/(\d{4})", value)) and m[2] in MOIS:
+            return _checked(int(m[3]), MOIS[m[2]], int(m[1]))
     except ValueError:
         return None
     return None

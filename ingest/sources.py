@@ -185,3 +185,21 @@ def reader_for(path: Path, source: str | None = None) -> Reader:
             continue
     wanted = f" de la source {source}" if source else ""
     raise InvalidInput(f"{path} : format non reconnu{wanted} (contenu inattendu)")
+
+
+#: French month names and their abbreviations, folded (lowercase, no accents, as ``normalise_texte`` gives
+#: them), to their number: the readers parse dates written in words ("5 oct. 2017", "mars/2011").
+MOIS: dict[str, int] = {
+    "janvier": 1, "janv": 1, "jan": 1,
+    "fevrier": 2, "fevr": 2, "fev": 2,
+    "mars": 3, "mar": 3,
+    "avril": 4, "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7, "juil": 7,
+    "aout": 8,
+    "septembre": 9, "sept": 9, "sep": 9,
+    "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11,
+    "decembre": 12, "dec": 12,
+}  # fmt: skip

@@ -32,7 +32,7 @@ from rdflib import Literal, URIRef
 
 from ingest.html import html_to_text
 from ingest.resolve import Resolved, structures
-from ingest.sources import Context, Outcome, Record, register
+from ingest.sources import MOIS, Context, Outcome, Record, register
 from ingest.terms import text_literal
 from ingest.territories import distance_km
 from kg.errors import IngestError
@@ -244,11 +244,6 @@ def excel_date(serial: float) -> date | None:
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
-_MONTHS = {
-    "janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4,
-    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9,
-    "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
-}
 _YEAR_ONLY = {"printemps", "ete", "automne", "hiver", "debut", "fin", "mi", "courant", "milieu", "annee", "en"}
 
 
@@ -271,8 +266,8 @@ def parse_date_text(text: str) -> tuple[Literal, str] | None:
             if re.fullmatch(r"\d{4}", second):
                 if first.isdigit():
                     return _year_month(int(second), int(first))
-                if first in _MONTHS:
-                    return _year_month(int(second), _MONTHS[first])
+                if first in MOIS:
+                    return _year_month(int(second), MOIS[first])
                 if first in _YEAR_ONLY:
                     return _year(second)
         if len(tokens) == 3:
@@ -283,8 +278,8 @@ def parse_date_text(text: str) -> tuple[Literal, str] | None:
                 day = re.fullmatch(r"(\d{1,2})(?:er)?", a)
                 if day and b.isdigit():
                     return _day(int(c), int(b), int(day.group(1)))
-                if day and b in _MONTHS:
-                    return _day(int(c), _MONTHS[b], int(day.group(1)))
+                if day and b in MOIS:
+                    return _day(int(c), MOIS[b], int(day.group(1)))
     except ValueError:
         return None
     return None

@@ -106,6 +106,21 @@ def test_not_well_formed_names_line_and_column(
     assert not store.select(f"SELECT * WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }} LIMIT 1")  # nothing loaded
 
 
+def test_two_imports_within_a_second_are_two_runs(tmp_path: Path, store: OxigraphStore) -> None:
+    """A one-fiche export imported twice in a row (well within a second): two runs, each with its counts."""
+    text = OTEN.read_text(encoding="utf-8")
+    head, rest = text.split("<oten:fiche ", 1)
+    one = tmp_path / "une-fiche.xml"
+    one.write_text(head + "<oten:fiche " + rest.split("</oten:fiche>", 1)[0] + "</oten:fiche>\n</oten:export>\n")
+    import_file(store, one)
+    import_file(store, one)
+    rows = store.select(
+        f"SELECT ?run (COUNT(?lu) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?run a <{CAP}ImportRun> ; <{CAP}lu> ?lu }} }}"
+        " GROUP BY ?run"
+    )
+    assert len(rows) == 2 and all(int(r["n"]) == 1 for r in rows)
+
+
 def test_broken_root_is_still_an_oten_fault(tmp_path: Path) -> None:
     broken = tmp_path / "oten.xml"
     broken.write_text('<?xml version="1.0"?>\n<oten:export xmlns:oten="urn:oten:fiche:1.2" version=1.2>\n')
