@@ -235,6 +235,11 @@ class OxigraphStore:
                 path.mkdir(parents=True, exist_ok=True)
                 self._store, self._private = ox.Store(str(path / "public")), ox.Store(str(path / "prive"))
         except OSError as exc:
+            if "lock" in str(exc).lower():  # RocksDB: another process holds the directory read-write
+                raise StoreError(
+                    f"l'entrepôt {path} est déjà ouvert en écriture par un autre processus (`capitalis serve` ?) : "
+                    "arrêtez-le le temps de cette commande (une seule écriture à la fois)"
+                ) from exc
             raise StoreError(f"impossible d'ouvrir l'entrepôt {path} : {exc}") from exc
 
     # lifecycle

@@ -155,6 +155,18 @@ def test_close_flushes_and_reopens(tmp_path: Path) -> None:
         assert len(list(s.triples(G1))) == 101
 
 
+def test_a_store_already_open_for_writing_says_so(tmp_path: Path) -> None:
+    """A second writer (an import while `capitalis serve` runs) gets a clear error, not RocksDB's."""
+    import subprocess
+    import sys
+
+    with open_store(tmp_path / "s"):
+        code = f"from kg.store import open_store\nopen_store(__import__('pathlib').Path({str(tmp_path / 's')!r}))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "déjà ouvert en écriture par un autre processus" in done.stderr
+
+
 def test_bad_query_is_a_query_error(store: OxigraphStore) -> None:
     with pytest.raises(QueryError):
         store.select("SELEC ?x WHERE {")
