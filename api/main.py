@@ -198,10 +198,12 @@ def create_app(settings: Settings | None = None, *, configure_globals: bool = Tr
         if store.path is not None:
             get_pool(store.path, settings.sparql_workers)  # workers start now, not at the first query
         app.state.warm_up = None
-        threading.Thread(target=_warm_up, args=(app, store, settings), name="capitalis-warm-up", daemon=True).start()
+        warming = threading.Thread(target=_warm_up, args=(app, store, settings), name="capitalis-warm-up", daemon=True)
+        warming.start()
         try:
             yield
         finally:
+            warming.join(60)  # it reads the store: let it finish before the store closes (and frees its lock)
             if store.path is not None:
                 close_pool(store.path)
             app.state.contributions.close()
