@@ -263,9 +263,9 @@ def import_file(
     def described() -> Iterator[str]:
         """The source graph, record after record as the reader gives them, then what only the end can tell.
 
-        A generator, so that a first import streams into the store while the file is still being read
-        (:meth:`kg.store.OxigraphStore.replace_graph` loads a new graph as its triples come); a re-import
-        is diffed against the stored graph once everything is known.
+        A generator of N-Triples lines, so that a first import streams into the store while the file is still
+        being read (:meth:`kg.store.OxigraphStore.replace_graph_ntriples` loads a new graph as its lines come);
+        a re-import is diffed against the stored graph once everything is known.
         """
         nonlocal counted
         # the same values on every record: made once
