@@ -175,7 +175,7 @@ def _ntriples(quads: Iterable[ox.Quad]) -> str:
 
 PRIVATE_GRAPH_PREFIX = "https://w3id.org/capitalis/graph/prive"
 
-#: Lines of N-Triples per bulk-load call (see :meth:`OxigraphStore._bulk_load`): large enough that a call's
+#: Lines of N-Triples per bulk-load call (see :meth:`OxigraphStore._bulk_load_ntriples`): large enough that a call's
 #: fixed cost (sorting, writing and ingesting its files) is small, small enough that loads start early.
 LOAD_CHUNK = 100_000
 
