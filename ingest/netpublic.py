@@ -50,9 +50,9 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from ingest.html import html_to_text
 from ingest.resolve import Resolved, Resolver
 from ingest.sources import Context, Outcome, Record, register
-from ingest.terms import text_literal
+from ingest.terms import recurring_literal, text_literal
 from kg.errors import IngestError
-from kg.store import Store, Triple
+from kg.store import Store, Triple, ntriples_line
 from ontology import iri
 from ontology.iri import normalise_nom, normalise_texte
 from ontology.namespaces import CAP, WGS
@@ -550,7 +550,7 @@ def repoint_legacy_lieux(store: Store) -> int:
         store.replace_graph(graph, list(_repointed(store.triples(graph), plan)))
     resolution = str(iri.graph("resolution"))
     olds = " ".join(old.n3() for old in plan)
-    new_decisions = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in decisions.decision_triples())
+    new_decisions = "".join(map(ntriples_line, decisions.decision_triples()))
     store.update(
         f"""DELETE {{ GRAPH <{resolution}> {{ ?d ?p ?o }} }} WHERE {{
               VALUES ?old {{ {olds} }} GRAPH <{resolution}> {{ ?d <{CAP.entite}> ?old ; ?p ?o }} }} ;
@@ -631,7 +631,7 @@ class _Mapper:
             self.problem(column, "balises HTML retirées : texte brut gardé", kind, "repaired")
         text = cleaned.text
         if text:
-            self.add(predicate, Literal(text, lang=lang) if lang else _plain(text))
+            self.add(predicate, text_literal(text, lang))
         return text
 
     def url(self, column: str, value: str, predicate: URIRef) -> None:
@@ -646,7 +646,7 @@ class _Mapper:
     def emails(self, column: str, value: str, separator: str) -> None:
         for part in _split(value, separator):
             if _EMAIL.match(part):
-                self.add(CAP.courriel, _plain(part))
+                self.add(CAP.courriel, recurring_literal(part))
             else:
                 self.problem(column, f"courriel invalide « {part} » : gardé en annotation", "invalid_courriel")
                 self.annotate(column, part)
@@ -716,12 +716,6 @@ class _Mapper:
 _resolutions: WeakKeyDictionary[Resolver, dict[tuple[object, ...], Resolved]] = WeakKeyDictionary()
 _canonical: WeakKeyDictionary[Resolver, dict[URIRef, list[Triple]]] = WeakKeyDictionary()
 _organisations: WeakKeyDictionary[Resolver, dict[str, URIRef]] = WeakKeyDictionary()
-
-
-@lru_cache(maxsize=65536)
-def _plain(value: str) -> Literal:
-    """A plain literal, shared: the same codes and enumerated values come back on every row."""
-    return text_literal(value)
 
 
 _NIVEAUX = (
@@ -855,8 +849,8 @@ class LieuxReader:
                 "pivot", f"SIRET « {pivot} » invalide (14 chiffres attendus) : gardé en annotation", "invalid_siret"
             )
             m.annotate("pivot", pivot)
-        m.add(CAP.ville, _plain(cells["commune"]))
-        m.add(CAP.codePostal, _plain(cells["code_postal"]))
+        m.add(CAP.ville, recurring_literal(cells["commune"]))
+        m.add(CAP.codePostal, recurring_literal(cells["code_postal"]))
         insee = cells["code_insee"]
         current = ctx.resolver.ref.commune_par_code_insee(insee) if insee else None  # a former code gives today's
         found = m.commune(cells["commune"], cells["code_postal"], current)
@@ -878,9 +872,9 @@ class LieuxReader:
         _coordinates(m, cells["latitude"], cells["longitude"], row.commune, ctx)
         for column, predicate in _ENUMERATIONS.items():
             for value in _split(cells[column], "|"):
-                m.add(predicate, _plain(value))
+                m.add(predicate, recurring_literal(value))
         for phone in _split(cells["telephone"], "|"):
-            m.add(CAP.telephone, _plain(phone))
+            m.add(CAP.telephone, recurring_literal(phone))
         m.emails("courriels", cells["courriels"], "|")
         m.url("site_web", cells["site_web"], CAP.siteWeb)
         m.text("horaires", cells["horaires"], CAP.horaires, lang=None)
@@ -1104,7 +1098,7 @@ class LegacyReader:
         m.text("Complément d'adresse", cells["Complément d'adresse"], CAP.complementAdresse, lang=None)
         cp = cells["CP"]
         conflict = national is not None and national.code_postal and national.code_postal != cp
-        m.add(CAP.codePostal, _plain(cp), record if conflict else None)
+        m.add(CAP.codePostal, recurring_literal(cp), record if conflict else None)
         if conflict:
             m.problem(
                 "CP",
@@ -1112,7 +1106,7 @@ class LegacyReader:
                 "sur l'enregistrement source",
                 "code_postal_differs",
             )
-        m.add(CAP.ville, _plain(cells["Ville"]))
+        m.add(CAP.ville, recurring_literal(cells["Ville"]))
         m.link_commune(row.found, cells["Ville"], cp)
         for column in ("Téléphone", "Fax"):
             for phone in _split(cells[column], "|"):
@@ -1122,7 +1116,7 @@ class LegacyReader:
         m.text("Horaires d'ouverture", cells["Horaires d'ouverture"], CAP.horaires)
         for column, predicate in _LISTES_LEGACY.items():
             for value in _split(cells[column], ","):
-                m.add(predicate, _plain(value))
+                m.add(predicate, recurring_literal(value))
         m.text("Conditions d'accès", cells["Conditions d'accès"], CAP.conditionsAcces)
         postes = cells["Nombre de postes"]
         if postes:
