@@ -20,7 +20,6 @@ import atexit
 import contextlib
 import os
 import queue
-import re
 import subprocess
 import sys
 import threading
@@ -30,9 +29,15 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from pyparsing import ParseResults
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
 from kg.errors import CapitalisError, Forbidden, QueryError, StoreError
+from kg.sandbox import forbid_network
 from kg.settings import Settings, get_settings
-from kg.store import QueryKind, Store, query_kind
+from kg.store import QueryKind, Store
 
 MEDIA_TYPES = {
     "json": "application/sparql-results+json",
@@ -44,13 +49,13 @@ MEDIA_TYPES = {
     "jsonld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
 }
-_STRINGS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*'
-)
-_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", re.IGNORECASE)
-# the SERVICE keyword as a token (strings, IRIs and comments are blanked first), not a variable (?service), a
-# prefix (service:) or a local name (cap:service)
-_SERVICE = re.compile(r"(?<![\w:.?$-])SERVICE(?![\w:.-])", re.IGNORECASE)
+# the forms of a parsed query, by the name rdflib's algebra gives them
+_FORMS: dict[str, QueryKind] = {
+    "SelectQuery": "select",
+    "AskQuery": "ask",
+    "ConstructQuery": "construct",
+    "DescribeQuery": "describe",
+}
 
 
 class QueryTimeout(CapitalisError):
@@ -77,17 +82,61 @@ class SparqlResult:
 
 
 def check_query(query: str) -> QueryKind:
-    """Refuse what the public endpoint never runs (updates: :class:`Forbidden`; federation); return the form."""
-    bare = _STRINGS.sub(" ", query)
+    """Decide what a public query may do from its parsed algebra, never from its text; return its form.
+
+    The query is parsed and translated by rdflib's SPARQL 1.1 grammar (codepoint escapes such as ``\\u0053``
+    are expanded first, as the recommendation says). Refused: updates (:class:`Forbidden`), any ``SERVICE``
+    anywhere in the algebra, whatever its spelling (:class:`QueryError`), and anything the grammar does not
+    accept (:class:`QueryError`): what cannot be parsed here is not handed to the engine. The query workers
+    cannot open network connections either (:mod:`kg.sandbox`).
+    """
     try:
-        kind = query_kind(query)
-    except QueryError:
-        if _UPDATE.search(bare):
+        parsed = translateQuery(parseQuery(query))
+    except RecursionError:
+        raise QueryError("requête SPARQL trop imbriquée pour être analysée") from None
+    except Exception as exc:  # pyparsing's and rdflib's own errors: the query is malformed
+        if _is_update(query):
             raise Forbidden("les mises à jour SPARQL sont refusées : le point d'accès est en lecture seule") from None
-        raise
-    if _SERVICE.search(bare):
+        raise QueryError(f"requête SPARQL invalide : {_parse_message(exc)}") from None
+    if _has_service(parsed.algebra):
         raise QueryError("SERVICE n'est pas autorisé : les requêtes fédérées sont désactivées")
+    kind = _FORMS.get(parsed.algebra.name)
+    if kind is None:
+        raise QueryError("requête SPARQL : forme inconnue (SELECT, ASK, CONSTRUCT ou DESCRIBE attendu)")
     return kind
+
+
+def _is_update(query: str) -> bool:
+    try:
+        parseUpdate(query)
+    except (Exception, RecursionError):
+        return False
+    return True
+
+
+def _parse_message(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def _has_service(node: object) -> bool:
+    """Whether a ``ServiceGraphPattern`` stands anywhere in a parsed query (iteratively: no recursion limit)."""
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, CompValue):
+            if "service" in current.name.lower():
+                return True
+            stack.extend(current.values())
+        elif isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple | set | frozenset | ParseResults):
+            stack.extend(current)
+    return False
 
 
 def run_public_query(
@@ -146,6 +195,12 @@ def serve_worker(path_text: str) -> None:
     # the protocol owns the original stdout; anything printed goes to stderr
     conn_out = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
+    # no SERVICE call, however it reached the engine, can leave this process: no network socket at all
+    try:
+        forbid_network()
+    except StoreError as exc:
+        conn_out.send(("failed", exc.message))
+        return
     conn_in = Connection(os.dup(0), writable=False)
     path = Path(path_text)
     store: OxigraphStore | None = None
@@ -235,6 +290,7 @@ class QueryPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self.failure: str | None = None  # why workers cannot start (no network isolation here)
         starting = [_Worker(self.path) for _ in range(self.size)]  # imports run in parallel
         for worker in starting:
             self._add(worker)
@@ -242,10 +298,12 @@ class QueryPool:
     def _add(self, worker: _Worker | None = None) -> None:
         """Put a worker in service once it is ready (imports done, store open): start-up is not query time."""
         worker = worker or _Worker(self.path)
-        ready = False
+        answer: Any = None
         with contextlib.suppress(EOFError, OSError):
-            ready = worker.recv.poll(_STARTUP_S) and worker.recv.recv() == ("ready",)
-        if not ready:
+            answer = worker.recv.recv() if worker.recv.poll(_STARTUP_S) else None
+        if answer != ("ready",):
+            if isinstance(answer, tuple) and answer and answer[0] == "failed":
+                self.failure = answer[1]
             worker.stop(kill=True)
             return
         with self._lock:
@@ -266,6 +324,8 @@ class QueryPool:
     def run(self, query: str, fmt: str, max_results: int | None, timeout: float) -> tuple[QueryKind, bytes]:
         """Run one query within ``timeout`` seconds (waiting for a free worker counts)."""
         deadline = time.monotonic() + timeout
+        if self.failure is not None and not self._all:
+            raise StoreError(f"le point d'accès SPARQL ne peut pas démarrer : {self.failure}")
         try:
             worker = self._idle.get(timeout=max(timeout, 0.01))
         except queue.Empty:
