@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from kg.accounts import Accounts, Unauthorized, User
-from kg.contributions import Contributions
+from contributions.accounts import Accounts, Unauthorized, User
+from contributions.proposals import Contributions
 from kg.errors import NotFound, StoreError
 from kg.settings import Settings
 from kg.store import OxigraphStore
@@ -39,7 +39,7 @@ def get_writable_store(request: Request) -> OxigraphStore:
 
 def get_index(request: Request) -> Any:
     """The search index of the app's home (reloaded when rebuilt); 503 when there is none yet."""
-    from kg.search import open_index
+    from search.engine import open_index
 
     try:
         return open_index(request.app.state.settings)

@@ -145,8 +145,8 @@ def _warm_up(app: FastAPI, store: Any, settings: Settings) -> None:
     the first search and the first match cost what the next ones do (at 100,000 experiences the table takes
     seconds). Without an index yet, or if the app stops meanwhile, the first request does the work instead.
     What was prepared is kept on ``app.state.warm_up``."""
-    from kg.match import prepare
-    from kg.search import open_index
+    from parrainage.matching import prepare
+    from search.engine import open_index
 
     try:
         app.state.warm_up = prepare(store, index=open_index(settings))
@@ -187,8 +187,8 @@ def create_app(settings: Settings | None = None, *, configure_globals: bool = Tr
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from kg.accounts import open_accounts
-        from kg.contributions import open_contributions
+        from contributions.accounts import open_accounts
+        from contributions.proposals import open_contributions
         from kg.sparql import close_pool, get_pool
 
         store = _open_store(settings)

@@ -11,7 +11,7 @@ early after ``--seconds``; every request goes to 127.0.0.1 only.
 
 Scenarios: ``GET /`` (the floor of the stack: routing, middlewares, JSON) is the baseline; then
 ``GET /experiences?q=…`` (search, rotating through French queries) and a ``/sparql`` aggregate (experiences
-per ATLAAS axe), and, measured in-process in the same run, ``kg.search.search`` and the same SPARQL query
+per ATLAAS axe), and, measured in-process in the same run, ``search.engine.search`` and the same SPARQL query
 through ``kg.sparql.run_public_query`` without HTTP.
 """
 
@@ -55,9 +55,9 @@ SELECT ?axe (COUNT(DISTINCT ?e) AS ?n) WHERE {{
 def build_home(home: Path, embedder: str) -> None:
     """The samples and the territories they name, and a search index (as the API tests build it)."""
     from ingest.samples import import_samples, load_referential_subset
-    from kg.search import update_index
     from kg.settings import Settings
     from kg.store import open_store
+    from search.engine import update_index
 
     with open_store(home / "store") as store:
         import_samples(store)
@@ -80,7 +80,7 @@ def start_server(home: Path, port: int, embedder: str) -> subprocess.Popen[bytes
         "CAPITALIS_API_RATE_WRITE_PER_MIN": "1000000",
         "CAPITALIS_API_RATE_SPARQL_PER_MIN": "1000000",
     }
-    code = "from kg.cli import app; from kg.cli_api import register; register(app); app()"
+    code = "from capitalis.cli import app; from capitalis.commands.serve import register; register(app); app()"
     return subprocess.Popen(
         [sys.executable, "-c", code, "serve", "--port", str(port), "--log-level", "warning"],
         env=env,
@@ -155,10 +155,10 @@ def summary(latencies: list[float], elapsed: float, errors: int = 0) -> dict[str
 def in_process(home: Path, embedder: str, total: int) -> dict[str, dict[str, Any]]:
     """The same work without HTTP, one call at a time: what the API adds on top."""
     from kg import settings as settings_module
-    from kg.search import Filters, open_index, search
     from kg.settings import Settings
     from kg.sparql import run_public_query, shutdown_pools
     from kg.store import open_store
+    from search.engine import Filters, open_index, search
 
     settings = Settings(home=home, embedder=embedder)
     settings_module.configure(**settings.model_dump())
@@ -170,7 +170,7 @@ def in_process(home: Path, embedder: str, total: int) -> dict[str, dict[str, Any
         t = time.perf_counter()
         search(None, QUERIES[n % len(QUERIES)], Filters(), 10, 0, index=index)
         times.append(time.perf_counter() - t)
-    out["kg.search.search (sans HTTP, 1 client)"] = summary(times, time.perf_counter() - started)
+    out["search.engine.search (sans HTTP, 1 client)"] = summary(times, time.perf_counter() - started)
     with open_store(home / "store", read_only=True) as store:
         times = []
         run_public_query(store, AGGREGATE, "json", settings=settings)  # warm the worker

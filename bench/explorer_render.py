@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _baseline(app: Path, home: Path, repeat: int) -> dict[str, Any]:
     """The one-line app served and timed like the explorer's pages."""
-    import kg.cli_explore as cli
+    import capitalis.commands.explore as cli
 
     original = cli.streamlit_command
 

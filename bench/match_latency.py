@@ -9,10 +9,10 @@ synthesised from the real vectors of the samples. The index is built as producti
 the queries of ``bench/data/search_eval.json`` as text (query vector given: the figures exclude encoding,
 measured apart) and 10 ATLAAS services. Measured in the same run:
 
-- ``match``: :func:`kg.match.match` with the per-store carrier table already built (the steady state);
-- baseline ``search``: :func:`kg.search.search` for the same text (the relevance step alone, top 10);
+- ``match``: :func:`parrainage.matching.match` with the per-store carrier table already built (the steady state);
+- baseline ``search``: :func:`search.engine.search` for the same text (the relevance step alone, top 10);
 - baseline ``sans précalcul``: the carrier table rebuilt at every call (what the cache saves);
-- the one-off build of the carrier table, and :func:`kg.match.grappes` on two départements.
+- the one-off build of the carrier table, and :func:`parrainage.matching.grappes` on two départements.
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ def _villages(n: int, seed: int) -> list[str]:
 def main() -> None:
     from bench.synthetic import QuerySetup, latency_arguments, load_into, percentile, timed
     from ingest.load import ensure_ontology
-    from kg import match as M
-    from kg.search import search
     from kg.settings import get_settings
     from kg.store import memory_store
+    from parrainage import matching as M
+    from search.engine import search
 
     args = latency_arguments(__doc__.splitlines()[0])
     setup = QuerySetup(args.embedder)  # query encoding, apart

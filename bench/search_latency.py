@@ -4,7 +4,7 @@
 
 The experiences come from :mod:`bench.synthetic` (seeded, derived from the samples); their vectors are
 synthesised from the real vectors of the samples, so no passage is encoded here. Each query of the evaluation
-set runs without filter and with a filter (région, taille, year range + axe), through :func:`kg.search.search`
+set runs without filter and with a filter (région, taille, year range + axe), through :func:`search.engine.search`
 with its query vector given: the figures exclude query encoding, which is measured apart with the real
 embedder. Typo corrections are forgotten before every timed call, so each one pays for them as a new query
 would. Three paths are compared in the same run: exact cosine (the baseline), the HNSW graph (usearch, f16)
@@ -39,7 +39,7 @@ def load_average() -> str:
 
 def main() -> None:
     from bench.synthetic import QuerySetup, latency_arguments, percentile, timed
-    from kg.search import Filters, Index, rank, search
+    from search.engine import Filters, Index, rank, search
 
     args = latency_arguments(__doc__.splitlines()[0])
     setup = QuerySetup(args.embedder)  # query encoding, apart

@@ -8,7 +8,7 @@ Imports the sample files into a memory store, builds one index per embedder (pas
 
 - ``lexical``: BM25 over the French-analysed text (with the taxonomy labels and synonyms indexed);
 - ``dense``: cosine of the query and passage vectors alone;
-- ``hybrid``: the default ranking of :func:`kg.search.search` — fusion plus graph feedback;
+- ``hybrid``: the default ranking of :func:`search.engine.search` — fusion plus graph feedback;
 - ``lexical+graph`` and ``dense+graph``: one signal plus the graph feedback, to show what each part adds.
 
 Gains are the graded judgements (2, 1, 0); MRR counts the first result judged 1 or 2.
@@ -78,8 +78,8 @@ def mrr(ranked: list[str], grades: dict[str, int]) -> float:
 
 def build_index(store: Any, docs: list[Any], embedder_name: str) -> Any:
     """An index of the sample docs for one embedder, reusing cached vectors by passage hash."""
-    from kg.embedders import get_embedder
-    from kg.search import Index, load_taxonomy
+    from search.embedders import get_embedder
+    from search.engine import Index, load_taxonomy
 
     embedder = get_embedder(embedder_name)
     cache_dir = CACHE / embedder_name.replace(":", "_").replace("/", "_")
@@ -100,7 +100,7 @@ def build_index(store: Any, docs: list[Any], embedder_name: str) -> Any:
 
 
 def evaluate(index: Any, queries: list[dict[str, Any]], embedder: Any, modes: list[str]) -> dict[str, dict[str, float]]:
-    from kg.search import rank
+    from search.engine import rank
 
     qvecs = embedder.encode_queries([q["query"] for q in queries]) if index.vectors.shape[1] else None
     out: dict[str, dict[str, float]] = {}
@@ -116,8 +116,8 @@ def evaluate(index: Any, queries: list[dict[str, Any]], embedder: Any, modes: li
 
 
 def main() -> None:
-    from kg.embedders import available, get_embedder
-    from kg.search import collect_docs
+    from search.embedders import available, get_embedder
+    from search.engine import collect_docs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default=",".join(e for e in available() if e != "none"))

@@ -80,7 +80,7 @@ def _kg(name: str) -> Any:
     from importlib import import_module
 
     module, _, func = name.rpartition(".")
-    return getattr(import_module(f"kg.{module}"), func)
+    return getattr(import_module(module), func)
 
 
 @st.cache_data(ttl=_TTL, max_entries=2000, show_spinner=False)
@@ -99,43 +99,43 @@ def call(name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def fiche(iri: str) -> Any:
-    return call("fiche.fiche", iri)
+    return call("fiches.fiche.fiche", iri)
 
 
 def neighbourhood(iri: str, limit: int = 60) -> Any:
-    return call("fiche.neighbourhood", iri, limit)
+    return call("fiches.fiche.neighbourhood", iri, limit)
 
 
 def find(text: str, kind: str | None = None, limit: int = 20) -> list[dict[str, str]]:
-    return call("fiche.find", text, kind, limit)
+    return call("fiches.fiche.find", text, kind, limit)
 
 
 def similar(iri: str, limit: int = 5) -> Any:
-    return call("search.similar", iri, limit)
+    return call("search.engine.similar", iri, limit)
 
 
 # --- search ----------------------------------------------------------------------------------------------
 
 
 def search(query: str, filters: Any, limit: int = 10, offset: int = 0) -> Any:
-    """``kg.search.search``; ``filters`` is a ``kg.search.Filters`` (sent to the cache as JSON)."""
-    return call("search.search", query, filters, limit, offset)
+    """``search.engine.search``; ``filters`` is a ``search.engine.Filters`` (sent to the cache as JSON)."""
+    return call("search.engine.search", query, filters, limit, offset)
 
 
 def points() -> dict[str, tuple[float, float]]:
-    return call("geo.points")
+    return call("territoires.geography.points")
 
 
 def taxonomy_labels() -> dict[str, str]:
-    return call("dashboard.taxonomy_labels")
+    return call("fiches.dashboard.taxonomy_labels")
 
 
 def region_names() -> dict[str, str]:
-    return {r["code"]: r["nom"] for r in call("dashboard.regions")}
+    return {r["code"]: r["nom"] for r in call("fiches.dashboard.regions")}
 
 
 def departement_names() -> dict[str, str]:
-    return {d["code"]: d["nom"] for d in call("dashboard.departements")}
+    return {d["code"]: d["nom"] for d in call("fiches.dashboard.departements")}
 
 
 # --- dashboard -------------------------------------------------------------------------------------------
@@ -144,13 +144,13 @@ def departement_names() -> dict[str, str]:
 def dashboard() -> dict[str, Any]:
     """Every indicator of the dashboard."""
     return {
-        "overview": call("dashboard.overview"),
-        "axe": call("dashboard.per_year", "axe"),
-        "enjeu": call("dashboard.per_year", "enjeu"),
-        "regions": call("dashboard.per_region"),
-        "tailles": call("dashboard.per_taille"),
-        "technologies": call("dashboard.top_technologies", 15),
-        "epn": call("dashboard.epn_per_departement"),
+        "overview": call("fiches.dashboard.overview"),
+        "axe": call("fiches.dashboard.per_year", "axe"),
+        "enjeu": call("fiches.dashboard.per_year", "enjeu"),
+        "regions": call("fiches.dashboard.per_region"),
+        "tailles": call("fiches.dashboard.per_taille"),
+        "technologies": call("fiches.dashboard.top_technologies", 15),
+        "epn": call("fiches.dashboard.epn_per_departement"),
     }
 
 
@@ -196,7 +196,7 @@ def sparql(query: str, fmt: str = "json") -> tuple[str, bytes]:
 def match_available() -> bool:
     """Whether the parrainage modules are installed (they are written beside the explorer)."""
     try:
-        import kg.match  # noqa: F401
+        import parrainage.matching  # noqa: F401
     except ImportError:
         return False
     return True
@@ -210,7 +210,7 @@ def match(
     rayon_km: float | None = None,
 ) -> Any:
     return call(
-        "match.match",
+        "parrainage.matching.match",
         collectivite,
         besoin=besoin or None,
         services=list(services) or None,
@@ -220,24 +220,24 @@ def match(
 
 
 def grappes(departement: str, **kwargs: Any) -> Any:
-    return call("match.grappes", departement, **kwargs)
+    return call("parrainage.matching.grappes", departement, **kwargs)
 
 
 def collectivites(text: str, limit: int = 20) -> list[dict[str, str]]:
     """Any collectivity of the COG by name or code (for choosing a filleul)."""
-    from kg.geo import find_collectivites
+    from territoires.geography import find_collectivites
 
     return find_collectivites(text, limit)
 
 
 def point_of(code: str) -> tuple[float, float] | None:
-    from kg.geo import point_of_collectivite
+    from territoires.geography import point_of_collectivite
 
     return point_of_collectivite(code)
 
 
 def parrainages() -> list[dict[str, Any]]:
-    return call("parrainage.lister")
+    return call("parrainage.lifecycle.lister")
 
 
 def propose(
@@ -255,8 +255,8 @@ def propose(
     of the store when no other process holds its lock; when one does (the API serving the same store), it
     goes through the API (``CAPITALIS_API_URL``, with the contributor key ``CAPITALIS_API_KEY``).
     """
-    from kg import parrainage
     from kg.settings import get_settings
+    from parrainage import lifecycle as parrainage
 
     try:
         writer = open_store(store_path())

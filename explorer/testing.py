@@ -32,8 +32,8 @@ def build_home(home: Path) -> Path:
     """Import the samples into ``home/store`` and build the search index; returns ``home``."""
     from ingest.samples import import_samples, load_referential_subset
     from kg import settings
-    from kg.search import reset_cache, update_index
     from kg.store import open_store
+    from search.engine import reset_cache, update_index
 
     settings.configure(home=home, embedder=EMBEDDER)
     with open_store(home / "store") as store:
@@ -87,7 +87,7 @@ def serve(
     home: Path, *, port: int | None = None, env: dict[str, str] | None = None, timeout: float = 90.0
 ) -> Iterator[str]:
     """The explorer serving ``home`` on 127.0.0.1; yields its base URL and stops it afterwards."""
-    from kg.cli_explore import explorer_env, streamlit_command
+    from capitalis.commands.explore import explorer_env, streamlit_command
 
     port = port or free_port()
     process_env = {**explorer_env(home), **(env or {})}

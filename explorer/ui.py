@@ -84,7 +84,7 @@ def highlighted(extract: str) -> str:
 
 
 def kind_legend(kinds: Sequence[str]) -> None:
-    from kg.fiche import KINDS
+    from fiches.fiche import KINDS
 
     chips = " ".join(
         f"<span style='display:inline-block;margin:0 .6em .2em 0'>"
@@ -100,7 +100,7 @@ def graph_chart(neighbourhood: Any, *, key: str, height: int = 520) -> str | Non
 
     Nodes are coloured by kind; a click selects a node and returns its IRI (the page then opens its fiche).
     """
-    from kg.fiche import KINDS
+    from fiches.fiche import KINDS
 
     kinds = list(dict.fromkeys(n.kind for n in neighbourhood.nodes))
     index = {k: i for i, k in enumerate(kinds)}
@@ -234,7 +234,7 @@ def points_map(
     import pydeck as pdk
 
     from explorer import data
-    from kg.geo import cluster
+    from territoires.geography import cluster
 
     clusters = cluster(items, cell_km=cell_km) if items else []
     for c in clusters:

@@ -35,7 +35,7 @@ def _commands(group: Any, prefix: list[str]) -> list[tuple[list[str], Any]]:
 
 def cli_markdown() -> str:
     """Every command with its help text and options, from the Typer app itself."""
-    from kg.cli import app
+    from capitalis.cli import app
 
     root = typer.main.get_command(app)
     lines = [

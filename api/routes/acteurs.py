@@ -35,6 +35,6 @@ class ActeurPublic(BaseModel):
 @router.get("/{id}", response_model=ActeurPublic, responses=responses(404))
 def acteurs_get(id: Key, store: StoreDep) -> dict[str, Any]:
     """Un acteur (personne ou organisation) et les expériences auxquelles il prend part."""
-    from kg import resources
+    from fiches import resources
 
     return resources.acteur(store, id)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api.deps import Limit, Offset, StoreDep
 from api.problems import responses
 from api.routes._schemas import ExperienceSummariesPublic, Key, Properties
-from kg import resources
+from fiches import resources
 
 router = APIRouter(prefix="/collectivites", tags=["collectivités"])
 

@@ -21,7 +21,7 @@ from api.deps import (
     WritableStoreDep,
 )
 from api.problems import responses
-from kg.contributions import Contribution, Proposition
+from contributions.proposals import Contribution, Proposition
 
 router = APIRouter(prefix="/contributions", tags=["contributions"])
 log = logging.getLogger("capitalis.api")
@@ -98,7 +98,7 @@ def contributions_reject(
 
 def _refresh_index(store: Any, settings: Any) -> None:
     """Bring the search index in line (only new texts are encoded); a failure never undoes the acceptance."""
-    from kg.search import index_status, update_index
+    from search.engine import index_status, update_index
 
     try:
         if index_status(settings=settings).get("exists"):

@@ -57,7 +57,7 @@ def _signature(store) -> str:  # type: ignore[no-untyped-def]
 
 
 def _listing(request: Request, store) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    from kg.queries import stats
+    from fiches.queries import stats
 
     directory = FsPath(request.app.state.settings.home) / "dumps"
     counts = stats(store)["graphs"]

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import Limit, Offset, SearchDep, StoreDep
 from api.problems import responses
-from kg import resources
-from kg.search import SOURCES, Filters, SearchResult, search, similar
+from fiches import resources
+from search.engine import SOURCES, Filters, SearchResult, search, similar
 
 router = APIRouter(prefix="/experiences", tags=["expériences"])
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, Moderateur, SearchDep, SettingsDep, StoreDep, WritableStoreDep
 from api.problems import responses
-from kg import parrainage as P
-from kg.match import GrappesResult, MatchResult, grappes, match
+from parrainage import lifecycle as P
+from parrainage.matching import GrappesResult, MatchResult, grappes, match
 
 router = APIRouter(tags=["parrainage"])
 

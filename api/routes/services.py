@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import StoreDep
 from api.problems import responses
-from kg import resources
+from fiches import resources
 
 router = APIRouter(prefix="/services", tags=["taxonomie"])
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import StoreDep
 from api.problems import responses
-from kg.queries import stats
+from fiches.queries import stats
 
 router = APIRouter(prefix="/stats", tags=["statistiques"])
 _cache: dict[str, Any] = {}

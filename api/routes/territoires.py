@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import StoreDep
 from api.problems import responses
 from api.routes._schemas import Properties, Ref
-from kg import resources
+from fiches import resources
 
 router = APIRouter(prefix="/territoires", tags=["territoires"])
 

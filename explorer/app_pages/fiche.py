@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from explorer import data, fiche_url, ui
+from fiches.fiche import FIND_CLASSES, KINDS
 from kg.errors import CapitalisError
-from kg.fiche import FIND_CLASSES, KINDS
 
 SOURCE_NAMES = {
     "villes-internet": "Villes Internet",

@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from explorer import data, fiche_url, ui
-from kg.geo import geojson
-from kg.search import TAILLES, Filters
+from search.engine import TAILLES, Filters
+from territoires.geography import geojson
 
 PAGE_SIZE = 10
 #: The facets offered as filters, in the order shown, with their French names.

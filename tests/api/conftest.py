@@ -50,8 +50,8 @@ def free_port() -> int:
 def build_home(home: Path) -> str:
     """Import the samples and a referential subset into ``home``, build the index; return a carrier's IRI."""
     from ingest.samples import import_samples, load_referential_subset
-    from kg.search import update_index
     from kg.store import open_store
+    from search.engine import update_index
 
     settings = Settings(home=home, embedder="hash")
     with open_store(home / "store") as store:
@@ -67,7 +67,7 @@ def build_home(home: Path) -> str:
 
 def serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     """Start uvicorn in a thread and wait until it accepts connections."""
-    from kg.cli_api import H11_MAX_HEAD
+    from capitalis.commands.serve import H11_MAX_HEAD
 
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
@@ -92,9 +92,9 @@ def serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The session's API server (generous rate limits; a 3 s SPARQL timeout)."""
     from api.main import create_app
+    from contributions.accounts import open_accounts
     from kg import settings as settings_module
-    from kg.accounts import open_accounts
-    from kg.search import reset_cache
+    from search.engine import reset_cache
 
     home = tmp_path_factory.mktemp("api") / "home"
     collectivite = build_home(home)

@@ -17,7 +17,7 @@ from tests.api.conftest import Api, free_port
 
 
 def test_cli_sparql_runaway_query_is_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_settings: None) -> None:
-    from kg.cli import app
+    from capitalis.cli import app
     from kg.sparql import close_pool
     from kg.store import open_store
 
@@ -45,7 +45,11 @@ def test_serve_command_falls_back_to_read_only(api: Api) -> None:
     """A second `capitalis serve` on a store another process writes: reads work, writes get a 503."""
     port = free_port()
     env = {**os.environ, "CAPITALIS_EMBEDDER": "hash", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    command = [sys.executable, "-c", "from kg.cli import app; from kg.cli_api import register; register(app); app()"]
+    command = [
+        sys.executable,
+        "-c",
+        "from capitalis.cli import app; from capitalis.commands.serve import register; register(app); app()",
+    ]
     process = subprocess.Popen(
         [*command, "--home", str(api.home), "serve", "--port", str(port), "--log-level", "warning"],
         env=env,

@@ -163,9 +163,9 @@ def test_rate_limits(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_users_commands(tmp_path, keep_settings) -> None:  # type: ignore[no-untyped-def]
-    from kg.accounts import open_accounts
-    from kg.cli import app
-    from kg.cli_api import register
+    from capitalis.cli import app
+    from capitalis.commands.serve import register
+    from contributions.accounts import open_accounts
 
     if "users" not in {g.name for g in app.registered_groups}:
         register(app)

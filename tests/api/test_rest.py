@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from kg.search import Filters, open_index, search
+from search.engine import Filters, open_index, search
 from tests.api.conftest import Api
 
 PROBLEM = "application/problem+json"
@@ -143,7 +143,7 @@ def test_start_up_prepares_search_and_parrainage(api: Api) -> None:
     """The lifespan loads the index and builds the carrier table in the background, before any match."""
     import time
 
-    from kg import match
+    from parrainage import matching as match
 
     deadline = time.monotonic() + 60
     while api.app.state.warm_up is None and time.monotonic() < deadline:

@@ -24,7 +24,7 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def explorer_home(sample_home: Path) -> Iterator[Path]:
     """The sample home configured as this process's settings (AppTest runs the app in-process)."""
-    from kg.search import reset_cache
+    from search.engine import reset_cache
 
     settings.configure(home=sample_home, embedder=EMBEDDER)
     yield sample_home

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from kg.cli import _app
-from kg.cli_explore import explorer_env, register, streamlit_command
+from capitalis.cli import _app
+from capitalis.commands.explore import explorer_env, register, streamlit_command
 
 
 def _cli():  # type: ignore[no-untyped-def]

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from explorer import svgmap
-from kg import dashboard, fiche, geo
+from fiches import dashboard, fiche
 from kg.errors import InvalidInput, NotFound
 from kg.store import OxigraphStore, open_store
+from territoires import geography as geo
 
 EXP = "https://w3id.org/capitalis/id/experience/vi-1002"
 

@@ -181,7 +181,7 @@ def test_a_broken_sheet_names_the_file_and_the_sheet(tmp_path: Path, home: Path)
 
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from capitalis.cli import app
 
     result = CliRunner().invoke(app, ["--home", str(home), "ingest", "villes-internet", str(path), "--no-index"])
     assert result.exit_code == 2, result.output
@@ -594,7 +594,7 @@ def test_services_sheet_checked_against_the_taxonomy(tmp_path: Path) -> None:
 def test_cli_imports_the_labels_after_the_workbook(home: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from capitalis.cli import app
 
     workbook = tiny_workbook(tmp_path / "tiny.xlsx")
     labels = tmp_path / "palmares.csv"

@@ -173,7 +173,7 @@ class HashEmbedder:
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         import hashlib
 
-        from kg.text import tokens
+        from search.analysis import tokens
 
         out = np.zeros((len(texts), self.dim), np.float32)
         for row, text in enumerate(texts):

@@ -11,8 +11,8 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
+from capitalis.cli import app
 from ingest.load import ensure_ontology, private_graph
-from kg.cli import app
 from kg.store import open_store
 from ontology import iri
 from ontology.namespaces import CAP

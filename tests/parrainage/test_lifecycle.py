@@ -9,10 +9,10 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from ingest.load import ensure_ontology
 from kg.errors import InvalidInput, NotFound
-from kg.parrainage import GRAPH, accepter, charge, cloturer, demarrer, lister, obtenir, proposer
 from kg.store import memory_store
 from ontology import validate
 from ontology.namespaces import CAP
+from parrainage.lifecycle import GRAPH, accepter, charge, cloturer, demarrer, lister, obtenir, proposer
 
 ID = "https://w3id.org/capitalis/id/"
 BREST = f"{ID}collectivite/29019"

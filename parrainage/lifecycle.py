@@ -13,7 +13,7 @@ Status transitions are checked::
     propose | accepte | en-cours --cloturer--> termine
 
 A sponsor's current load (:func:`charge`: its sponsorships proposed, accepted or under way) lowers its score
-in :func:`kg.match.match`.
+in :func:`parrainage.matching.match`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ PREFIX dct: <http://purl.org/dc/terms/>
 
 def _collectivite(store: Store, value: str, field_name: str, *, structure_ok: bool) -> URIRef:
     """The IRI of a collectivity (INSEE code, SIREN, dep-XX, reg-XX, IRI) or, for a sponsor, of a structure."""
-    from kg.match import resolve_collectivite
+    from parrainage.matching import resolve_collectivite
 
     text = (value or "").strip()
     if structure_ok and "/id/structure/" in text:
@@ -265,7 +265,7 @@ def cloturer(store: Store, iri: str, *, now: datetime | None = None) -> dict[str
 
 def _names(store: Store, nodes: list[URIRef]) -> dict[str, str]:
     """Display names of collectivities and structures: the graph's label, else the referential's."""
-    from kg.match import _party, resolve_collectivite
+    from parrainage.matching import _party, resolve_collectivite
 
     out: dict[str, str] = {}
     for node in nodes:
@@ -321,7 +321,7 @@ def lister(store: Store, collectivite: str | None = None, statut: str | None = N
 
 
 def _item(p: str, props: dict[str, list[Any]], labels: dict[str, str]) -> dict[str, Any]:
-    from kg.match import _party, resolve_collectivite
+    from parrainage.matching import _party, resolve_collectivite
 
     def one(prop: str) -> str | None:
         values = props.get(prop, [])

@@ -1,6 +1,6 @@
 """The ``capitalis explore`` command: starts the Streamlit explorer on the configured store.
 
-:func:`register` adds it to the root Typer app (called from :mod:`kg.cli`). The explorer runs as
+:func:`register` adds it to the root Typer app (called from :mod:`capitalis.cli`). The explorer runs as
 ``streamlit run explorer/streamlit_app.py`` in a child process; ``CAPITALIS_HOME`` (from ``--home`` or the
 environment) is passed through, so it reads the same store as the command line, read-only.
 """
@@ -58,7 +58,7 @@ def explore(
     port: Annotated[int, typer.Option("--port", help="Port HTTP de l'explorateur.")] = 8501,
 ) -> None:
     """Lance l'explorateur web (Streamlit) : recherche, fiches, parrainage, tableau de bord, SPARQL."""
-    from kg.cli import err
+    from capitalis.cli import err
     from kg.settings import get_settings
 
     if not 1 <= port <= 65_535:

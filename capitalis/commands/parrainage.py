@@ -1,6 +1,6 @@
 """The parrainage commands of ``capitalis``: ``match``, ``grappes`` and ``parrainage propose|accepter|…``.
 
-:func:`register` adds them to the root Typer app (called from :mod:`kg.cli`). Data goes to stdout (JSON with
+:func:`register` adds them to the root Typer app (called from :mod:`capitalis.cli`). Data goes to stdout (JSON with
 ``--json``), messages to stderr; errors are :mod:`kg.errors` exceptions that the root app turns into one
 red line.
 """
@@ -26,13 +26,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie JSON.")]
 
 
 def _consoles():  # type: ignore[no-untyped-def]
-    from kg.cli import err, out
+    from capitalis.cli import err, out
 
     return out, err
 
 
 def _emit_json(data: Any) -> None:
-    from kg.cli import emit_json
+    from capitalis.cli import emit_json
 
     emit_json(data)
 
@@ -60,7 +60,7 @@ def match_command(
     json_output: JsonOpt = False,
 ) -> None:
     """Propose des parrains à une collectivité pour un besoin, avec le détail et l'explication de chaque score."""
-    from kg.match import match
+    from parrainage.matching import match
 
     with _open_store(read_only=True) as store:
         result = match(store, collectivite, besoin=besoin, services=service, limit=limit, rayon_km=rayon_km)
@@ -99,7 +99,7 @@ def grappes_command(
     json_output: JsonOpt = False,
 ) -> None:
     """Regroupe en grappes les petites communes d'un département sans expérience sur un besoin, un parrain chacune."""
-    from kg.match import grappes
+    from parrainage.matching import grappes
 
     with _open_store(read_only=True) as store:
         result = grappes(store, departement, besoin=besoin, services=service)
@@ -160,7 +160,7 @@ def propose_command(
     json_output: JsonOpt = False,
 ) -> None:
     """Enregistre un parrainage proposé dans le graphe."""
-    from kg.parrainage import obtenir, proposer
+    from parrainage.lifecycle import obtenir, proposer
 
     with _open_store() as store:
         node = proposer(store, parrain, filleul, service or [], besoin, note, experiences=experience, score=score)
@@ -172,7 +172,7 @@ def propose_command(
 
 
 def _transition(action: str, iri: str, json_output: bool) -> None:
-    from kg import parrainage
+    from parrainage import lifecycle as parrainage
 
     with _open_store() as store:
         item = getattr(parrainage, action)(store, iri)
@@ -210,7 +210,7 @@ def list_command(
     json_output: JsonOpt = False,
 ) -> None:
     """Liste les parrainages enregistrés, les plus récents d'abord."""
-    from kg.parrainage import lister
+    from parrainage.lifecycle import lister
 
     with _open_store(read_only=True) as store:
         items = lister(store, collectivite=collectivite, statut=statut)
@@ -225,7 +225,7 @@ def list_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``match``, ``grappes`` and the ``parrainage`` group to the root app."""
-    from kg.cli import _app
+    from capitalis.cli import _app
 
     app.command("match")(match_command)
     app.command("grappes")(grappes_command)

@@ -166,7 +166,7 @@ def _ingest(paths: list[tuple[Path, str | None]], options: dict[str, Any], json_
             if not json_output:
                 _print_report(report.as_dict())
         if index and any("source" in r for r in reports):
-            from kg.cli_search import refresh_index
+            from capitalis.commands.search import refresh_index
 
             refresh_index(store, quiet=json_output)
     if json_output:
@@ -261,7 +261,7 @@ def list_command(
     json_output: Annotated[bool, typer.Option("--json", help="Un objet JSON par ligne.")] = False,
 ) -> None:
     """Liste les entités d'un type (données publiques et leurs sources)."""
-    from kg.queries import list_entities
+    from fiches.queries import list_entities
 
     with _store() as store:
         items = list_entities(store, kind)
@@ -283,7 +283,7 @@ def show_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Affiche une entité : ses propriétés publiques, le graphe d'où vient chacune, et ses sources."""
-    from kg.queries import show
+    from fiches.queries import show
 
     with _store() as store:
         entity = show(store, iri)
@@ -372,7 +372,7 @@ def _print_results_table(body: bytes) -> None:
 @app.command("stats")
 def stats(json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False) -> None:
     """Triplets par graphe nommé et instances par classe (graphes publics)."""
-    from kg.queries import stats as compute
+    from fiches.queries import stats as compute
 
     with _store() as store:
         data = compute(store)
@@ -441,7 +441,10 @@ def validate(
 
 def _register_commands() -> None:
     """The commands of the other capabilities, each defined in its own module."""
-    from kg import cli_api, cli_explore, cli_match, cli_search
+    from capitalis.commands import explore as cli_explore
+    from capitalis.commands import parrainage as cli_match
+    from capitalis.commands import search as cli_search
+    from capitalis.commands import serve as cli_api
 
     for module in (cli_search, cli_match, cli_api, cli_explore):
         module.register(app)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli import app
+from capitalis.cli import app
 
 runner = CliRunner()
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"

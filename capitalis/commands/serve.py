@@ -1,6 +1,6 @@
 """The API commands of ``capitalis``: ``serve`` (uvicorn) and ``users add|list|revoke`` (API accounts).
 
-:func:`register` adds them to the root Typer app (called from :mod:`kg.cli`).
+:func:`register` adds them to the root Typer app (called from :mod:`capitalis.cli`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from kg.errors import InvalidInput
 
 
 def _consoles():  # type: ignore[no-untyped-def]
-    from kg.cli import err, out
+    from capitalis.cli import err, out
 
     return out, err
 
@@ -55,7 +55,7 @@ def serve_command(
 
 def _collectivite_iri(code: str) -> str:
     """The IRI of a collectivité from a code (INSEE, SIREN, dep-XX, reg-XX, structure slug) or an IRI."""
-    from kg.resources import ID, check_key
+    from fiches.resources import ID, check_key
 
     value = code.strip()
     if value.startswith(ID):
@@ -80,7 +80,7 @@ def users_add(
     ] = False,
 ) -> None:
     """Crée un compte de l'API ; le mot de passe est demandé (ou lu avec --password-stdin)."""
-    from kg.accounts import open_accounts
+    from contributions.accounts import open_accounts
 
     out, err = _consoles()
     iri = _collectivite_iri(collectivite) if collectivite else None
@@ -127,8 +127,8 @@ def users_list(json_output: Annotated[bool, typer.Option("--json", help="Sortie 
     """Liste les comptes de l'API (jamais un secret)."""
     from rich.table import Table
 
-    from kg.accounts import open_accounts
-    from kg.cli import emit_json
+    from capitalis.cli import emit_json
+    from contributions.accounts import open_accounts
 
     out, err = _consoles()
     accounts = open_accounts()
@@ -159,7 +159,7 @@ def users_list(json_output: Annotated[bool, typer.Option("--json", help="Sortie 
 
 def users_revoke(username: Annotated[str, typer.Argument(help="Identifiant du compte.")]) -> None:
     """Révoque un compte : il ne peut plus se connecter et tous ses jetons et clés cessent de valoir."""
-    from kg.accounts import open_accounts
+    from contributions.accounts import open_accounts
 
     _, err = _consoles()
     accounts = open_accounts()
@@ -172,7 +172,7 @@ def users_revoke(username: Annotated[str, typer.Argument(help="Identifiant du co
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``users`` to the root app."""
-    from kg.cli import _app
+    from capitalis.cli import _app
 
     app.command("serve")(serve_command)
     users = _app("users", "Comptes de l'API (contributeurs, modération, administration).")

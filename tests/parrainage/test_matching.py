@@ -17,14 +17,14 @@ import typer
 from typer.testing import CliRunner
 
 from ingest.load import import_file
-from kg import match as M
 from kg import settings
-from kg.embedders import get_embedder
 from kg.errors import InvalidInput, NotFound
-from kg.match import grappes, match
-from kg.parrainage import GRAPH, proposer
-from kg.search import Index, collect_docs, load_taxonomy
 from kg.store import memory_store, open_store
+from parrainage import matching as M
+from parrainage.lifecycle import GRAPH, proposer
+from parrainage.matching import grappes, match
+from search.embedders import get_embedder
+from search.engine import Index, collect_docs, load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
@@ -311,7 +311,7 @@ def test_grappes_errors(sample, index):
 @pytest.fixture(scope="module")
 def cli_home(sample, tmp_path_factory):
     """The sample store copied into a home on disk, with its search index (embedder none)."""
-    from kg.search import reset_cache, update_index
+    from search.engine import reset_cache, update_index
 
     home = tmp_path_factory.mktemp("match-cli") / "home"
     dump = home.parent / "dump.nq"
@@ -331,8 +331,8 @@ def cli_home(sample, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runner_app() -> typer.Typer:
-    from kg.cli import _app, _root
-    from kg.cli_match import register
+    from capitalis.cli import _app, _root
+    from capitalis.commands.parrainage import register
 
     app = _app("capitalis", "test")
     app.callback()(_root)

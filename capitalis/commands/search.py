@@ -1,6 +1,6 @@
 """The search commands of ``capitalis``: ``search``, ``similar`` and ``index``.
 
-:func:`register` adds them to the root Typer app (called from :mod:`kg.cli`); :func:`refresh_index` is what
+:func:`register` adds them to the root Typer app (called from :mod:`capitalis.cli`); :func:`refresh_index` is what
 the ``ingest`` commands call after an import so that the index follows the graph.
 """
 
@@ -15,13 +15,13 @@ from kg.errors import NotFound
 
 
 def _out():  # type: ignore[no-untyped-def]
-    from kg.cli import err, out
+    from capitalis.cli import err, out
 
     return out, err
 
 
 def _emit_json(data: Any) -> None:
-    from kg.cli import emit_json
+    from capitalis.cli import emit_json
 
     emit_json(data)
 
@@ -103,7 +103,7 @@ def search_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON (résultats et facettes).")] = False,
 ) -> None:
     """Recherche sémantique d'expériences (hybride : sens, mots et graphe), avec filtres et facettes."""
-    from kg.search import Filters, search
+    from search.engine import Filters, search
 
     filters = Filters(
         axe=axe or [], enjeu=enjeu or [], usage=usage or [], service=service or [], region=region or [],
@@ -123,7 +123,7 @@ def similar_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Expériences semblables à une expérience donnée (jamais elle-même)."""
-    from kg.search import similar
+    from search.engine import similar
 
     result = _run(lambda store: similar(store, iri, limit), need_store=True)
     if json_output:
@@ -138,7 +138,7 @@ def index_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Met à jour l'index de recherche (seuls les textes nouveaux ou modifiés sont encodés)."""
-    from kg.search import index_status, rebuild_index, reset_cache, update_index
+    from search.engine import index_status, rebuild_index, reset_cache, update_index
 
     _, err = _out()
     if status:
@@ -173,7 +173,7 @@ def _summary_line(summary: dict[str, Any]) -> str:
 
 def refresh_index(store: Any, *, quiet: bool = False) -> dict[str, Any]:
     """Update the search index after an ingest (only new or changed texts are encoded); print one line."""
-    from kg.search import reset_cache, update_index
+    from search.engine import reset_cache, update_index
 
     summary = update_index(store, progress=not quiet)
     reset_cache()

@@ -171,7 +171,7 @@ def list_entities(store: Store, kind: str) -> list[dict[str, Any]]:
 
 def list_experiences(store: Store) -> list[dict[str, Any]]:
     """Every published experience, with carriers, services (notations), technologies and sources."""
-    from kg.search import collect_docs
+    from search.engine import collect_docs
 
     return [
         {

@@ -1,6 +1,6 @@
 """The observatory's indicators: experiences per theme and year, per région, per size, technologies, EPN.
 
-Experience counts come from the faceted search (:func:`kg.search.search` with an empty query), so the
+Experience counts come from the faceted search (:func:`search.engine.search` with an empty query), so the
 dashboard and the search page always agree; an experience with several carriers or concepts counts once in
 each of them. Places and territories come from SPARQL over the public graphs.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg.search import TAILLES, Filters, load_taxonomy, search
 from kg.store import Store
+from search.engine import TAILLES, Filters, load_taxonomy, search
 
 CAP = "https://w3id.org/capitalis/ontology#"
 IGEO = "http://rdf.insee.fr/def/geo#"
@@ -85,7 +85,7 @@ def per_region(store: Store) -> list[dict[str, Any]]:
 
 
 def per_taille(store: Store | None) -> list[dict[str, Any]]:
-    """Experiences per size class of their carriers, in the order of :data:`kg.search.TAILLES`."""
+    """Experiences per size class of their carriers, in the order of :data:`search.engine.TAILLES`."""
     counts = overview(store)["facets"].get("taille", {})
     return [{"taille": t, "libelle": label, "n": counts.get(t, 0)} for t, label in TAILLES.items()]
 

@@ -32,7 +32,7 @@ from rdflib import RDF, RDFS, SKOS, XSD, URIRef
 from rdflib import Literal as RLiteral
 from rdflib.namespace import DCTERMS, PROV
 
-from kg.accounts import User
+from contributions.accounts import User
 from kg.errors import Forbidden, InvalidInput, NotFound
 from kg.store import Store, Triple
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from rdflib import Literal, URIRef
 
+from fiches.queries import PREFIXES, short, sources_of
 from kg.errors import InvalidInput, NotFound
-from kg.queries import PREFIXES, short, sources_of
 from kg.store import Row, Store
 
 ID = "https://w3id.org/capitalis/id/"
@@ -272,7 +272,7 @@ def lieux(
     store: Store, q: str | None = None, code_postal: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """Digital mediation places, filtered by name words and postcode prefix, by name."""
-    from kg.queries import list_entities
+    from fiches.queries import list_entities
 
     items = list_entities(store, "lieux")
     if q:
@@ -350,7 +350,7 @@ def technologie(store: Store, key: str) -> dict[str, Any]:
 
 def services(store: Store) -> list[dict[str, Any]]:
     """The ATLAAS tree (axes > enjeux > usages > services) with the experiences classified under each node."""
-    from kg.search import _notation_order, load_taxonomy
+    from search.engine import _notation_order, load_taxonomy
 
     taxonomy = load_taxonomy(store)
     per_experience: dict[str, set[str]] = defaultdict(set)
@@ -408,7 +408,7 @@ def territoire(store: Store, niveau: str, code: str) -> dict[str, Any]:
     )
     experiences = None
     if niveau in ("region", "departement"):
-        from kg.search import Filters, search
+        from search.engine import Filters, search
 
         try:
             filters = Filters(region=[code]) if niveau == "region" else Filters(departement=[code])

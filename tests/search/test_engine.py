@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 
 from ingest.load import import_file
 from ingest.samples import OTEN, WORKBOOK, import_samples, load_referential_subset
-from kg import search as S
 from kg import settings
-from kg.embedders import get_embedder
 from kg.errors import InvalidInput, NotFound
-from kg.search import Filters, Index, IndexMismatch, collect_docs, load_taxonomy, search, similar
 from kg.store import memory_store, open_store
+from search import engine as S
+from search.embedders import get_embedder
+from search.engine import Filters, Index, IndexMismatch, collect_docs, load_taxonomy, search, similar
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
@@ -288,7 +288,7 @@ def test_ingest_of_one_changed_record_encodes_one_text(home, tmp_path, monkeypat
 
     settings.configure(home=home, embedder="hash")
     counting = _Counting()
-    monkeypatch.setattr("kg.embedders.get_embedder", lambda name: counting)
+    monkeypatch.setattr("search.embedders.get_embedder", lambda name: counting)
     workbook = tmp_path / "atlaas.xlsx"
     shutil.copy(SAMPLES / "villes_internet_atlaas.xlsx", workbook)
     with open_store(home / "store") as store:
@@ -356,8 +356,8 @@ def test_ann_path_matches_exact_search(sample, docs):
 
 
 def test_cli_search_json_and_errors(home, sample, index):
-    from kg.cli import _Group, emit_json  # noqa: F401
-    from kg.cli_search import register
+    from capitalis.cli import _Group, emit_json  # noqa: F401
+    from capitalis.commands.search import register
 
     settings.configure(home=home, embedder="none")
     index.save(home / "search")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kg.embedders import Embedder, available, get_embedder
 from kg.errors import InvalidInput
+from search.embedders import Embedder, available, get_embedder
 
 QUERY = "inscrire les enfants à la cantine sur internet"
 NEAR = "Portail famille : les parents inscrivent leurs enfants à la restauration scolaire en ligne."

@@ -6,7 +6,7 @@ sponsor smaller ones, case by case or in clusters (*grappes*). How :func:`match`
 1. **the filleul** is resolved from an INSEE code, a SIREN or an IRI against the COG referential (its
    population, EPCI, département, région and town-hall point);
 2. **relevance**: every experience gets a similarity in [0, 1] to the need — the hybrid search ranking
-   (:func:`kg.search.rank`: dense + lexical + taxonomy feedback, normalised by the best match) for a text,
+   (:func:`search.engine.rank`: dense + lexical + taxonomy feedback, normalised by the best match) for a text,
    or the taxonomy for service notations (1.0 for the concept and its descendants, 0.5 / 0.3 for an
    experience classified only at the parent / grand-parent level); both given: the larger of the two;
 3. **carriers** (``cap:porteur``) of relevant experiences are aggregated: best similarity, soft count;
@@ -435,7 +435,7 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
 
 def _build_table(store: Store, index: Any) -> _Table:
-    from kg.search import load_taxonomy
+    from search.engine import load_taxonomy
 
     geo = _geo()
     ref = geo.ref
@@ -604,7 +604,7 @@ _cache_lock = threading.Lock()
 
 def _table(store: Store, index: Any) -> _Table:
     """The carrier table of this store and index, rebuilt when either changes."""
-    from kg.search import store_signature
+    from search.engine import store_signature
 
     key = (id(index), index.built_at, index.signature, index.size, store_signature(store))
     with _cache_lock:
@@ -622,7 +622,7 @@ def _table(store: Store, index: Any) -> _Table:
 
 def prepare(store: Store, *, index: Any = None) -> dict[str, int]:
     """Build the carrier table now (at API start-up), so that the first match costs what the next ones do."""
-    from kg.search import open_or_build_index
+    from search.engine import open_or_build_index
 
     idx = open_or_build_index(store, index)
     table = _table(store, idx)
@@ -666,7 +666,7 @@ def _check_notations(table: _Table, index: Any, services: Sequence[str]) -> list
 def _need(table: _Table, index: Any, besoin: str | None, services: Sequence[str] | None,
           qvec: np.ndarray | None, min_similarity: float = 0.0) -> _Need:
     """Similarity of every experience to the need (text through the search ranking, services by taxonomy)."""
-    from kg.search import rank
+    from search.engine import rank
 
     text = (besoin or "").strip() or None
     notations = _check_notations(table, index, services or [])
@@ -1008,7 +1008,7 @@ def _sponsor(table: _Table, index: Any, need: _Need, ev: _Eval, j: int, party: _
 
 
 def _load(store: Store, table: _Table) -> np.ndarray:
-    from kg.parrainage import charge
+    from parrainage.lifecycle import charge
 
     load = np.zeros(table.size, np.float64)
     for iri, n in charge(store).items():
@@ -1053,7 +1053,7 @@ def match(
     rayon = rayon_km if rayon_km is not None else s.match_rayon_km
     niveau, code = resolve_collectivite(collectivite)
     party = _party(niveau, code)
-    from kg.search import open_or_build_index
+    from search.engine import open_or_build_index
 
     idx = open_or_build_index(store, index)
     table = _table(store, idx)
@@ -1138,7 +1138,7 @@ def grappes(
     ref = geo.ref
     if code not in ref.departements:
         raise NotFound(f"--departement : aucun département de code {code} dans le référentiel")
-    from kg.search import open_or_build_index
+    from search.engine import open_or_build_index
 
     idx = open_or_build_index(store, index)
     table = _table(store, idx)

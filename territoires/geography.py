@@ -146,7 +146,7 @@ def geojson(items: Iterable[dict[str, Any]]) -> str:
 
 @lru_cache(maxsize=1)
 def _territory_names() -> list[tuple[str, str, str, str, int]]:
-    """(folded name, code for kg.match, niveau, shown label, population) of every collectivity of the COG."""
+    """(folded name, code for parrainage.matching, niveau, shown label, population) of every collectivity of the COG."""
     from ingest.territories import load_referentiel
     from ontology.iri import normalise_texte
 
@@ -202,7 +202,7 @@ def _habitants(population: int | None) -> str:
 def find_collectivites(text: str, limit: int = 20) -> list[dict[str, str]]:
     """Collectivities of the COG referential by name or code (any commune, EPCI, département, région).
 
-    ``code`` is what :func:`kg.match.match` takes: INSEE code, SIREN, ``dep-XX`` or ``reg-XX``. Names match
+    ``code`` is what :func:`parrainage.matching.match` takes: INSEE code, SIREN, ``dep-XX`` or ``reg-XX``. Names match
     on folded words (case, accents and hyphens ignored); exact and prefix matches first, then larger ones.
     """
     from kg.errors import InvalidInput
