@@ -16,6 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from contributions.accounts import Accounts, Unauthorized, User
 from contributions.proposals import Contributions
+from kg.context import Context
 from kg.errors import NotFound, StoreError
 from kg.settings import Settings
 from kg.store import OxigraphStore
@@ -27,6 +28,11 @@ def get_settings(request: Request) -> Settings:
 
 def get_store(request: Request) -> OxigraphStore:
     return request.app.state.store
+
+
+def get_context(request: Request) -> Context:
+    """The app's context (settings, store, domain caches), built once by the lifespan."""
+    return request.app.state.context
 
 
 def get_writable_store(request: Request) -> OxigraphStore:
@@ -56,6 +62,7 @@ def get_contributions(request: Request) -> Contributions:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ContextDep = Annotated[Context, Depends(get_context)]
 StoreDep = Annotated[OxigraphStore, Depends(get_store)]
 WritableStoreDep = Annotated[OxigraphStore, Depends(get_writable_store)]
 SearchDep = Annotated[Any, Depends(get_index)]

@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.deps import RateLimiter
 from api.problems import PROBLEM_TYPE, install
+from kg.context import Context
 from kg.errors import StoreError
 from kg.settings import Settings, get_settings
 
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None, *, configure_globals: bool = Tr
 
         store = _open_store(settings)
         app.state.store = store
+        app.state.context = Context(settings, store)
         app.state.accounts = open_accounts(settings.home)
         app.state.contributions = open_contributions(settings.home)
         if store.path is not None:
@@ -208,7 +210,7 @@ def create_app(settings: Settings | None = None, *, configure_globals: bool = Tr
                 close_pool(store.path)
             app.state.contributions.close()
             app.state.accounts.close()
-            store.close()
+            app.state.context.close()
 
     app = FastAPI(
         title="Capitalis",
