@@ -28,9 +28,20 @@ class NotFound(CapitalisError):
 
 
 class InvalidInput(CapitalisError):
+    """A value a user gave that the domain refuses.
+
+    ``field`` names the domain field at fault (``annee_min``, ``collectivite``, ``service``…), never a surface's
+    spelling of it: the CLI maps it to its option (``--annee-min``), the API to its parameter in problem+json.
+    The message speaks of the domain ("l'année minimale est après l'année maximale").
+    """
+
     status = 422
     exit_code = 2
     title = "Entrée invalide"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Forbidden(CapitalisError):
