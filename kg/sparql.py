@@ -37,7 +37,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from kg.errors import CapitalisError, Forbidden, QueryError, StoreError
 from kg.sandbox import forbid_network
 from kg.settings import Settings, get_settings
-from kg.store import QueryKind, Store
+from kg.store import OxigraphStore, QueryKind, Store
 
 MEDIA_TYPES = {
     "json": "application/sparql-results+json",
@@ -190,8 +190,6 @@ def store_signature(path: Path) -> tuple[tuple[str, int, int], ...]:
 
 def serve_worker(path_text: str) -> None:
     """A worker's loop: queries from stdin, answers on stdout, on a read-only handle reopened on change."""
-    from kg.store import OxigraphStore
-
     # the protocol owns the original stdout; anything printed goes to stderr
     conn_out = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
