@@ -123,7 +123,7 @@ def search(query: str, filters: Any, limit: int = 10, offset: int = 0) -> Any:
 
 
 def points() -> dict[str, tuple[float, float]]:
-    return call("territoires.geography.points")
+    return call("territoires.carte.points")
 
 
 def taxonomy_labels() -> dict[str, str]:
@@ -225,13 +225,13 @@ def grappes(departement: str, **kwargs: Any) -> Any:
 
 def collectivites(text: str, limit: int = 20) -> list[dict[str, str]]:
     """Any collectivity of the COG by name or code (for choosing a filleul)."""
-    from territoires.geography import find_collectivites
+    from territoires.collectivites import find_collectivites
 
     return find_collectivites(text, limit)
 
 
 def point_of(code: str) -> tuple[float, float] | None:
-    from territoires.geography import point_of_collectivite
+    from territoires.collectivites import point_of_collectivite
 
     return point_of_collectivite(code)
 

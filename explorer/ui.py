@@ -234,7 +234,7 @@ def points_map(
     import pydeck as pdk
 
     from explorer import data
-    from territoires.geography import cluster
+    from territoires.carte import cluster
 
     clusters = cluster(items, cell_km=cell_km) if items else []
     for c in clusters:

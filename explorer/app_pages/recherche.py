@@ -15,7 +15,7 @@ import streamlit as st
 
 from explorer import data, fiche_url, ui
 from search.engine import TAILLES, Filters
-from territoires.geography import geojson
+from territoires.carte import geojson
 
 PAGE_SIZE = 10
 #: The facets offered as filters, in the order shown, with their French names.

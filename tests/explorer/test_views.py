@@ -11,7 +11,8 @@ from explorer import svgmap
 from fiches import dashboard, fiche
 from kg.errors import InvalidInput, NotFound
 from kg.store import OxigraphStore, open_store
-from territoires import geography as geo
+from territoires import carte
+from territoires import collectivites as geo
 
 EXP = "https://w3id.org/capitalis/id/experience/vi-1002"
 
@@ -71,9 +72,9 @@ def test_points_and_clusters(store: OxigraphStore) -> None:
         {"lat": 48.12, "lon": -1.67, "label": "B"},
         {"lat": 43.6, "lon": 1.44, "label": "C"},
     ]
-    clusters = geo.cluster(items, cell_km=25)
+    clusters = carte.cluster(items, cell_km=25)
     assert [c["n"] for c in clusters] == [2, 1]
-    assert '"type": "FeatureCollection"' in geo.geojson(items)
+    assert '"type": "FeatureCollection"' in carte.geojson(items)
 
 
 def test_collectivity_lookup_and_points() -> None:
