@@ -1,6 +1,6 @@
 """The search commands of ``capitalis``: ``search``, ``similar`` and ``index``.
 
-:func:`register` adds them to the root Typer app (called from :mod:`capitalis.cli`); :func:`refresh_index` is what
+:func:`register` adds them to the root Typer app (:mod:`capitalis.cli`); :func:`refresh_index` is what
 the ``ingest`` commands call after an import so that the index follows the graph.
 """
 
@@ -11,39 +11,20 @@ from typing import Annotated, Any
 
 import typer
 
+from capitalis.console import emit_json, err, escape, out
+from capitalis.state import cli_state
 from kg.errors import NotFound
-
-
-def _out():  # type: ignore[no-untyped-def]
-    from capitalis.cli import err, out
-
-    return out, err
-
-
-def _emit_json(data: Any) -> None:
-    from capitalis.cli import emit_json
-
-    emit_json(data)
-
-
-def _open_store(read_only: bool = False):  # type: ignore[no-untyped-def]
-    from kg.store import open_store
-
-    return open_store(read_only=read_only)
-
+from search.engine import Filters, index_status, rebuild_index, reset_cache, search, similar, update_index
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
 
 def _rich_extract(text: str) -> str:
-    from rich.markup import escape
-
     parts = _MARK.split(text)
     return "".join(f"[bold yellow]{escape(p)}[/]" if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
 def _print_result(result: Any, *, offset: int = 0, title: str | None = None) -> None:
-    out, err = _out()
     if title:
         err.print(title, highlight=False)
     if result.corrections:
@@ -55,7 +36,7 @@ def _print_result(result: Any, *, offset: int = 0, title: str | None = None) -> 
     for rank, hit in enumerate(result.results, start=offset + 1):
         porteurs = ", ".join(p.nom for p in hit.porteurs) or "porteur inconnu"
         annee = f" ({hit.annee})" if hit.annee else ""
-        out.print(f"[bold]{rank}. {_escape(hit.titre)}[/] — {_escape(porteurs)}{annee}", highlight=False)
+        out.print(f"[bold]{rank}. {escape(hit.titre)}[/] — {escape(porteurs)}{annee}", highlight=False)
         out.print(f"   [dim]{hit.iri}  score {hit.score:.3f}[/]", highlight=False)
         if hit.extrait:
             out.print(f"   {_rich_extract(hit.extrait)}", highlight=False)
@@ -67,13 +48,8 @@ def _print_result(result: Any, *, offset: int = 0, title: str | None = None) -> 
         err.print(f"[dim]{name}: " + ", ".join(f"{k} ({n})" for k, n in top) + "[/]", highlight=False)
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
 def search_command(
+    ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Ce que vous cherchez, en français (vide : tout, du plus récent).")] = "",
     limit: Annotated[int, typer.Option(help="Nombre de résultats.")] = 10,
     offset: Annotated[int, typer.Option(help="Résultats à sauter (pagination).")] = 0,
@@ -103,49 +79,45 @@ def search_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON (résultats et facettes).")] = False,
 ) -> None:
     """Recherche sémantique d'expériences (hybride : sens, mots et graphe), avec filtres et facettes."""
-    from search.engine import Filters, search
-
     filters = Filters(
         axe=axe or [], enjeu=enjeu or [], usage=usage or [], service=service or [], region=region or [],
         departement=departement or [], taille=taille or [], annee_min=annee_min, annee_max=annee_max,
         technologie=technologie or [], source=source or [],
     )
-    result = _run(lambda store: search(store, text, filters, limit, offset))
+    result = _run(ctx, lambda store: search(store, text, filters, limit, offset))
     if json_output:
-        _emit_json(result.model_dump())
+        emit_json(result.model_dump())
         return
     _print_result(result, offset=offset)
 
 
 def similar_command(
+    ctx: typer.Context,
     iri: Annotated[str, typer.Argument(help="IRI de l'expérience (ou sa clé : vi-1024, oten-OTEN-2009-0098).")],
     limit: Annotated[int, typer.Option(help="Nombre de résultats.")] = 10,
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Expériences semblables à une expérience donnée (jamais elle-même)."""
-    from search.engine import similar
-
-    result = _run(lambda store: similar(store, iri, limit), need_store=True)
+    result = _run(ctx, lambda store: similar(store, iri, limit), need_store=True)
     if json_output:
-        _emit_json(result.model_dump())
+        emit_json(result.model_dump())
         return
     _print_result(result, title=f"Semblables à {result.query} :")
 
 
 def index_command(
+    ctx: typer.Context,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Tout réencoder (changement d'encodeur).")] = False,
     status: Annotated[bool, typer.Option("--status", help="Afficher l'état de l'index sans le modifier.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Met à jour l'index de recherche (seuls les textes nouveaux ou modifiés sont encodés)."""
-    from search.engine import index_status, rebuild_index, reset_cache, update_index
-
-    _, err = _out()
+    state = cli_state(ctx)
     if status:
-        with _open_store(read_only=True) as store:
-            data = index_status(store)
+        with state.open(read_only=True) as context:
+            data = index_status(context.store)
         if json_output:
-            _emit_json(data)
+            emit_json(data)
         elif not data["exists"]:
             err.print(f"Aucun index dans {data['path']} : lancez `capitalis index`.")
         else:
@@ -155,11 +127,11 @@ def index_command(
                 f"construit le {data['built_at']} ({data['path']})."
             )
         return
-    with _open_store() as store:
-        summary = (rebuild_index if rebuild else update_index)(store, progress=not json_output)
+    with state.open() as context:
+        summary = (rebuild_index if rebuild else update_index)(context.store, progress=not json_output)
     reset_cache()
     if json_output:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         err.print(_summary_line(summary))
 
@@ -173,17 +145,14 @@ def _summary_line(summary: dict[str, Any]) -> str:
 
 def refresh_index(store: Any, *, quiet: bool = False) -> dict[str, Any]:
     """Update the search index after an ingest (only new or changed texts are encoded); print one line."""
-    from search.engine import reset_cache, update_index
-
     summary = update_index(store, progress=not quiet)
     reset_cache()
     if not quiet:
-        _, err = _out()
         err.print(_summary_line(summary))
     return summary
 
 
-def _run(action: Any, *, need_store: bool = False) -> Any:
+def _run(ctx: typer.Context, action: Any, *, need_store: bool = False) -> Any:
     """Run against the on-disk index; open the store only when it is needed (no index yet, merged IRIs)."""
     if not need_store:
         try:
@@ -191,8 +160,8 @@ def _run(action: Any, *, need_store: bool = False) -> Any:
         except NotFound as exc:
             if "index" not in exc.message:
                 raise
-    with _open_store() as store:
-        return action(store)
+    with cli_state(ctx).open() as context:
+        return action(context.store)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,6 @@
 """The API commands of ``capitalis``: ``serve`` (uvicorn) and ``users add|list|revoke`` (API accounts).
 
-:func:`register` adds them to the root Typer app (called from :mod:`capitalis.cli`).
+:func:`register` adds them to the root Typer app (:mod:`capitalis.cli`).
 """
 
 from __future__ import annotations
@@ -10,21 +10,27 @@ import sys
 from typing import Annotated
 
 import typer
+from rdflib import URIRef
+from rich.table import Table
 
-from kg.errors import InvalidInput
+from capitalis.console import emit_json, err, out
+from capitalis.group import sub_app
+from capitalis.state import CliState, cli_state
+from contributions.accounts import open_accounts
+from fiches.resources import check_key
+from kg.errors import InvalidInput, NotFound, StoreError
+from ontology.iri import ID
 
+__all__ = ["H11_MAX_HEAD", "register"]
 
-def _consoles():  # type: ignore[no-untyped-def]
-    from capitalis.cli import err, out
-
-    return out, err
-
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 #: Largest request head uvicorn accepts: a SPARQL query sent by GET, percent-encoded, lives in it.
 H11_MAX_HEAD = 256 * 1024
 
 
 def serve_command(
+    ctx: typer.Context,
     host: Annotated[
         str, typer.Option("--host", help="Adresse d'écoute (0.0.0.0 : toutes les interfaces).")
     ] = "127.0.0.1",
@@ -34,17 +40,17 @@ def serve_command(
     ] = "info",
 ) -> None:
     """Lance l'API (REST, SPARQL, données liées, contributions) ; documentation sur /docs."""
+    # imported here: the API's stack (FastAPI, every router, uvicorn) is only for this command, and
+    # loading it would slow every other command down
     import uvicorn
 
     from api.main import create_app
-    from kg.settings import get_settings
 
-    if log_level not in ("critical", "error", "warning", "info", "debug"):
-        raise InvalidInput(f"--log-level : {log_level!r} inconnu (critical, error, warning, info, debug)")
-    _, err = _consoles()
+    if log_level not in LOG_LEVELS:
+        raise InvalidInput(f"{log_level!r} inconnu ({', '.join(LOG_LEVELS)})", field="log_level")
     err.print(f"API Capitalis sur http://{host}:{port} (documentation : http://{host}:{port}/docs)")
     uvicorn.run(
-        create_app(get_settings()),
+        create_app(cli_state(ctx).settings),
         host=host,
         port=port,
         log_level=log_level,
@@ -55,16 +61,15 @@ def serve_command(
 
 def _collectivite_iri(code: str) -> str:
     """The IRI of a collectivité from a code (INSEE, SIREN, dep-XX, reg-XX, structure slug) or an IRI."""
-    from fiches.resources import ID, check_key
-
     value = code.strip()
-    if value.startswith(ID):
+    if value.startswith(str(ID)):
         return value
     check_key(value, "--collectivite")
-    return f"{ID}structure/{value}" if not any(c.isdigit() for c in value) else f"{ID}collectivite/{value}"
+    return str(ID[f"structure/{value}"] if not any(c.isdigit() for c in value) else ID[f"collectivite/{value}"])
 
 
 def users_add(
+    ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Identifiant (minuscules, chiffres, . _ -).")],
     role: Annotated[str, typer.Option("--role", help="contributeur, moderateur ou admin.")] = "contributeur",
     collectivite: Annotated[
@@ -80,12 +85,10 @@ def users_add(
     ] = False,
 ) -> None:
     """Crée un compte de l'API ; le mot de passe est demandé (ou lu avec --password-stdin)."""
-    from contributions.accounts import open_accounts
-
-    out, err = _consoles()
+    state = cli_state(ctx)
     iri = _collectivite_iri(collectivite) if collectivite else None
     if iri is not None:
-        _check_collectivite(iri)
+        _check_collectivite(state, iri)
     password: str | None = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -93,7 +96,7 @@ def users_add(
         password = getpass.getpass("Mot de passe : ")
         if password != getpass.getpass("Encore : "):
             raise InvalidInput("mot de passe : les deux saisies diffèrent")
-    accounts = open_accounts()
+    accounts = open_accounts(state.settings.home)
     try:
         user = accounts.add_user(username, role, password=password or None, collectivite=iri)
         err.print(f"Compte créé : {user.username} ({user.role}{', ' + iri if iri else ''}).")
@@ -105,33 +108,24 @@ def users_add(
         accounts.close()
 
 
-def _check_collectivite(iri: str) -> None:
+def _check_collectivite(state: CliState, iri: str) -> None:
     """Refuse a collectivité the graph does not know (when the store can be read)."""
-    from kg.errors import NotFound, StoreError
-    from kg.store import open_store
-
     try:
-        store = open_store(read_only=True)
+        context = state.open(read_only=True)
     except StoreError:
         return  # no store yet, or locked: the account may still be created
-    with store:
-        if not store.graphs():
+    with context:
+        if not context.store.graphs():
             return
-        from rdflib import URIRef
-
-        if not store.ask("ASK { GRAPH ?g { $c a ?k } }", c=URIRef(iri)):
+        if not context.store.ask("ASK { GRAPH ?g { $c a ?k } }", c=URIRef(iri)):
             raise NotFound(f"--collectivite : aucune collectivité {iri} dans le graphe")
 
 
-def users_list(json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False) -> None:
+def users_list(
+    ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False
+) -> None:
     """Liste les comptes de l'API (jamais un secret)."""
-    from rich.table import Table
-
-    from capitalis.cli import emit_json
-    from contributions.accounts import open_accounts
-
-    out, err = _consoles()
-    accounts = open_accounts()
+    accounts = open_accounts(cli_state(ctx).settings.home)
     try:
         users = accounts.list_users()
     finally:
@@ -157,12 +151,9 @@ def users_list(json_output: Annotated[bool, typer.Option("--json", help="Sortie 
     err.print(f"{len(users)} compte(s).")
 
 
-def users_revoke(username: Annotated[str, typer.Argument(help="Identifiant du compte.")]) -> None:
+def users_revoke(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Identifiant du compte.")]) -> None:
     """Révoque un compte : il ne peut plus se connecter et tous ses jetons et clés cessent de valoir."""
-    from contributions.accounts import open_accounts
-
-    _, err = _consoles()
-    accounts = open_accounts()
+    accounts = open_accounts(cli_state(ctx).settings.home)
     try:
         user = accounts.revoke(username)
     finally:
@@ -172,10 +163,8 @@ def users_revoke(username: Annotated[str, typer.Argument(help="Identifiant du co
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``users`` to the root app."""
-    from capitalis.cli import _app
-
     app.command("serve")(serve_command)
-    users = _app("users", "Comptes de l'API (contributeurs, modération, administration).")
+    users = sub_app("users", "Comptes de l'API (contributeurs, modération, administration).")
     users.command("add")(users_add)
     users.command("list")(users_list)
     users.command("revoke")(users_revoke)

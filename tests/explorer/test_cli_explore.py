@@ -6,12 +6,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from capitalis.cli import _app
-from capitalis.commands.explore import explorer_env, register, streamlit_command
+from capitalis.commands.explore import register
+from capitalis.group import sub_app
+from explorer.server import explorer_env, streamlit_command
 
 
 def _cli():  # type: ignore[no-untyped-def]
-    app = _app("capitalis", "test")
+    app = sub_app("capitalis", "test")
 
     @app.callback()
     def _root() -> None:

@@ -1,0 +1,43 @@
+"""What the root command hands to every command: the settings, and the context a command opens on them.
+
+The root callback builds :class:`Settings` once (environment, then the root options, which win) and keeps a
+:class:`CliState` as Typer's ``ctx.obj``; a command gets it with :func:`cli_state` and opens its
+:class:`~kg.context.Context` in the mode it needs (read-only for readers, so that they work beside
+``capitalis serve`` and imports).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+
+from kg.context import Context
+from kg.settings import Settings
+
+__all__ = ["CliState", "cli_state", "settings_from_options"]
+
+
+@dataclass(frozen=True)
+class CliState:
+    """The settings of this run of ``capitalis``."""
+
+    settings: Settings
+
+    def open(self, *, read_only: bool = False) -> Context:
+        """A context on the store of these settings (use it in a ``with``: it closes the store)."""
+        return Context.open(self.settings, read_only=read_only)
+
+
+def settings_from_options(**options: Any) -> Settings:
+    """The environment's settings (``CAPITALIS_*``, ``.env``) with the options that were given over them."""
+    return Settings(**{name: value for name, value in options.items() if value is not None})
+
+
+def cli_state(ctx: typer.Context) -> CliState:
+    """The state the root callback built; from the environment alone when a command runs without the root."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState(settings_from_options())
+    return root.obj
