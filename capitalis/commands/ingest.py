@@ -51,7 +51,7 @@ def _ingest(
             reports.append(report)
             code = max(code, file_code)
         if index and any("source" in r for r in reports):
-            refresh_index(context.store, quiet=json_output)
+            refresh_index(context, quiet=json_output)
     if json_output:
         emit_json(reports[0] if len(reports) == 1 else reports)
     if code:

@@ -13,8 +13,8 @@ import typer
 
 from capitalis.console import emit_json, err, escape, out
 from capitalis.state import cli_state
-from kg.errors import NotFound
-from search.engine import Filters, index_status, rebuild_index, reset_cache, search, similar, update_index
+from kg.context import Context
+from search import Filters, index_status, rebuild_index, search, similar, update_index
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
@@ -84,7 +84,8 @@ def search_command(
         departement=departement or [], taille=taille or [], annee_min=annee_min, annee_max=annee_max,
         technologie=technologie or [], source=source or [],
     )
-    result = _run(ctx, lambda store: search(store, text, filters, limit, offset))
+    with cli_state(ctx).open(read_only=True) as context:
+        result = search(context, text, filters, limit, offset)
     if json_output:
         emit_json(result.model_dump())
         return
@@ -98,7 +99,8 @@ def similar_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Expériences semblables à une expérience donnée (jamais elle-même)."""
-    result = _run(ctx, lambda store: similar(store, iri, limit), need_store=True)
+    with cli_state(ctx).open(read_only=True) as context:
+        result = similar(context, iri, limit)
     if json_output:
         emit_json(result.model_dump())
         return
@@ -115,21 +117,20 @@ def index_command(
     state = cli_state(ctx)
     if status:
         with state.open(read_only=True) as context:
-            data = index_status(context.store)
+            data = index_status(context)
         if json_output:
             emit_json(data)
         elif not data["exists"]:
             err.print(f"Aucun index dans {data['path']} : lancez `capitalis index`.")
         else:
-            state = "[yellow]périmé[/]" if data.get("stale") else "[green]à jour[/]"
+            freshness = "[yellow]périmé[/]" if data.get("stale") else "[green]à jour[/]"
             err.print(
-                f"Index {state} : {data['count']:,} expériences, encodeur {data['embedder']}, "
+                f"Index {freshness} : {data['count']:,} expériences, encodeur {data['embedder']}, "
                 f"construit le {data['built_at']} ({data['path']})."
             )
         return
     with state.open() as context:
-        summary = (rebuild_index if rebuild else update_index)(context.store, progress=not json_output)
-    reset_cache()
+        summary = (rebuild_index if rebuild else update_index)(context, progress=not json_output)
     if json_output:
         emit_json(summary)
     else:
@@ -143,25 +144,12 @@ def _summary_line(summary: dict[str, Any]) -> str:
     )
 
 
-def refresh_index(store: Any, *, quiet: bool = False) -> dict[str, Any]:
+def refresh_index(context: Context, *, quiet: bool = False) -> dict[str, Any]:
     """Update the search index after an ingest (only new or changed texts are encoded); print one line."""
-    summary = update_index(store, progress=not quiet)
-    reset_cache()
+    summary = update_index(context, progress=not quiet)
     if not quiet:
         err.print(_summary_line(summary))
     return summary
-
-
-def _run(ctx: typer.Context, action: Any, *, need_store: bool = False) -> Any:
-    """Run against the on-disk index; open the store only when it is needed (no index yet, merged IRIs)."""
-    if not need_store:
-        try:
-            return action(None)
-        except NotFound as exc:
-            if "index" not in exc.message:
-                raise
-    with cli_state(ctx).open() as context:
-        return action(context.store)
 
 
 def register(app: typer.Typer) -> None:

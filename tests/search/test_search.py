@@ -6,22 +6,23 @@ Universal Sentence Encoder on a subset to check the hybrid path on a paraphrase.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
+import search as S
 from ingest.load import import_file
 from ingest.samples import OTEN, WORKBOOK, import_samples, load_referential_subset
-from kg import settings
+from kg.context import Context
 from kg.errors import InvalidInput, NotFound
-from kg.store import memory_store, open_store
-from search import engine as S
+from kg.settings import Settings
+from kg.store import memory_store
+from search import Filters, Index, IndexMismatch, MissingIndex, collect_docs, load_taxonomy, search, similar
 from search.embedders import get_embedder
-from search.engine import Filters, Index, IndexMismatch, collect_docs, load_taxonomy, search, similar
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
@@ -39,6 +40,22 @@ def sample():
     store.close()
 
 
+@pytest.fixture
+def home(tmp_path):
+    """A home of its own for one test (no process-wide settings)."""
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="module")
+def ctx(sample, tmp_path_factory):
+    """A context on the sample store, without an embedder (its home holds no index)."""
+    return Context(Settings(home=tmp_path_factory.mktemp("home"), embedder="none"), sample)
+
+
+def _context(home: Path, store, embedder: str) -> Context:
+    return Context(Settings(home=home, embedder=embedder), store)
+
+
 @pytest.fixture(scope="module")
 def docs(sample):
     return collect_docs(sample)
@@ -51,8 +68,8 @@ def index(sample, docs):
     return built
 
 
-def _all(index, filters: Filters, query: str = "") -> set[str]:
-    result = search(None, query, filters, limit=10_000, index=index)
+def _all(ctx, index, filters: Filters, query: str = "") -> set[str]:
+    result = search(ctx, query, filters, limit=10_000, index=index)
     assert result.total == len(result.results)
     return {h.iri for h in result.results}
 
@@ -74,9 +91,9 @@ def _counts(store, body: str) -> dict[str, int]:
     return {str(r["v"]): int(r["n"]) for r in rows}
 
 
-def test_facet_counts_equal_sparql_counts(sample, index):
+def test_facet_counts_equal_sparql_counts(ctx, sample, index):
     """Every facet of an unfiltered listing equals the SPARQL count of the same criterion."""
-    facets = search(None, "", Filters(), index=index).facets
+    facets = search(ctx, "", Filters(), index=index).facets
     concept_path = """GRAPH ?g2 { ?e cap:service ?c }
         GRAPH ?o { ?c skos:broader* ?a . ?a skos:notation ?v ;
                    skos:inScheme <https://w3id.org/capitalis/id/service/scheme> }"""
@@ -120,15 +137,15 @@ def test_facet_counts_equal_sparql_counts(sample, index):
     assert facets["region"] == region
 
 
-def test_facets_of_a_filtered_query_equal_sparql(sample, index):
+def test_facets_of_a_filtered_query_equal_sparql(ctx, sample, index):
     """With a filter, the facets count the filtered set (here: axe 1, in région Bretagne)."""
-    result = search(None, "", Filters(axe=["1"], region=["53"]), index=index, limit=1000)
+    result = search(ctx, "", Filters(axe=["1"], region=["53"]), index=index, limit=1000)
     iris = {h.iri for h in result.results}
     rows = sample.select(PREFIXES + f"""SELECT DISTINCT ?e WHERE {{ {LIVE}
         GRAPH ?g2 {{ ?e cap:service ?c }}
         GRAPH ?o {{ ?c skos:broader* <https://w3id.org/capitalis/id/service/1> }} }}""")
     axe1 = {str(r["e"]) for r in rows}
-    bretagne = _all(index, Filters(region=["53"]))
+    bretagne = _all(ctx, index, Filters(region=["53"]))
     assert iris == axe1 & bretagne
     assert result.total == len(iris) > 0
     assert result.facets["axe"]["1"] == result.total
@@ -141,74 +158,80 @@ def test_facets_of_a_filtered_query_equal_sparql(sample, index):
     assert result.facets["axe"] == expected
 
 
-def test_filters_and_between_fields_or_within(index):
-    village = _all(index, Filters(taille=["village"]))
-    epci = _all(index, Filters(taille=["epci"]))
-    axe2 = _all(index, Filters(axe=["2"]))
+def test_filters_and_between_fields_or_within(ctx, index):
+    village = _all(ctx, index, Filters(taille=["village"]))
+    epci = _all(ctx, index, Filters(taille=["epci"]))
+    axe2 = _all(ctx, index, Filters(axe=["2"]))
     assert village and epci and axe2
-    assert _all(index, Filters(taille=["village", "epci"])) == village | epci
-    assert _all(index, Filters(taille=["village"], axe=["2"])) == village & axe2
-    recent = _all(index, Filters(annee_min=2015))
-    old = _all(index, Filters(annee_max=2014))
+    assert _all(ctx, index, Filters(taille=["village", "epci"])) == village | epci
+    assert _all(ctx, index, Filters(taille=["village"], axe=["2"])) == village & axe2
+    recent = _all(ctx, index, Filters(annee_min=2015))
+    old = _all(ctx, index, Filters(annee_max=2014))
     assert recent and old and not recent & old
-    assert _all(index, Filters(annee_min=2010, annee_max=2012)) == _all(index, Filters(annee_min=2010)) & _all(
-        index, Filters(annee_max=2012)
-    )
-    usage = _all(index, Filters(usage=["1a1"]))
-    assert _all(index, Filters(service=["S3"])) <= usage <= _all(index, Filters(enjeu=["1a"]))
-    oten = _all(index, Filters(source=["oten"]))
-    vi = _all(index, Filters(source=["villes-internet"]))
+    since, until = _all(ctx, index, Filters(annee_min=2010)), _all(ctx, index, Filters(annee_max=2012))
+    assert _all(ctx, index, Filters(annee_min=2010, annee_max=2012)) == since & until
+    usage = _all(ctx, index, Filters(usage=["1a1"]))
+    assert _all(ctx, index, Filters(service=["S3"])) <= usage <= _all(ctx, index, Filters(enjeu=["1a"]))
+    oten = _all(ctx, index, Filters(source=["oten"]))
+    vi = _all(ctx, index, Filters(source=["villes-internet"]))
     assert oten & vi, "merged experiences come from both sources"
-    assert _all(index, Filters(source=["oten", "villes-internet"])) == oten | vi
+    assert _all(ctx, index, Filters(source=["oten", "villes-internet"])) == oten | vi
 
 
-def test_technology_filter_accepts_any_known_spelling(index):
-    wordpress = _all(index, Filters(technologie=["WordPress"]))
+def test_technology_filter_accepts_any_known_spelling(ctx, index):
+    wordpress = _all(ctx, index, Filters(technologie=["WordPress"]))
     assert wordpress
-    assert _all(index, Filters(technologie=["wordpress"])) == wordpress
+    assert _all(ctx, index, Filters(technologie=["wordpress"])) == wordpress
 
 
 @pytest.mark.parametrize(
-    "filters",
-    [Filters(taille=["metropole"]), Filters(source=["wikipedia"]), Filters(axe=["9z"]), Filters(region=["Bretagne"]),
-     Filters(annee_min=2020, annee_max=2010)],
+    ("values", "field"),
+    [({"taille": ["metropole"]}, "taille"), ({"source": ["wikipedia"]}, "source"), ({"axe": ["9z"]}, "axe"),
+     ({"region": ["Bretagne"]}, "region"), ({"annee_min": 2020, "annee_max": 2010}, "annee_min")],
 )
-def test_bad_filters_are_invalid_input(index, filters):
-    with pytest.raises(InvalidInput):
-        search(None, "cantine", filters, index=index)
+def test_bad_filters_are_invalid_input_naming_the_domain_field(values, field):
+    with pytest.raises(InvalidInput) as caught:
+        Filters(**values)
+    assert caught.value.field == field
+    assert "--" not in caught.value.message
 
 
-def test_empty_query_lists_newest_first_with_facets(index):
-    result = search(None, "", Filters(), limit=20, index=index)
+def test_year_range_message_speaks_of_the_domain():
+    with pytest.raises(InvalidInput, match=r"l'année minimale \(2020\) est après l'année maximale \(2018\)"):
+        Filters(annee_min=2020, annee_max=2018)
+
+
+def test_empty_query_lists_newest_first_with_facets(ctx, index):
+    result = search(ctx, "", Filters(), limit=20, index=index)
     assert result.total == index.size
     years = [h.annee or 0 for h in result.results]
     assert years == sorted(years, reverse=True)
     assert set(result.facets) == set(S.FACETS)
 
 
-def test_paraphrase_accents_and_typos(index):
+def test_paraphrase_accents_and_typos(ctx, index):
     """'inscrire les enfants à la cantine sur internet' finds portail famille projects, without a model."""
-    result = search(None, "inscrire les enfants à la cantine sur internet", Filters(), limit=5, index=index)
+    result = search(ctx, "inscrire les enfants à la cantine sur internet", Filters(), limit=5, index=index)
     assert sum(any(s["notation"] == "S3" for s in h.services) for h in result.results) >= 3
     assert "<mark>" in result.results[0].extrait
-    accents = search(None, "données ouvertes", Filters(), index=index)
-    plain = search(None, "DONNEES OUVERTES", Filters(), index=index)
+    accents = search(ctx, "données ouvertes", Filters(), index=index)
+    plain = search(ctx, "DONNEES OUVERTES", Filters(), index=index)
     assert [h.iri for h in accents.results] == [h.iri for h in plain.results]
-    typo = search(None, "mediateque livres numeriques", Filters(), limit=5, index=index)
+    typo = search(ctx, "mediateque livres numeriques", Filters(), limit=5, index=index)
     assert typo.corrections.get("mediateque") == "mediatheque"
     assert any("édiathèque" in h.titre or "ibliothèque" in h.titre for h in typo.results)
 
 
-def test_no_match_says_so_and_suggests_removing_filters(index):
-    result = search(None, "xyzzy plugh", Filters(), index=index)
+def test_no_match_says_so_and_suggests_removing_filters(ctx, index):
+    result = search(ctx, "xyzzy plugh", Filters(), index=index)
     assert result.total == 0 and result.results == [] and result.message
-    filtered = search(None, "cantine", Filters(taille=["region"], annee_max=2001), index=index)
+    filtered = search(ctx, "cantine", Filters(taille=["region"], annee_max=2001), index=index)
     assert filtered.total == 0
     assert "filtre" in filtered.message and "--taille" in filtered.message
 
 
-def test_json_shape(index):
-    data = search(None, "wifi gratuit", Filters(), limit=3, index=index).model_dump()
+def test_json_shape(ctx, index):
+    data = search(ctx, "wifi gratuit", Filters(), limit=3, index=index).model_dump()
     assert set(data) >= {"query", "total", "facets", "results"}
     hit = data["results"][0]
     assert set(hit) >= {"iri", "titre", "score", "extrait", "porteurs", "services", "annee", "technologies",
@@ -218,48 +241,41 @@ def test_json_shape(index):
     assert set(hit["sources"][0]) == {"source", "id"}
 
 
-def test_merged_experience_shows_the_villes_internet_title(index):
-    hit = next(h for h in search(None, "", Filters(), limit=10_000, index=index).results if h.iri == EXP + "vi-1024")
+def test_merged_experience_shows_the_villes_internet_title(ctx, index):
+    hit = next(h for h in search(ctx, "", Filters(), limit=10_000, index=index).results if h.iri == EXP + "vi-1024")
     assert hit.titre == "Cantine et crèche payables en ligne avec TIPI"
     assert {s.source for s in hit.sources} == {"villes-internet", "oten"}
 
 
-def test_similar_never_returns_the_item_nor_a_record_merged_into_it(sample, index):
+def test_similar_never_returns_the_item_nor_a_record_merged_into_it(ctx, index):
     for iri in [EXP + "vi-1024", EXP + "vi-1002", EXP + "oten-OTEN-2010-0019"]:
-        result = similar(sample, iri, limit=20, index=index)
+        result = similar(ctx, iri, limit=20, index=index)
         assert iri not in {h.iri for h in result.results}
         assert len(result.results) == 20
     # An OTeN fiche merged into vi-1024 resolves to it and is excluded as well.
-    merged = similar(sample, "oten-OTEN-2009-0098", limit=50, index=index)
+    merged = similar(ctx, "oten-OTEN-2009-0098", limit=50, index=index)
     assert merged.query == EXP + "vi-1024"
     assert EXP + "vi-1024" not in {h.iri for h in merged.results}
     assert any(s["notation"] in ("S2", "S3") for s in merged.results[0].services)
     with pytest.raises(NotFound):
-        similar(sample, "vi-999999", index=index)
+        similar(ctx, "vi-999999", index=index)
 
 
-def test_relevance_scores_the_given_experiences(sample, docs):
+def test_relevance_scores_the_given_experiences(sample, docs, tmp_path):
     built, _ = Index.build(docs, get_embedder("hash"), taxonomy=load_taxonomy(sample))
-    settings.configure(embedder="hash")
-    try:
-        scores = S.relevance(None, "portail famille cantine", [EXP + "vi-1175", EXP + "vi-2150", "inconnue"],
-                             index=built)
-    finally:
-        settings.reset()
+    scores = S.relevance(_context(tmp_path, sample, "hash"), "portail famille cantine",
+                         [EXP + "vi-1175", EXP + "vi-2150", "inconnue"], index=built)
     assert set(scores) == {EXP + "vi-1175", EXP + "vi-2150"}
     assert scores[EXP + "vi-1175"] > scores[EXP + "vi-2150"]
 
 
-def test_hybrid_with_a_real_model_on_a_paraphrase(sample, docs):
+def test_hybrid_with_a_real_model_on_a_paraphrase(sample, docs, tmp_path):
     """USE (multilingual, the fastest bundled model) on 40 experiences: the paraphrase finds portail famille."""
     keep = [d for d in docs if any(s["notation"] in ("S3", "S12", "S60", "S61", "S81") for s in d.services)][:40]
     built, encoded = Index.build(keep, get_embedder("use"), taxonomy=load_taxonomy(sample))
     assert encoded == len(keep)
-    settings.configure(embedder="use")
-    try:
-        result = search(None, "inscrire les enfants à la cantine sur internet", Filters(), limit=3, index=built)
-    finally:
-        settings.reset()
+    ctx = _context(tmp_path, sample, "use")
+    result = search(ctx, "inscrire les enfants à la cantine sur internet", Filters(), limit=3, index=built)
     assert result.results[0].why.dense > 0
     assert all(any(s["notation"] == "S3" for s in h.services) or "cantine" in h.extrait.lower()
                for h in result.results)
@@ -286,16 +302,15 @@ class _Counting:
 def test_ingest_of_one_changed_record_encodes_one_text(home, tmp_path, monkeypatch):
     import openpyxl
 
-    settings.configure(home=home, embedder="hash")
     counting = _Counting()
-    monkeypatch.setattr("search.embedders.get_embedder", lambda name: counting)
+    monkeypatch.setattr("search.dense.get_embedder", lambda name: counting)
     workbook = tmp_path / "atlaas.xlsx"
     shutil.copy(SAMPLES / "villes_internet_atlaas.xlsx", workbook)
-    with open_store(home / "store") as store:
-        import_file(store, workbook)
-        first = S.update_index(store)
+    with Context.open(Settings(home=home, embedder="hash")) as ctx:
+        import_file(ctx.store, workbook)
+        first = S.update_index(ctx)
         assert first["encoded"] == first["experiences"] == counting.passages > 250
-        again = S.update_index(store)
+        again = S.update_index(ctx)
         assert again["encoded"] == 0 and counting.passages == first["encoded"]
 
         book = openpyxl.load_workbook(workbook)
@@ -304,42 +319,56 @@ def test_ingest_of_one_changed_record_encodes_one_text(home, tmp_path, monkeypat
         row = next(r for r in sheet.iter_rows(min_row=2) if str(r[0].value) == "1002")
         row[header.index("Synthèse")].value = "Le portail famille accepte désormais le paiement fractionné."
         book.save(workbook)
-        import_file(store, workbook)
-        third = S.update_index(store)
-    assert third["encoded"] == 1
-    assert counting.passages == first["encoded"] + 1
-    S.reset_cache()
-    hit = search(None, "paiement fractionné", Filters(), limit=1, index=S.open_index()).results[0]
+        import_file(ctx.store, workbook)
+        third = S.update_index(ctx)
+        assert third["encoded"] == 1
+        assert counting.passages == first["encoded"] + 1
+        hit = search(ctx, "paiement fractionné", Filters(), limit=1).results[0]
     assert hit.iri == EXP + "vi-1002"
-    S.reset_cache()
-    settings.reset()
 
 
 def test_index_built_by_another_embedder_is_refused(home, sample):
-    settings.configure(home=home, embedder="hash")
-    try:
-        summary = S.update_index(sample)
-        assert summary["embedder"] == "hash:256"
-        assert S.open_index().size == summary["experiences"]
-        settings.configure(home=home, embedder="none")
-        with pytest.raises(IndexMismatch, match=r"hash:256.*--rebuild"):
-            S.open_index()
-        with pytest.raises(IndexMismatch):
-            S.update_index(sample)
-        rebuilt = S.rebuild_index(sample)
-        assert rebuilt["embedder"] == "none"
-        assert S.open_index().embedder == "none"
-    finally:
-        S.reset_cache()
-        settings.reset()
+    hashed = _context(home, sample, "hash")
+    summary = S.update_index(hashed)
+    assert summary["embedder"] == "hash:256"
+    assert S.open_index(hashed).size == summary["experiences"]
+    plain = _context(home, sample, "none")
+    with pytest.raises(IndexMismatch, match=r"hash:256.*--rebuild"):
+        S.open_index(plain)
+    with pytest.raises(IndexMismatch):
+        S.update_index(plain)
+    rebuilt = S.rebuild_index(plain)
+    assert rebuilt["embedder"] == "none"
+    assert S.open_index(plain).embedder == "none"
 
 
-def test_index_survives_a_reload(home, sample, index):
+def test_the_opened_index_is_cached_in_the_context_until_rewritten(home, sample):
+    ctx = _context(home, sample, "none")
+    S.update_index(ctx)
+    first = S.open_index(ctx)
+    assert S.open_index(ctx) is first
+    assert _context(home, sample, "none").peek("search-index") is None, "another context has its own cache"
+    S.rebuild_index(ctx)
+    assert S.open_index(ctx) is not first
+
+
+def test_a_search_without_an_index_builds_nothing_and_says_so(home, sample):
+    """A read never writes: without an index, search and similar raise MissingIndex and leave no file."""
+    ctx = _context(home, sample, "none")
+    for read in (lambda: search(ctx, "cantine"), lambda: search(ctx, ""), lambda: similar(ctx, "vi-1024"),
+                 lambda: S.relevance(ctx, "cantine")):
+        with pytest.raises(MissingIndex, match="aucun index de recherche"):
+            read()
+    assert not home.exists() or not any(home.iterdir())
+    assert MissingIndex.status == 503
+
+
+def test_index_survives_a_reload(ctx, home, sample, index):
     index.save(home / "search")
     loaded = Index.load(home / "search")
     q = "prendre rendez vous en ligne pour un passeport"
-    a = search(None, q, Filters(taille=["grande-ville"]), index=index)
-    b = search(None, q, Filters(taille=["grande-ville"]), index=loaded)
+    a = search(ctx, q, Filters(taille=["grande-ville"]), index=index)
+    b = search(ctx, q, Filters(taille=["grande-ville"]), index=loaded)
     assert [h.model_dump() for h in a.results] == [h.model_dump() for h in b.results]
     assert a.facets == b.facets
 
@@ -355,34 +384,29 @@ def test_ann_path_matches_exact_search(sample, docs):
     assert len(set(e_ids.tolist()) & set(a_ids.tolist())) >= 8
 
 
-def test_cli_search_json_and_errors(home, sample, index):
-    from capitalis.cli import _Group, emit_json  # noqa: F401
-    from capitalis.commands.search import register
+def test_cli_search_similar_and_index(ctx, home, sample, index):
+    """The commands open their own context on ``--home``: search and similar read the index, index builds it."""
+    from capitalis.cli import app
 
-    settings.configure(home=home, embedder="none")
-    index.save(home / "search")
-    S.reset_cache()
-    app = typer.Typer(cls=_Group)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    register(app)
-    runner = CliRunner()
-    try:
-        ok = runner.invoke(app, ["search", "wifi gratuit", "--taille", "grande-ville", "--taille", "epci", "--json"])
-        assert ok.exit_code == 0, ok.output
-        import json
-
-        data = json.loads(ok.stdout)
-        assert data["total"] == len(_all(index, Filters(taille=["grande-ville", "epci"]), "wifi gratuit"))
-        bad = runner.invoke(app, ["search", "wifi", "--taille", "metropole"])
-        assert bad.exit_code == 2
-        assert "metropole" in bad.output
-        sim = runner.invoke(app, ["similar", "vi-1024", "--limit", "3", "--json"])
-        assert sim.exit_code == 0, sim.output
-        assert len(json.loads(sim.stdout)["results"]) == 3
-    finally:
-        S.reset_cache()
-        settings.reset()
+    with Context.open(Settings(home=home)) as disk:
+        import_samples(disk.store, (WORKBOOK, OTEN))
+        load_referential_subset(disk.store)
+    runner = CliRunner(env={"CAPITALIS_EMBEDDER": "none"})
+    missing = runner.invoke(app, ["--home", str(home), "search", "wifi"])
+    assert missing.exit_code == MissingIndex.exit_code and "aucun index de recherche" in missing.output
+    assert not (home / "search").exists()
+    built = runner.invoke(app, ["--home", str(home), "index", "--json"])
+    assert built.exit_code == 0, built.output
+    assert json.loads(built.stdout)["experiences"] == index.size
+    ok = runner.invoke(app, ["--home", str(home), "search", "wifi gratuit", "--taille", "grande-ville", "--taille",
+                             "epci", "--json"])
+    assert ok.exit_code == 0, ok.output
+    expected = search(ctx, "wifi gratuit", Filters(taille=["grande-ville", "epci"]), index=index)
+    assert json.loads(ok.stdout) == json.loads(expected.model_dump_json())
+    bad = runner.invoke(app, ["--home", str(home), "search", "wifi", "--taille", "metropole"])
+    assert bad.exit_code == 2
+    assert "metropole" in bad.output
+    sim = runner.invoke(app, ["--home", str(home), "similar", "oten-OTEN-2009-0098", "--limit", "3", "--json"])
+    assert sim.exit_code == 0, sim.output
+    assert json.loads(sim.stdout)["query"] == EXP + "vi-1024"
+    assert len(json.loads(sim.stdout)["results"]) == 3

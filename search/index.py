@@ -1,0 +1,446 @@
+"""The search index: built from the corpus, saved next to the store, opened once per context.
+
+It lives in ``$CAPITALIS_HOME/search/`` (``meta.json``, ``docs.sqlite``, ``arrays.npz``, ``lexicon.json``,
+``vectors.npy``, ``ann.usearch``), records the embedder that built it and refuses another one.
+:func:`update_index` re-encodes only the passages whose content hash changed. Only the commands that build
+(an import, ``capitalis index``, the API's start-up) call it: a search never builds nor writes an index.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kg.context import Context
+from kg.errors import CapitalisError
+from kg.settings import Settings
+from search import dense, lexical
+from search.analysis import Analyzer, fold
+from search.corpus import Doc, Taxonomy, collect_docs, load_taxonomy, store_signature
+from search.embedders import Embedder
+from search.facets import FACET_FIELDS, Facet
+
+FORMAT = 1
+#: Experiences from which the dense search walks an HNSW graph (the settings' default).
+ANN_MIN = Settings.model_fields["search_ann_min"].default
+_MMAP_FROM = 50_000  # vectors of an index this large are memory-mapped, not read
+_CACHE = "search-index"  # the name of the opened index in the context's caches
+
+
+class IndexMismatch(CapitalisError):
+    """The index on disk was built by another embedder (or another format): it must be rebuilt."""
+
+    status = 409
+    exit_code = 2
+    title = "Index de recherche incompatible"
+
+
+class MissingIndex(CapitalisError):
+    """There is no search index yet: it is built by an import or by ``capitalis index``, never by a search."""
+
+    status = 503
+    exit_code = 2
+    title = "Index de recherche absent"
+
+
+@dataclass
+class Index:
+    """The search index of one corpus: lexical postings, vectors, facet arrays and display payloads."""
+
+    embedder: str
+    iris: list[str]
+    hashes: list[str]
+    vectors: np.ndarray  # n × dim float32 (dim 0 without an embedder)
+    terms: dict[str, int]  # stem -> term id
+    term_ptr: np.ndarray  # int64, len(terms)+1
+    post_docs: np.ndarray  # int32
+    post_weight: np.ndarray  # float32 BM25 impact of the term in the doc
+    vocabulary: dict[str, int]  # folded word -> document frequency (typo correction)
+    facets: dict[str, Facet]
+    sort_key: np.ndarray  # int32 yyyymmdd, 0 when unknown (empty query: newest first)
+    payloads: list[dict[str, Any]] | None = None  # in memory for small corpora / tests
+    path: Path | None = None
+    built_at: str = ""
+    signature: str = ""
+    ann: Any = None
+    taxonomy_phrases: list[tuple[str, tuple[str, ...], float]] = field(default_factory=list)
+    technology_names: dict[str, str] = field(default_factory=dict)  # folded spelling -> canonical label
+    _db: sqlite3.Connection | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def size(self) -> int:
+        return len(self.iris)
+
+    @property
+    def position(self) -> dict[str, int]:
+        cached = getattr(self, "_position", None)
+        if cached is None:
+            cached = {iri: i for i, iri in enumerate(self.iris)}
+            self._position = cached
+        return cached
+
+    @property
+    def analyzer(self) -> Analyzer:
+        cached = getattr(self, "_analyzer", None)
+        if cached is None:
+            cached = Analyzer(self.vocabulary)
+            self._analyzer = cached
+        return cached
+
+    # building ---------------------------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        docs: Sequence[Doc],
+        embedder: Embedder,
+        *,
+        vectors: np.ndarray | None = None,
+        previous: Index | None = None,
+        taxonomy: Taxonomy | None = None,
+        ann_min: int = ANN_MIN,
+        progress: bool = False,
+        signature: str = "",
+    ) -> tuple[Index, int]:
+        """Build from documents; returns the index and how many passages were encoded.
+
+        Vectors of passages whose hash the ``previous`` index already holds are reused; ``vectors`` (given
+        by the synthetic benches) skips encoding altogether.
+        """
+        encoded = 0
+        if vectors is None:
+            vectors, encoded = dense.encode_docs(docs, embedder, previous, progress=progress)
+        postings = lexical.build_postings(docs)
+        index = cls(
+            embedder=embedder.name,
+            iris=[d.iri for d in docs],
+            hashes=[d.passage_hash for d in docs],
+            vectors=np.ascontiguousarray(vectors, dtype=np.float32),
+            terms=postings.terms,
+            term_ptr=postings.term_ptr,
+            post_docs=postings.post_docs,
+            post_weight=postings.post_weight,
+            vocabulary=postings.vocabulary,
+            facets=_facets_of(docs),
+            sort_key=np.asarray([_date_key(d.date) for d in docs], np.int32),
+            payloads=[d.payload() for d in docs],
+            built_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            signature=signature,
+            taxonomy_phrases=taxonomy.phrases() if taxonomy else [],
+            technology_names=_technology_names(docs),
+        )
+        index.build_ann(ann_min)
+        return index, encoded
+
+    def build_ann(self, ann_min: int = ANN_MIN) -> None:
+        """An HNSW graph over the vectors (usearch, f16) once the corpus is large enough to need one."""
+        self.ann = dense.build_ann(self.vectors, ann_min)
+
+    # persistence ------------------------------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        """Write the index to ``directory`` atomically (a sibling temp dir swapped in)."""
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = directory.with_name(directory.name + ".tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        np.save(tmp / "vectors.npy", self.vectors)
+        self._save_arrays(tmp)
+        self._save_payloads(tmp)
+        self._save_lexicon(tmp)
+        if self.ann is not None:
+            self.ann.save(str(tmp / "ann.usearch"))
+        (tmp / "meta.json").write_text(json.dumps(self._meta(), indent=2), encoding="utf-8")
+        _swap_in(tmp, directory)
+        self.path = directory
+
+    def _save_arrays(self, directory: Path) -> None:
+        arrays: dict[str, np.ndarray] = {
+            "term_ptr": self.term_ptr,
+            "post_docs": self.post_docs,
+            "post_weight": self.post_weight,
+            "sort_key": self.sort_key,
+        }
+        for name, f in self.facets.items():
+            arrays[f"f_{name}_docs"] = f.docs
+            arrays[f"f_{name}_vals"] = f.vals
+        np.savez(directory / "arrays.npz", **arrays)
+
+    def _save_payloads(self, directory: Path) -> None:
+        db = sqlite3.connect(directory / "docs.sqlite")
+        db.execute("CREATE TABLE docs (i INTEGER PRIMARY KEY, iri TEXT UNIQUE, hash TEXT, payload TEXT)")
+        payloads = self.payloads if self.payloads is not None else [self.payload(i) for i in range(self.size)]
+        db.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?, ?)",
+            ((i, self.iris[i], self.hashes[i], json.dumps(p, ensure_ascii=False)) for i, p in enumerate(payloads)),
+        )
+        db.commit()
+        db.close()
+
+    def _save_lexicon(self, directory: Path) -> None:
+        lexicon = {
+            "terms": list(self.terms),
+            "vocabulary": self.vocabulary,
+            "facets": {name: f.values for name, f in self.facets.items()},
+            "technologies": self.technology_names,
+            "taxonomy": [[n, list(s), w] for n, s, w in self.taxonomy_phrases],
+        }
+        (directory / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "embedder": self.embedder,
+            "dim": int(self.vectors.shape[1]),
+            "count": self.size,
+            "built_at": self.built_at,
+            "signature": self.signature,
+            "ann": self.ann is not None,
+        }
+
+    @classmethod
+    def load(cls, directory: Path) -> Index:
+        """The index saved in ``directory`` (payloads stay in SQLite, large vectors are memory-mapped)."""
+        meta = read_meta(directory)
+        if meta is None:
+            raise MissingIndex(f"aucun index de recherche dans {directory} : lancez `capitalis index`")
+        if meta.get("format") != FORMAT:
+            raise IndexMismatch(
+                f"index de recherche au format {meta.get('format')} (attendu {FORMAT}) : "
+                "lancez `capitalis index --rebuild`"
+            )
+        arrays = np.load(directory / "arrays.npz")
+        lexicon = json.loads((directory / "lexicon.json").read_text(encoding="utf-8"))
+        db = sqlite3.connect(directory / "docs.sqlite", check_same_thread=False)
+        iris, hashes = [], []
+        for iri, h in db.execute("SELECT iri, hash FROM docs ORDER BY i"):
+            iris.append(iri)
+            hashes.append(h)
+        facets = {
+            name: Facet(values, arrays[f"f_{name}_docs"], arrays[f"f_{name}_vals"])
+            for name, values in lexicon["facets"].items()
+        }
+        vectors = np.load(directory / "vectors.npy", mmap_mode="r" if meta["count"] > _MMAP_FROM else None)
+        index = cls(
+            embedder=meta["embedder"],
+            iris=iris,
+            hashes=hashes,
+            vectors=vectors,
+            terms={t: k for k, t in enumerate(lexicon["terms"])},
+            term_ptr=arrays["term_ptr"],
+            post_docs=arrays["post_docs"],
+            post_weight=arrays["post_weight"],
+            vocabulary=lexicon["vocabulary"],
+            facets=facets,
+            sort_key=arrays["sort_key"],
+            payloads=None,
+            path=directory,
+            built_at=meta.get("built_at", ""),
+            signature=meta.get("signature", ""),
+            taxonomy_phrases=[(n, tuple(s), w) for n, s, w in lexicon.get("taxonomy", [])],
+            technology_names=lexicon.get("technologies", {}),
+            _db=db,
+        )
+        if meta.get("ann") and (directory / "ann.usearch").exists():
+            index.ann = dense.load_ann(str(directory / "ann.usearch"))
+        return index
+
+    def payload(self, i: int) -> dict[str, Any]:
+        if self.payloads is not None:
+            return self.payloads[i]
+        assert self._db is not None
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM docs WHERE i = ?", (int(i),)).fetchone()
+        return json.loads(row[0])
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Bytes held by each part of the index (payloads on disk are not counted when loaded)."""
+        lexical_ = self.term_ptr.nbytes + self.post_docs.nbytes + self.post_weight.nbytes
+        facets = sum(f.nbytes() for f in self.facets.values())
+        ann = int(self.ann.memory_usage) if self.ann is not None else 0
+        return {"vectors": int(self.vectors.nbytes), "lexical": int(lexical_), "facets": int(facets), "ann": ann}
+
+    # scoring ----------------------------------------------------------------------------------------------
+    def lexical_scores(self, terms: dict[str, float], allowed: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score per doc (0 outside ``allowed``)."""
+        return lexical.lexical_scores(self, terms, allowed)
+
+    def dense_scores(self, qvec: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(doc ids, cosines) of the ``k`` nearest allowed experiences, best first."""
+        return dense.dense_scores(self, qvec, allowed, k)
+
+    def query_concepts(self, terms: dict[str, float]) -> dict[str, float]:
+        """Concepts whose label or alt label the query contains (all its stems), with a weight."""
+        found: dict[str, float] = {}
+        stems = set(terms)
+        for notation, label_stems, weight in self._phrase_sets():
+            if label_stems <= stems:
+                # A one-word label is weaker evidence than a phrase.
+                w = weight * (1.0 if len(label_stems) > 1 else 0.7)
+                found[notation] = max(found.get(notation, 0.0), w)
+        return found
+
+    def _phrase_sets(self) -> list[tuple[str, frozenset[str], float]]:
+        cached = getattr(self, "_phrases", None)
+        if cached is None:
+            cached = [(n, frozenset(stems), w) for n, stems, w in self.taxonomy_phrases]
+            self._phrases = cached
+        return cached
+
+
+def _facets_of(docs: Sequence[Doc]) -> dict[str, Facet]:
+    facet_fields = [d.facet_values() for d in docs]
+    return {name: Facet.build([f[name] for f in facet_fields]) for name in FACET_FIELDS}
+
+
+def _technology_names(docs: Sequence[Doc]) -> dict[str, str]:
+    """Folded spelling -> canonical technology label (labels and the alt labels the docs carry)."""
+    table: dict[str, str] = {}
+    for d in docs:
+        for label in d.technologies:
+            table[fold(label)] = label
+        for spelling in d.fields.get("technologies", []):
+            table.setdefault(fold(spelling), spelling)
+    # alt labels were appended right after their label in fields["technologies"]; map them to it.
+    for d in docs:
+        current = None
+        for spelling in d.fields.get("technologies", []):
+            if spelling in d.technologies:
+                current = spelling
+            elif current is not None:
+                table[fold(spelling)] = current
+    return table
+
+
+def _date_key(date: str | None) -> int:
+    if not date:
+        return 0
+    digits = re.sub(r"\D", "", date)[:8]
+    return int(digits.ljust(8, "0")) if digits else 0
+
+
+def _swap_in(tmp: Path, directory: Path) -> None:
+    """Replace ``directory`` by ``tmp`` (the old one is renamed aside, then removed)."""
+    old = directory.with_name(directory.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if directory.exists():
+        directory.rename(old)
+    tmp.rename(directory)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --- opening, updating -------------------------------------------------------------------------------------
+
+
+def index_dir(settings: Settings) -> Path:
+    """Where the index of ``settings.home`` lives."""
+    return Path(settings.home) / "search"
+
+
+def read_meta(directory: Path) -> dict[str, Any] | None:
+    path = directory / "meta.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def open_index(ctx: Context, *, check_embedder: bool = True) -> Index:
+    """The index of the context's home, loaded once per context (reloaded when rewritten).
+
+    Raises :class:`MissingIndex` when there is none (a read never builds it) and :class:`IndexMismatch` when
+    it was built by another embedder than the configured one.
+    """
+    directory = index_dir(ctx.settings)
+    meta = read_meta(directory)
+    if meta is None:
+        raise MissingIndex(f"aucun index de recherche dans {directory} : lancez `capitalis index`")
+    if check_embedder:
+        check_embedder_of(ctx, meta)
+    key = (str(directory), (directory / "meta.json").stat().st_mtime)
+    return ctx.cached(_CACHE, lambda: Index.load(directory), key=key)
+
+
+def forget_index(ctx: Context) -> None:
+    """Drop the context's opened index (the next :func:`open_index` reads the directory again)."""
+    ctx.forget(_CACHE)
+
+
+def check_embedder_of(ctx: Context, meta: dict[str, Any]) -> None:
+    """Refuse an index whose vectors come from another embedder than the context's."""
+    built = meta.get("embedder")
+    wanted = dense.recorded_name(ctx)
+    if built != wanted:
+        raise IndexMismatch(
+            f"l'index de recherche a été construit par l'encodeur « {built} » et l'encodeur configuré est "
+            f"« {wanted} » : les vecteurs ne se comparent pas. Relancez `capitalis index --rebuild` ou "
+            f"choisissez CAPITALIS_EMBEDDER={dense.short_name(built)}."
+        )
+
+
+def update_index(ctx: Context, progress: bool = False, *, rebuild: bool = False) -> dict[str, Any]:
+    """Bring the index in line with the graph, encoding only new or changed passages (by content hash).
+
+    Called after every import. Refuses (:class:`IndexMismatch`) an index built by another embedder unless
+    ``rebuild``. Returns counts: experiences, encoded, reused, removed, seconds.
+    """
+    directory = index_dir(ctx.settings)
+    started = time.perf_counter()
+    previous = _previous_index(ctx, directory, rebuild)
+    embedder = dense.query_encoder(ctx).embedder
+    index, encoded = Index.build(
+        collect_docs(ctx.store), embedder, previous=previous, taxonomy=load_taxonomy(ctx.store),
+        progress=progress, ann_min=ctx.settings.search_ann_min, signature=store_signature(ctx.store),
+    )
+    index.save(directory)
+    removed = len(set(previous.iris) - set(index.iris)) if previous is not None else 0
+    return {
+        "experiences": index.size,
+        "encoded": encoded,
+        "reused": index.size - encoded if embedder.dim else 0,
+        "removed": removed,
+        "embedder": index.embedder,
+        "seconds": round(time.perf_counter() - started, 2),
+        "path": str(directory),
+    }
+
+
+def _previous_index(ctx: Context, directory: Path, rebuild: bool) -> Index | None:
+    """The index on disk whose vectors an update may reuse (none on a rebuild or an old format)."""
+    meta = read_meta(directory)
+    if meta is None or rebuild:
+        return None
+    check_embedder_of(ctx, meta)
+    try:
+        return Index.load(directory)
+    except IndexMismatch:
+        return None
+
+
+def rebuild_index(ctx: Context, progress: bool = False) -> dict[str, Any]:
+    """Build the index from scratch with the configured embedder (every passage is encoded again)."""
+    return update_index(ctx, progress, rebuild=True)
+
+
+def index_status(ctx: Context, *, with_store: bool = True) -> dict[str, Any]:
+    """What the index on disk is: embedder, size, date, and (``with_store``) whether the graph changed since."""
+    directory = index_dir(ctx.settings)
+    meta = read_meta(directory)
+    if meta is None:
+        return {"exists": False, "path": str(directory)}
+    out = {"exists": True, "path": str(directory), **meta}
+    if with_store:
+        out["stale"] = meta.get("signature") != store_signature(ctx.store)
+    return out
