@@ -146,11 +146,11 @@ def _warm_up(app: FastAPI, store: Any, settings: Settings) -> None:
     the first search and the first match cost what the next ones do (at 100,000 experiences the table takes
     seconds). Without an index yet, or if the app stops meanwhile, the first request does the work instead.
     What was prepared is kept on ``app.state.warm_up``."""
-    from parrainage.matching import prepare
+    from parrainage.porteurs import prepare
     from search.engine import open_index
 
     try:
-        app.state.warm_up = prepare(store, index=open_index(settings))
+        app.state.warm_up = prepare(app.state.context, index=open_index(settings))
     except Exception as exc:  # a warm-up never stops the API
         log.info("préchauffage de la recherche et du parrainage non fait : %s", exc)
         app.state.warm_up = {}

@@ -9,10 +9,10 @@ synthesised from the real vectors of the samples. The index is built as producti
 the queries of ``bench/data/search_eval.json`` as text (query vector given: the figures exclude encoding,
 measured apart) and 10 ATLAAS services. Measured in the same run:
 
-- ``match``: :func:`parrainage.matching.match` with the per-store carrier table already built (the steady state);
+- ``match``: :func:`parrainage.matching.match` with the carrier table already built (the steady state);
 - baseline ``search``: :func:`search.engine.search` for the same text (the relevance step alone, top 10);
 - baseline ``sans précalcul``: the carrier table rebuilt at every call (what the cache saves);
-- the one-off build of the carrier table, and :func:`parrainage.matching.grappes` on two départements.
+- the one-off build of the carrier table, and :func:`parrainage.grappes.grappes` on two départements.
 """
 
 from __future__ import annotations
@@ -46,9 +46,12 @@ def _villages(n: int, seed: int) -> list[str]:
 def main() -> None:
     from bench.synthetic import QuerySetup, latency_arguments, load_into, percentile, timed
     from ingest.load import ensure_ontology
-    from kg.settings import get_settings
+    from kg.context import Context
+    from kg.settings import Settings
     from kg.store import memory_store
-    from parrainage import matching as M
+    from parrainage.grappes import grappes
+    from parrainage.matching import match
+    from parrainage.porteurs import CACHE_NAME, porteurs
     from search.engine import search
 
     args = latency_arguments(__doc__.splitlines()[0])
@@ -56,7 +59,8 @@ def main() -> None:
     embedder, queries, qvecs = setup.embedder, setup.queries, setup.qvecs
     report: dict[str, Any] = {"embedder": embedder.name, "encoding_ms": setup.encoding_report(), "sizes": {}}
     villages = _villages(len(queries) + len(SERVICES), seed=7)
-    ann_min = get_settings().search_ann_min
+    settings = Settings()
+    ann_min = settings.search_ann_min
 
     for n in [int(x) for x in args.sizes.split(",") if x]:
         docs, index, index_s = setup.index(n, ann_min=ann_min)
@@ -65,8 +69,8 @@ def main() -> None:
         started = time.perf_counter()
         load_into(store, docs)
         load_s = time.perf_counter() - started
-        M.reset_cache()
-        table, (table_ms,) = timed(lambda store=store, index=index: M._table(store, index))
+        ctx = Context(settings, store)
+        table, (table_ms,) = timed(lambda ctx=ctx, index=index: porteurs(ctx, index))
         cases: list[tuple[str, str | None, list[str] | None, np.ndarray | None]] = []
         for k, (q, v) in enumerate(zip(queries, qvecs, strict=True)):
             cases.append((villages[k], q, None, v))
@@ -74,10 +78,10 @@ def main() -> None:
             cases.append((villages[len(queries) + k], None, [s], None))
         times, search_times, sponsors = [], [], []
         for code, text, services, v in cases:
-            M.match(store, code, text, services, index=index, qvec=v)  # warm this case
+            match(ctx, code, text, services, index=index, qvec=v)  # warm this case
             for _ in range(3):
-                result, (t,) = timed(lambda code=code, text=text, services=services, v=v, store=store, index=index:
-                                M.match(store, code, text, services, index=index, qvec=v))
+                result, (t,) = timed(lambda code=code, text=text, services=services, v=v, ctx=ctx, index=index:
+                                match(ctx, code, text, services, index=index, qvec=v))
                 times.append(t)
             sponsors.append(len(result.sponsors))
             if text is not None:
@@ -87,15 +91,15 @@ def main() -> None:
                 search_times.extend(times)
         uncached = []
         for code, text, services, v in cases[:3]:
-            M.reset_cache()
-            _, (t,) = timed(lambda code=code, text=text, services=services, v=v, store=store, index=index:
-                       M.match(store, code, text, services, index=index, qvec=v))
+            ctx.forget(CACHE_NAME)
+            _, (t,) = timed(lambda code=code, text=text, services=services, v=v, ctx=ctx, index=index:
+                       match(ctx, code, text, services, index=index, qvec=v))
             uncached.append(t)
-        M._table(store, index)
+        porteurs(ctx, index)
         grappe_times = []
         for dep, service in (("29", "S40"), ("33", "S12")):
-            _, (t,) = timed(lambda dep=dep, service=service, store=store, index=index:
-                       M.grappes(store, dep, None, [service], index=index))
+            _, (t,) = timed(lambda dep=dep, service=service, ctx=ctx, index=index:
+                       grappes(ctx, dep, None, [service], index=index))
             grappe_times.append(t)
         table_bytes = sum(getattr(table, name).nbytes for name in
                           ("kind", "pop", "lat", "lon", "dep", "reg", "epci", "pair_doc", "pair_carrier", "ptr"))

@@ -93,11 +93,13 @@ def _ndcg(gains: list[float], ideal: list[float], k: int = 3) -> float:
 
 
 def evaluate(store: Any, index: Any, cases: list[dict[str, Any]], qvecs: list[Any], settings: Any) -> dict[str, float]:
+    from kg.context import Context
     from parrainage.matching import match
 
+    ctx = Context(settings, store)  # one context per set of weights (not closed: the store is shared)
     nd, top1, hard = [], [], []
     for case, v in zip(cases, qvecs, strict=True):
-        result = match(store, case["village"], case["query"], limit=1000, index=index, qvec=v, settings=settings)
+        result = match(ctx, case["village"], case["query"], limit=1000, index=index, qvec=v)
         gains = [_gain(s, case["grades"]) for s in result.sponsors]
         if not gains or max(gains) == 0:
             continue
@@ -110,11 +112,13 @@ def evaluate(store: Any, index: Any, cases: list[dict[str, Any]], qvecs: list[An
 
 
 def grappes_spread(store: Any, index: Any, charge: float) -> dict[str, Any]:
-    from parrainage.matching import grappes
+    from kg.context import Context
+    from parrainage.grappes import grappes
 
+    ctx = Context(_settings(charge=charge), store)  # not closed: the store is shared
     out = {}
     for dep, service in (("29", "S40"), ("33", "S12"), ("35", "S10")):
-        result = grappes(store, dep, None, [service], index=index, settings=_settings(charge=charge))
+        result = grappes(ctx, dep, None, [service], index=index)
         with_sponsor = [g for g in result.grappes if g.parrain]
         chosen = [g.parrain.nom for g in with_sponsor]
         distances = [m.distance_km for g in with_sponsor for m in g.membres if m.couvert and m.distance_km is not None]

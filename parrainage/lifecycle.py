@@ -13,7 +13,7 @@ Status transitions are checked::
     propose | accepte | en-cours --cloturer--> termine
 
 A sponsor's current load (:func:`charge`: its sponsorships proposed, accepted or under way) lowers its score
-in :func:`parrainage.matching.match`.
+in :func:`parrainage.matching.match` (through :func:`parrainage.evaluation.charges`).
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV
+from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from kg.errors import InvalidInput, NotFound
 from kg.store import Store
 from ontology import iri as mint
-from ontology.iri import STATUTS_PARRAINAGE, normalise_texte
+from ontology import ontology_graph
+from ontology.iri import SERVICE_SCHEME, STATUTS_PARRAINAGE, normalise_texte
 from ontology.namespaces import CAP
+from territoires.collectivites import collectivite as collectivite_of
+from territoires.collectivites import resolve_collectivite
 
 __all__ = [
     "ACTIFS",
@@ -56,28 +59,31 @@ _TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 _PARRAINAGE_PREFIX = f"{mint.ID}parrainage/"
 _STATUT_PREFIX = f"{mint.ID}statut-parrainage/"
-_PREFIXES = """PREFIX cap: <https://w3id.org/capitalis/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dct: <http://purl.org/dc/terms/>
+_PREFIXES = f"""PREFIX cap: <{CAP}>
+PREFIX rdfs: <{RDFS}>
+PREFIX skos: <{SKOS}>
+PREFIX prov: <{PROV}>
+PREFIX dct: <{DCTERMS}>
 """
+#: How the errors name each party.
+_ROLE = {"parrain": "parrain", "filleul": "filleul", "collectivite": "collectivité"}
 
 
 # --- parties and concepts ---------------------------------------------------------------------------------
 
 
-def _collectivite(store: Store, value: str, field_name: str, *, structure_ok: bool) -> URIRef:
+def _collectivite(store: Store, value: str, field: str, *, structure_ok: bool) -> URIRef:
     """The IRI of a collectivity (INSEE code, SIREN, dep-XX, reg-XX, IRI) or, for a sponsor, of a structure."""
-    from parrainage.matching import resolve_collectivite
-
     text = (value or "").strip()
     if structure_ok and "/id/structure/" in text:
         node = URIRef(text)
         if not store.ask(f"ASK {{ GRAPH ?g {{ $s a <{CAP.StructureMutualisation}> }} }}", s=node):
-            raise NotFound(f"{field_name} : structure de mutualisation inconnue du graphe : {text}")
+            raise NotFound(f"{_ROLE[field]} : structure de mutualisation inconnue du graphe : {text}")
         return node
-    niveau, code = resolve_collectivite(text, field_name=field_name)
+    try:
+        niveau, code = resolve_collectivite(text, field=field)
+    except NotFound as unknown:
+        raise NotFound(f"{_ROLE[field]} : {unknown.message}") from None
     return mint.collectivite(niveau, code)
 
 
@@ -86,18 +92,14 @@ def _concepts(store: Store, values: list[str]) -> list[URIRef]:
     if not values:
         return []
     rows = store.select(
-        _PREFIXES + """SELECT ?c ?n WHERE { GRAPH ?g {
-            ?c skos:inScheme <https://w3id.org/capitalis/id/service/scheme> ; skos:notation ?n } }"""
+        _PREFIXES + f"""SELECT ?c ?n WHERE {{ GRAPH ?g {{
+            ?c skos:inScheme <{SERVICE_SCHEME}> ; skos:notation ?n }} }}"""
     )
     known = {str(r["n"]): str(r["c"]) for r in rows}
     if not known:  # a store without the ontology graph: the taxonomy file is the reference
-        from ontology import ontology_graph
-
-        scheme = URIRef(f"{mint.ID}service/scheme")
         graph = ontology_graph()
-        known = {str(n): str(c) for c in graph.subjects(URIRef("http://www.w3.org/2004/02/skos/core#inScheme"),
-                                                        scheme)
-                 for n in graph.objects(c, URIRef("http://www.w3.org/2004/02/skos/core#notation"))}
+        known = {str(n): str(c) for c in graph.subjects(SKOS.inScheme, SERVICE_SCHEME)
+                 for n in graph.objects(c, SKOS.notation)}
     by_iri = set(known.values())
     out: list[URIRef] = []
     for raw in values:
@@ -107,7 +109,7 @@ def _concepts(store: Store, values: list[str]) -> list[URIRef]:
         else:
             key = v.upper() if v[:1] in ("s", "S") else v.lower()
             if key not in known:
-                raise InvalidInput(f"--service : notation {raw!r} inconnue de la taxonomie ATLAAS")
+                raise InvalidInput(f"notation {raw!r} inconnue de la taxonomie ATLAAS", field="service")
             node = known[key]
         if URIRef(node) not in out:
             out.append(URIRef(node))
@@ -159,29 +161,33 @@ def proposer(
     several collectivities (a grappe); ``concepts``: ATLAAS notations or concept IRIs. A concept or a need in
     words is required.
     """
-    sponsor = _collectivite(store, parrain, "--parrain", structure_ok=True)
+    sponsor = _collectivite(store, parrain, "parrain", structure_ok=True)
     filleuls_in = [filleul] if isinstance(filleul, str) else list(filleul)
     if not filleuls_in:
-        raise InvalidInput("--filleul : au moins un filleul")
+        raise InvalidInput("au moins un filleul", field="filleul")
     filleuls: list[URIRef] = []
     for f in filleuls_in:
-        node = _collectivite(store, f, "--filleul", structure_ok=False)
+        node = _collectivite(store, f, "filleul", structure_ok=False)
         if node == sponsor:
-            raise InvalidInput(f"--filleul : {f} est aussi le parrain ; une collectivité ne se parraine pas elle-même")
+            raise InvalidInput(f"{f} est aussi le parrain ; une collectivité ne se parraine pas elle-même",
+                               field="filleul")
         if node not in filleuls:
             filleuls.append(node)
     nodes = _concepts(store, list(concepts or []))
     text = (besoin or "").strip()
     if not nodes and not text:
-        raise InvalidInput("--service ou --besoin : dites sur quoi porte le parrainage")
-    if len(text) > 2000 or len((note or "").strip()) > 4000:
-        raise InvalidInput("--besoin : 2 000 caractères au plus ; --note : 4 000 caractères au plus")
+        raise InvalidInput("dites sur quoi porte le parrainage : un service ATLAAS ou le besoin en mots",
+                           field="besoin")
+    if len(text) > 2000:
+        raise InvalidInput("le besoin tient en 2 000 caractères au plus", field="besoin")
+    if len((note or "").strip()) > 4000:
+        raise InvalidInput("la note tient en 4 000 caractères au plus", field="note")
     if score is not None and not 0 <= score <= 1:
-        raise InvalidInput("score : un nombre entre 0 et 1")
+        raise InvalidInput("un score entre 0 et 1", field="score")
     refs = [URIRef(e.strip()) for e in experiences or [] if e.strip()]
     for e in refs:
         if not str(e).startswith(f"{mint.ID}experience/"):
-            raise InvalidInput(f"--experience : {e} n'est pas l'IRI d'une expérience")
+            raise InvalidInput(f"{e} n'est pas l'IRI d'une expérience", field="experience")
     stamp = now or _now()
     node = mint.parrainage()
     names = _names(store, [sponsor, *filleuls])
@@ -265,8 +271,6 @@ def cloturer(store: Store, iri: str, *, now: datetime | None = None) -> dict[str
 
 def _names(store: Store, nodes: list[URIRef]) -> dict[str, str]:
     """Display names of collectivities and structures: the graph's label, else the referential's."""
-    from parrainage.matching import _party, resolve_collectivite
-
     out: dict[str, str] = {}
     for node in nodes:
         rows = store.select(
@@ -276,7 +280,7 @@ def _names(store: Store, nodes: list[URIRef]) -> dict[str, str]:
             out[str(node)] = str(rows[0]["l"])
             continue
         try:
-            out[str(node)] = _party(*resolve_collectivite(str(node))).nom
+            out[str(node)] = collectivite_of(*resolve_collectivite(str(node))).nom
         except (InvalidInput, NotFound):
             out[str(node)] = str(node).rsplit("/", 1)[-1]
     return out
@@ -286,7 +290,8 @@ def _normalise_statut(statut: str) -> str:
     key = normalise_texte(statut).replace(" ", "-")
     if key not in STATUTS_PARRAINAGE:
         raise InvalidInput(
-            f"--statut : {statut!r} inconnu (attendu : {', '.join(LIBELLES[s] for s in STATUTS_PARRAINAGE)})"
+            f"statut {statut!r} inconnu (attendu : {', '.join(LIBELLES[s] for s in STATUTS_PARRAINAGE)})",
+            field="statut",
         )
     return key
 
@@ -296,7 +301,7 @@ def lister(store: Store, collectivite: str | None = None, statut: str | None = N
     wanted_statut = _normalise_statut(statut) if statut else None
     wanted: str | None = None
     if collectivite:
-        wanted = str(_collectivite(store, collectivite, "--collectivite", structure_ok=True))
+        wanted = str(_collectivite(store, collectivite, "collectivite", structure_ok=True))
     rows = store.select(
         _PREFIXES + "SELECT ?p ?k ?o WHERE { GRAPH $g { ?p a cap:Parrainage ; ?k ?o } }", g=URIRef(GRAPH)
     )
@@ -321,8 +326,6 @@ def lister(store: Store, collectivite: str | None = None, statut: str | None = N
 
 
 def _item(p: str, props: dict[str, list[Any]], labels: dict[str, str]) -> dict[str, Any]:
-    from parrainage.matching import _party, resolve_collectivite
-
     def one(prop: str) -> str | None:
         values = props.get(prop, [])
         return str(values[0]) if values else None
@@ -331,7 +334,7 @@ def _item(p: str, props: dict[str, list[Any]], labels: dict[str, str]) -> dict[s
         name = labels.get(node)
         if name is None:
             try:
-                name = _party(*resolve_collectivite(node)).nom
+                name = collectivite_of(*resolve_collectivite(node)).nom
             except (InvalidInput, NotFound):
                 name = node.rsplit("/", 1)[-1]
         return {"iri": node, "nom": name}

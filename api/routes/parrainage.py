@@ -8,10 +8,12 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, Moderateur, SearchDep, SettingsDep, StoreDep, WritableStoreDep
+from api.deps import ContextDep, CurrentUser, Moderateur, SearchDep, StoreDep, WritableStoreDep
 from api.problems import responses
 from parrainage import lifecycle as P
-from parrainage.matching import GrappesResult, MatchResult, grappes, match
+from parrainage.grappes import grappes
+from parrainage.matching import match
+from parrainage.models import GrappesResult, MatchResult
 
 router = APIRouter(tags=["parrainage"])
 
@@ -91,9 +93,8 @@ class ParrainageCreate(BaseModel):
 
 @router.get("/parrainage/match", response_model=MatchPublic, responses=responses(404, 503))
 async def parrainage_match(
-    store: StoreDep,
+    ctx: ContextDep,
     index: SearchDep,
-    settings: SettingsDep,
     collectivite: Code,
     besoin: Besoin = None,
     service: Services = [],  # noqa: B006  (FastAPI copies defaults)
@@ -102,22 +103,21 @@ async def parrainage_match(
 ) -> MatchResult:
     """Les parrains possibles d'une collectivité pour un besoin, avec le détail et l'explication de chaque score."""
     return await run_in_threadpool(
-        lambda: match(store, collectivite, besoin, list(service), limit, rayon_km, index=index, settings=settings)
+        lambda: match(ctx, collectivite, besoin, list(service), limit, rayon_km, index=index)
     )
 
 
 @router.get("/parrainage/grappes", response_model=GrappesPublic, responses=responses(404, 503))
 async def parrainage_grappes(
-    store: StoreDep,
+    ctx: ContextDep,
     index: SearchDep,
-    settings: SettingsDep,
     departement: Annotated[str, Query(pattern=r"^([0-9]{1,3}|2[ABab])$", description="Code du département.")],
     besoin: Besoin = None,
     service: Services = [],  # noqa: B006
 ) -> GrappesResult:
     """Les petites communes d'un département sans expérience sur un besoin, en grappes, chacune avec un parrain."""
     return await run_in_threadpool(
-        lambda: grappes(store, departement, besoin, list(service), index=index, settings=settings)
+        lambda: grappes(ctx, departement, besoin, list(service), index=index)
     )
 
 

@@ -15,7 +15,8 @@ from capitalis.console import emit_json, err, escape, out
 from capitalis.group import sub_app
 from capitalis.state import cli_state
 from parrainage import lifecycle
-from parrainage.matching import grappes, match
+from parrainage.grappes import grappes
+from parrainage.matching import match
 
 CollectiviteOpt = Annotated[
     str,
@@ -44,7 +45,7 @@ def match_command(
 ) -> None:
     """Propose des parrains à une collectivité pour un besoin, avec le détail et l'explication de chaque score."""
     with cli_state(ctx).open(read_only=True) as context:
-        result = match(context.store, collectivite, besoin=besoin, services=service, limit=limit, rayon_km=rayon_km)
+        result = match(context, collectivite, besoin=besoin, services=service, limit=limit, rayon_km=rayon_km)
     if json_output:
         emit_json(result.model_dump())
         return
@@ -81,7 +82,7 @@ def grappes_command(
 ) -> None:
     """Regroupe en grappes les petites communes d'un département sans expérience sur un besoin, un parrain chacune."""
     with cli_state(ctx).open(read_only=True) as context:
-        result = grappes(context.store, departement, besoin=besoin, services=service)
+        result = grappes(context, departement, besoin=besoin, services=service)
     if json_output:
         emit_json(result.model_dump())
         return

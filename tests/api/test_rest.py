@@ -143,15 +143,15 @@ def test_start_up_prepares_search_and_parrainage(api: Api) -> None:
     """The lifespan loads the index and builds the carrier table in the background, before any match."""
     import time
 
-    from parrainage import matching as match
+    from parrainage.porteurs import CACHE_NAME, Porteurs
 
     deadline = time.monotonic() + 60
     while api.app.state.warm_up is None and time.monotonic() < deadline:
         time.sleep(0.05)
     prepared = api.app.state.warm_up
     assert prepared and prepared["experiences"] > 100 and prepared["porteurs"] > 10
-    cached = match._cache.get(id(api.app.state.store))
-    assert cached is not None and cached[0]() is api.app.state.store
+    cached = api.app.state.context.peek(CACHE_NAME)
+    assert isinstance(cached, Porteurs) and cached.size == prepared["porteurs"]
 
 
 def test_parrainage_routes(api: Api, http: httpx.Client) -> None:

@@ -17,14 +17,17 @@ import typer
 from typer.testing import CliRunner
 
 from ingest.load import import_file
-from kg import settings
+from kg.context import Context
 from kg.errors import InvalidInput, NotFound
+from kg.settings import Settings
 from kg.store import memory_store, open_store
-from parrainage import matching as M
+from parrainage.grappes import grappes
 from parrainage.lifecycle import GRAPH, proposer
-from parrainage.matching import grappes, match
+from parrainage.matching import match
+from parrainage.porteurs import porteurs
 from search.embedders import get_embedder
-from search.engine import Index, collect_docs, load_taxonomy
+from search.engine import Index, collect_docs, load_taxonomy, reset_cache, update_index
+from territoires.distance import haversine
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
@@ -38,6 +41,12 @@ def sample():
     import_file(store, SAMPLES / "oten_fiches.xml")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def ctx(sample):
+    """The context of the sample store, with the default settings (the carrier table is cached in it)."""
+    return Context(Settings(), sample)
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +85,10 @@ def _names_experiences(sponsor) -> bool:
     [(None, ["S12"]), ("système d'information géographique partagé, cartographie", None)],
     ids=["service", "texte"],
 )
-def test_village_top3_are_larger_collectivities_of_the_region(sample, index, besoin, services):
+def test_village_top3_are_larger_collectivities_of_the_region(ctx, index, besoin, services):
     """Birac (Gironde, 231 inhabitants), a shared GIS: larger collectivities of Nouvelle-Aquitaine or a
     structure covering Gironde, each explanation naming its experiences, the size ratio and the distance."""
-    result = match(sample, "33053", besoin=besoin, services=services, index=index)
+    result = match(ctx, "33053", besoin=besoin, services=services, index=index)
     assert result.filleul.nom == "Birac" and result.filleul.population < 2000
     top = result.sponsors[:3]
     assert len(top) == 3
@@ -101,9 +110,9 @@ def test_village_top3_are_larger_collectivities_of_the_region(sample, index, bes
     assert result.perimetre == "region" and result.message is None
 
 
-def test_score_is_the_weighted_sum_of_its_components(sample, index):
-    s = settings.Settings()
-    result = match(sample, "33053", services=["S12"], index=index)
+def test_score_is_the_weighted_sum_of_its_components(ctx, index):
+    s = Settings()
+    result = match(ctx, "33053", services=["S12"], index=index)
     positive = (s.match_poids_pertinence + s.match_poids_experience + s.match_poids_taille
                 + s.match_poids_proximite + s.match_poids_technologies)
     for sponsor in result.sponsors:
@@ -117,8 +126,8 @@ def test_score_is_the_weighted_sum_of_its_components(sample, index):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_json_shape(sample, index):
-    data = match(sample, "33053", services=["S12"], limit=2, index=index).model_dump()
+def test_json_shape(ctx, index):
+    data = match(ctx, "33053", services=["S12"], limit=2, index=index).model_dump()
     assert {"filleul", "besoin", "sponsors"} <= set(data)
     assert {"iri", "nom", "type", "population"} <= set(data["filleul"])
     sponsor = data["sponsors"][0]
@@ -131,8 +140,8 @@ def test_json_shape(sample, index):
     json.dumps(data, ensure_ascii=False)
 
 
-def test_rayon_keeps_nearby_sponsors_and_covering_structures(sample, index):
-    result = match(sample, "33053", services=["S12"], rayon_km=70, index=index)
+def test_rayon_keeps_nearby_sponsors_and_covering_structures(ctx, index):
+    result = match(ctx, "33053", services=["S12"], rayon_km=70, index=index)
     names = {s.nom for s in result.sponsors}
     assert names == {"Mérignac", "Gironde Numérique"}
     assert all(s.distance_km <= 70 for s in result.sponsors if s.role != "structure")
@@ -141,9 +150,9 @@ def test_rayon_keeps_nearby_sponsors_and_covering_structures(sample, index):
 # --- EPCI, self, peers -----------------------------------------------------------------------------------------
 
 
-def test_own_epci_is_a_natural_sponsor_never_a_peer(sample, index):
+def test_own_epci_is_a_natural_sponsor_never_a_peer(ctx, index):
     """Brest (140,064) belongs to Brest Métropole (209,722: only 1.5 times as populous)."""
-    result = match(sample, "29019", services=["S77"], index=index)
+    result = match(ctx, "29019", services=["S77"], index=index)
     first = result.sponsors[0]
     assert first.nom == "Brest Métropole"
     assert first.role == "parrain-naturel" and first.niveau == "intercommunalite"
@@ -151,19 +160,19 @@ def test_own_epci_is_a_natural_sponsor_never_a_peer(sample, index):
     assert all(s.role != "pair" for s in result.sponsors)
 
 
-def test_natural_sponsor_of_a_village_and_the_ratio(sample, index):
+def test_natural_sponsor_of_a_village_and_the_ratio(ctx, index):
     """Lanrivoaré (1,464) in the Pays d'Iroise: its EPCI carried a shared GIS; Plouarzel, member of the same
     EPCI, carried one too but is only 2.5 times as populous: not a sponsor."""
-    result = match(sample, "29119", services=["S12"], index=index)
+    result = match(ctx, "29119", services=["S12"], index=index)
     names = [s.nom for s in result.sponsors]
     assert names[0] == "Communauté de communes du Pays d'Iroise"
     assert result.sponsors[0].role == "parrain-naturel"
     assert "Plouarzel" not in names
 
 
-def test_the_filleul_itself_is_never_proposed(sample, index):
+def test_the_filleul_itself_is_never_proposed(ctx, index):
     """Brest carried médiation numérique itself; nobody larger did in Bretagne, so the answer goes beyond."""
-    result = match(sample, "29019", services=["S40"], index=index)
+    result = match(ctx, "29019", services=["S40"], index=index)
     assert result.sponsors
     assert all(s.iri != result.filleul.iri for s in result.sponsors)
     assert result.perimetre == "hors-region"
@@ -171,9 +180,9 @@ def test_the_filleul_itself_is_never_proposed(sample, index):
     assert "Aucun parrain dans votre région (Bretagne)" in result.message
 
 
-def test_beyond_the_region_only_when_nothing_fits_inside(sample, index):
+def test_beyond_the_region_only_when_nothing_fits_inside(ctx, index):
     """Bastia (Corse): no shared GIS in Corse, so collectivities of other régions, and the answer says so."""
-    result = match(sample, "2B033", services=["S12"], index=index)
+    result = match(ctx, "2B033", services=["S12"], index=index)
     assert result.sponsors and result.perimetre == "hors-region"
     assert "Corse" in result.message
     for s in result.sponsors:
@@ -181,19 +190,19 @@ def test_beyond_the_region_only_when_nothing_fits_inside(sample, index):
         assert s.population >= RATIO * result.filleul.population
 
 
-def test_largest_of_its_region_gets_structures_then_other_regions(sample, index):
+def test_largest_of_its_region_gets_structures_then_other_regions(ctx, index):
     """Région Bretagne: nobody in Bretagne is 3 times as populous; Mégalis Bretagne covers it."""
-    result = match(sample, "reg-53", besoin="dématérialisation des actes et transmission au contrôle de légalité",
+    result = match(ctx, "reg-53", besoin="dématérialisation des actes et transmission au contrôle de légalité",
                    index=index)
     assert result.sponsors[0].nom == "Mégalis Bretagne" and result.sponsors[0].role == "structure"
     assert all(s.role == "structure" or s.niveau == "hors-region" for s in result.sponsors)
     assert "Aucune collectivité de Bretagne n'est 3 fois plus peuplée que Bretagne" in result.message
 
 
-def test_largest_of_its_region_peers_from_other_regions(sample, index):
+def test_largest_of_its_region_peers_from_other_regions(ctx, index):
     """Nord (2.6 M) is the largest of Hauts-de-France; nobody 3 times larger carried médiation numérique:
     départements of comparable size elsewhere are proposed as peers."""
-    result = match(sample, "dep-59", services=["S40"], index=index)
+    result = match(ctx, "dep-59", services=["S40"], index=index)
     assert result.sponsors
     assert all(s.role == "pair" and s.niveau == "hors-region" for s in result.sponsors)
     assert all(s.population >= result.filleul.population / RATIO for s in result.sponsors)
@@ -205,28 +214,29 @@ def test_largest_of_its_region_peers_from_other_regions(sample, index):
 
 
 @pytest.mark.parametrize("code", ["99999", "99", "999999999", "reg-99"])
-def test_unknown_code(sample, index, code):
-    with pytest.raises(NotFound, match="--collectivite"):
-        match(sample, code, services=["S12"], index=index)
+def test_unknown_code(ctx, index, code):
+    with pytest.raises(NotFound, match=rf"aucune .* {code.removeprefix('reg-')} dans le référentiel"):
+        match(ctx, code, services=["S12"], index=index)
 
 
 @pytest.mark.parametrize("code", ["abc", "", "https://example.org/x", "https://w3id.org/capitalis/id/structure/soluris"])
-def test_malformed_code(sample, index, code):
-    with pytest.raises(InvalidInput, match="--collectivite"):
-        match(sample, code, services=["S12"], index=index)
+def test_malformed_code(ctx, index, code):
+    with pytest.raises(InvalidInput) as caught:
+        match(ctx, code, services=["S12"], index=index)
+    assert caught.value.field == "collectivite" and not caught.value.message.startswith("-")
 
 
-def test_codes_are_read_in_every_form(sample, index):
+def test_codes_are_read_in_every_form(ctx, index):
     iri = "https://w3id.org/capitalis/id/collectivite/33053"
     for code in ("33053", iri, "https://w3id.org/capitalis/id/commune/33053"):
-        assert match(sample, code, services=["S12"], index=index).filleul.iri == iri
-    assert match(sample, "242900074", services=["S12"], index=index).filleul.type == "Intercommunalite"
-    assert match(sample, "2A", services=["S12"], index=index).filleul.nom == "Corse-du-Sud"
-    assert match(sample, "1053", services=["S12"], index=index).filleul.insee == "01053"
+        assert match(ctx, code, services=["S12"], index=index).filleul.iri == iri
+    assert match(ctx, "242900074", services=["S12"], index=index).filleul.type == "Intercommunalite"
+    assert match(ctx, "2A", services=["S12"], index=index).filleul.nom == "Corse-du-Sud"
+    assert match(ctx, "1053", services=["S12"], index=index).filleul.insee == "01053"
 
 
-def test_need_that_nothing_matches(sample, index):
-    result = match(sample, "33053", besoin="xyzzyq plouf wug", index=index)
+def test_need_that_nothing_matches(ctx, index):
+    result = match(ctx, "33053", besoin="xyzzyq plouf wug", index=index)
     assert result.sponsors == [] and result.total == 0 and result.experiences_pertinentes == 0
     assert result.perimetre == "aucun"
     assert "Aucune expérience ne correspond" in result.message
@@ -234,20 +244,21 @@ def test_need_that_nothing_matches(sample, index):
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({}, "--besoin"), ({"services": ["S999"]}, "--service"), ({"services": ["zz"]}, "--service"),
-     ({"services": ["S12"], "limit": 0}, "--limit"), ({"services": ["S12"], "rayon_km": -5}, "--rayon-km")],
+    [({}, "besoin"), ({"services": ["S999"]}, "service"), ({"services": ["zz"]}, "service"),
+     ({"services": ["S12"], "limit": 0}, "limit"), ({"services": ["S12"], "rayon_km": -5}, "rayon_km")],
 )
-def test_invalid_options(sample, index, kwargs, field):
-    with pytest.raises(InvalidInput, match=field):
-        match(sample, "33053", index=index, **kwargs)
+def test_invalid_options_name_the_domain_field(ctx, index, kwargs, field):
+    with pytest.raises(InvalidInput) as caught:
+        match(ctx, "33053", index=index, **kwargs)
+    assert caught.value.field == field and "--" not in caught.value.message
 
 
-def test_load_lowers_the_score(sample, index):
-    before = {s.nom: s for s in match(sample, "33053", services=["S12"], index=index).sponsors}
+def test_load_lowers_the_score(ctx, sample, index):
+    before = {s.nom: s for s in match(ctx, "33053", services=["S12"], index=index).sponsors}
     try:
         proposer(sample, before["Mérignac"].iri, "33411", ["S12"], "SIG", None)
         proposer(sample, before["Mérignac"].iri, "33543", ["S12"], "SIG", None)
-        after = {s.nom: s for s in match(sample, "33053", services=["S12"], index=index).sponsors}
+        after = {s.nom: s for s in match(ctx, "33053", services=["S12"], index=index).sponsors}
     finally:
         sample.drop_graph(GRAPH)
     assert after["Mérignac"].composantes.charge == pytest.approx(0.5)
@@ -256,24 +267,23 @@ def test_load_lowers_the_score(sample, index):
     assert after["Gironde Numérique"].score == before["Gironde Numérique"].score
 
 
-def test_carrier_table_is_cached_per_store_content(sample, index):
-    first = M._table(sample, index)
-    assert M._table(sample, index) is first
-    other = memory_store()
-    try:
-        assert M._table(other, index) is not first
-    finally:
-        other.close()
+def test_carrier_table_is_cached_in_the_context(ctx, index):
+    first = porteurs(ctx, index)
+    assert porteurs(ctx, index) is first
+    with Context(Settings(), memory_store()) as other:
+        assert porteurs(other, index) is not first
+    rebuilt, _ = Index.build(collect_docs(ctx.store), get_embedder("none"), taxonomy=load_taxonomy(ctx.store))
+    assert porteurs(ctx, rebuilt) is not first  # another index: its positions may differ
 
 
 # --- grappes -----------------------------------------------------------------------------------------------------
 
 
-def test_grappes_of_a_departement(sample, index):
+def test_grappes_of_a_departement(ctx, index):
     from ingest.territories import load_referentiel
 
     ref = load_referentiel()
-    result = grappes(sample, "33", services=["S12"], index=index)
+    result = grappes(ctx, "33", services=["S12"], index=index)
     assert result.departement["nom"] == "Gironde" and result.grappes
     members = [m for g in result.grappes for m in g.membres]
     assert len(members) == result.communes == len({m.insee for m in members})
@@ -296,12 +306,13 @@ def test_grappes_of_a_departement(sample, index):
     assert len(set(chosen)) >= 2
 
 
-def test_grappes_errors(sample, index):
-    with pytest.raises(InvalidInput, match="--departement"):
-        grappes(sample, "Gironde", services=["S12"], index=index)
-    with pytest.raises(NotFound, match="--departement"):
-        grappes(sample, "99", services=["S12"], index=index)
-    result = grappes(sample, "33", besoin="xyzzyq plouf wug", index=index)
+def test_grappes_errors(ctx, index):
+    with pytest.raises(InvalidInput) as caught:
+        grappes(ctx, "Gironde", services=["S12"], index=index)
+    assert caught.value.field == "departement" and "--" not in caught.value.message
+    with pytest.raises(NotFound, match="aucun département de code 99"):
+        grappes(ctx, "99", services=["S12"], index=index)
+    result = grappes(ctx, "33", besoin="xyzzyq plouf wug", index=index)
     assert "Aucune expérience" in result.message and all(g.parrain is None for g in result.grappes)
 
 
@@ -311,22 +322,15 @@ def test_grappes_errors(sample, index):
 @pytest.fixture(scope="module")
 def cli_home(sample, tmp_path_factory):
     """The sample store copied into a home on disk, with its search index (embedder none)."""
-    from search.engine import reset_cache, update_index
-
     home = tmp_path_factory.mktemp("match-cli") / "home"
     dump = home.parent / "dump.nq"
     sample.dump(dump, "nq")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CAPITALIS_EMBEDDER", "none")
-        settings.configure(home=home)
-        with open_store(home / "store") as store:
-            store.restore(dump)
-            update_index(store)
-        settings.reset()
-        reset_cache()
-        yield home
-        settings.reset()
-        reset_cache()
+    with open_store(home / "store") as store:
+        store.restore(dump)
+        update_index(store, settings=Settings(home=home, embedder="none"))
+    reset_cache()
+    yield home
+    reset_cache()
 
 
 @pytest.fixture(scope="module")
@@ -344,7 +348,6 @@ def _run(app, home, *args):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CAPITALIS_EMBEDDER", "none")
         result = CliRunner().invoke(app, ["--home", str(home), *args])
-    settings.reset()
     return result
 
 
@@ -402,5 +405,5 @@ def test_cli_parrainage_lifecycle(cli_home, runner_app):
 
 
 def test_distance_helper():
-    d = M.haversine(48.3904, -4.4861, np.asarray([47.9960]), np.asarray([-4.1024]))
+    d = haversine(48.3904, -4.4861, np.asarray([47.9960]), np.asarray([-4.1024]))
     assert math.isclose(float(d[0]), 52.0, abs_tol=2.0)  # Brest – Quimper
