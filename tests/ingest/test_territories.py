@@ -62,7 +62,9 @@ def test_reference_files_are_small() -> None:
     assert total < 2_000_000
     with gzip.open(REFERENCE_DIR / "communes.csv.gz", "rt", encoding="utf-8") as f:
         header = f.readline().strip().split(",")
-    assert header == ["code_insee", "nom", "population", "departement", "region", "epci_siren", "latitude", "longitude"]
+    assert header == [
+        "code_insee", "nom", "population", "departement", "region", "epci_siren", "latitude", "longitude", "tncc"
+    ]
 
 
 def test_cached_and_overridable(ref: Referentiel) -> None:
