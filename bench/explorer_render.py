@@ -144,21 +144,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _baseline(app: Path, home: Path, repeat: int) -> dict[str, Any]:
     """The one-line app served and timed like the explorer's pages."""
-    import capitalis.commands.explore as cli
-
-    original = cli.streamlit_command
-
-    def command(host: str, port: int) -> list[str]:
-        cmd = original(host, port)
-        cmd[cmd.index("run") + 1] = str(app)
-        return cmd
-
-    cli.streamlit_command = command
-    try:
-        with serve(home) as base:
-            return measure(base, [("baseline", _page("/", "Bonjour."))], repeat)[0]
-    finally:
-        cli.streamlit_command = original
+    with serve(home, app=app) as base:
+        return measure(base, [("baseline", _page("/", "Bonjour."))], repeat)[0]
 
 
 if __name__ == "__main__":

@@ -1,69 +1,72 @@
-"""Cached access to the knowledge graph for the explorer's pages: thin wrappers over ``kg`` functions.
+"""Cached access to the knowledge graph for the explorer's pages: thin wrappers over the domain functions.
 
-The store is opened READ-ONLY (the API or the CLI may hold the write lock) and cached with
-``st.cache_resource``. A read-only Oxigraph handle sees the database as it was when opened, so the handle is
-keyed by a cheap signature of the store directory and reopened when a writer committed since. Results are
-cached with ``st.cache_data`` under the same signature, so a new import or a recorded parrainage shows up
-at the next rerun without stale answers.
+This is the explorer's root: it builds its own :class:`~kg.context.Context` from the environment (``capitalis
+explore`` passes ``CAPITALIS_HOME``), on the store opened READ-ONLY (the API or the CLI may hold the write lock),
+and caches it with ``st.cache_resource``. A read-only Oxigraph handle sees the database as it was when opened,
+so the context is keyed by a cheap signature of the store directory and reopened when a writer committed since.
+Results are cached with ``st.cache_data`` under the same signature, so a new import or a recorded parrainage
+shows up at the next rerun without stale answers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
+import urllib.error
+import urllib.request
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from kg.errors import StoreError
-from kg.store import OxigraphStore, open_store
+from kg.context import Context
+from kg.errors import CapitalisError, Forbidden, InvalidInput, StoreError
+from kg.settings import Settings
+from kg.sparql import run_public_query, store_signature
+from kg.store import Store
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 _TTL = 3600
 
 
-def store_path() -> Path:
-    from kg.settings import get_settings
+def settings() -> Settings:
+    """The explorer's settings, from the environment (``CAPITALIS_*``, ``.env``): cheap, read at each rerun."""
+    return Settings()
 
-    return get_settings().store_path
+
+def store_path() -> Path:
+    return settings().store_path
 
 
 def signature() -> str:
     """Names, sizes and times of the public database's files: changes with every commit of a writer."""
-    try:
-        from kg.sparql import store_signature  # the API's SPARQL workers reopen on the same signal
-
-        return str(hash((str(store_path()), store_signature(store_path()))))
-    except ImportError:  # pragma: no cover - older kg.sparql
-        pass
-    public = store_path() / "public"
-    out = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(public):
-            if not entry.name.startswith("LOG"):
-                st_ = entry.stat()
-                out.append((entry.name, st_.st_size, st_.st_mtime_ns))
-    return str(hash((str(public), tuple(sorted(out)))))
+    path = store_path()
+    return str(hash((str(path), store_signature(path))))
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def _open(path: str, sig: str) -> OxigraphStore:
-    """The read-only handle for one state of the store (``sig``); the previous one is dropped."""
+def _open(settings_json: str, sig: str) -> Context:
+    """The read-only context for one state of the store (``sig``); the previous one is dropped."""
     del sig
-    if not (Path(path) / "public").is_dir():
+    current = Settings.model_validate_json(settings_json)
+    if not (current.store_path / "public").is_dir():
         raise StoreError(
-            f"aucun entrepôt dans {path} : chargez les données avec `capitalis territories load` puis "
-            "`capitalis ingest all data/samples` (ou `make demo`)"
+            f"aucun entrepôt dans {current.store_path} : chargez les données avec `capitalis territories load` "
+            "puis `capitalis ingest all data/samples` (ou `make demo`)"
         )
-    return open_store(Path(path), read_only=True)
+    return Context.open(current, read_only=True)
 
 
-def store() -> OxigraphStore:
+def context() -> Context:
+    """The explorer's context (settings, store opened read-only, domain caches), reopened when a writer changed
+    the store."""
+    return _open(settings().model_dump_json(), signature())
+
+
+def store() -> Store:
     """The store, opened read-only, reopened when a writer changed it."""
-    return _open(str(store_path()), signature())
+    return context().store
 
 
 def refresh() -> None:
@@ -76,23 +79,30 @@ def refresh() -> None:
 
 
 def _kg(name: str) -> Any:
-    """The kg function behind a cached call (imported lazily: a page loads only what it uses)."""
-    from importlib import import_module
-
+    """The domain function behind a cached call (imported by name: a page loads only what it uses)."""
     module, _, func = name.rpartition(".")
     return getattr(import_module(module), func)
 
 
 @st.cache_data(ttl=_TTL, max_entries=2000, show_spinner=False)
-def _call(name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...], sig: str) -> Any:
-    """``kg.<name>(store, *args, **kwargs)`` cached per store state ``sig`` (kept in the key, not used)."""
+def _call(
+    name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...], sig: str, *, with_context: bool = False
+) -> Any:
+    """``<name>(store or context, *args, **kwargs)`` cached per store state ``sig`` (kept in the key, not used)."""
     del sig
-    return _kg(name)(store(), *args, **dict(kwargs))
+    first = context() if with_context else store()
+    return _kg(name)(first, *args, **dict(kwargs))
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``kg.<module>.<function>`` on the store, cached until the store changes."""
+    """Call ``<package>.<module>.<function>(store, …)``, cached until the store changes."""
     return _call(name, args, tuple(sorted(kwargs.items())), signature())
+
+
+def call_with_context(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``<package>.<module>.<function>(context, …)`` (a domain function that takes the explorer's
+    :class:`~kg.context.Context`), cached until the store changes."""
+    return _call(name, args, tuple(sorted(kwargs.items())), signature(), with_context=True)
 
 
 # --- fiches ----------------------------------------------------------------------------------------------
@@ -184,9 +194,8 @@ def examples() -> list[dict[str, str]]:
 
 def sparql(query: str, fmt: str = "json") -> tuple[str, bytes]:
     """``kg.sparql.run_public_query``: (kind, serialised body); not cached (the console is for live data)."""
-    from kg.sparql import run_public_query
-
-    result = run_public_query(store(), query, fmt)
+    current = context()
+    result = run_public_query(current.store, query, fmt, settings=current.settings)
     return result.kind, result.body
 
 
@@ -209,7 +218,7 @@ def match(
     limit: int = 10,
     rayon_km: float | None = None,
 ) -> Any:
-    return call(
+    return call_with_context(
         "parrainage.matching.match",
         collectivite,
         besoin=besoin or None,
@@ -220,7 +229,7 @@ def match(
 
 
 def grappes(departement: str, **kwargs: Any) -> Any:
-    return call("parrainage.matching.grappes", departement, **kwargs)
+    return call_with_context("parrainage.grappes.grappes", departement, **kwargs)
 
 
 def collectivites(text: str, limit: int = 20) -> list[dict[str, str]]:
@@ -255,25 +264,24 @@ def propose(
     of the store when no other process holds its lock; when one does (the API serving the same store), it
     goes through the API (``CAPITALIS_API_URL``, with the contributor key ``CAPITALIS_API_KEY``).
     """
-    from kg.settings import get_settings
     from parrainage import lifecycle as parrainage
 
+    current = settings()
     try:
-        writer = open_store(store_path())
+        writer = Context.open(current)
     except StoreError as locked:
-        settings = get_settings()
-        if not settings.api_url:
+        if not current.api_url:
             raise StoreError(
                 "l'entrepôt est ouvert en écriture par un autre processus (l'API ?) : indiquez l'adresse de l'API "
                 "(CAPITALIS_API_URL) et une clé de contributeur (CAPITALIS_API_KEY) pour enregistrer par elle"
             ) from locked
         iri = _propose_through_api(
-            settings.api_url, settings.api_key, parrain, filleuls, services, besoin, note, experiences, score
+            current.api_url, current.api_key, parrain, filleuls, services, besoin, note, experiences, score
         )
     else:
         with writer:
             iri = parrainage.proposer(
-                writer, parrain, filleuls, services, besoin, note, experiences=experiences, score=score
+                writer.store, parrain, filleuls, services, besoin, note, experiences=experiences, score=score
             )
     refresh()
     return iri
@@ -291,11 +299,6 @@ def _propose_through_api(
     score: float | None,
 ) -> str:
     """POST /parrainages on the API; its problem+json errors become the same French errors."""
-    import urllib.error
-    import urllib.request
-
-    from kg.errors import CapitalisError, Forbidden, InvalidInput
-
     body = json.dumps(
         {
             "parrain": parrain,

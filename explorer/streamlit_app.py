@@ -2,13 +2,15 @@
 
 One page per use, assembled with ``st.navigation``. Every page carries the sample-data banner. The fiche page
 lives at ``/fiche?iri=<IRI percent-encoded>`` (``explorer.FICHE_URL_TEMPLATE``), the deep link of every entity.
+The explorer's context (settings from the environment, the store read-only) is built and cached by
+:mod:`explorer.data`, which every page calls.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer import ui
+from explorer import data, ui
 
 st.set_page_config(page_title="Capitalis — explorateur", page_icon="🔎", layout="wide")
 
@@ -30,8 +32,6 @@ with st.sidebar:
     st.markdown("### Capitalis")
     st.caption("Observatoire des projets numériques des collectivités territoriales.")
     if st.button("Recharger les données", help="Relit l'entrepôt (après un nouvel import)."):
-        from explorer import data
-
         data.refresh()
 ui.banner()
 page.run()

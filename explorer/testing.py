@@ -21,7 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from explorer.server import APP, explorer_env, streamlit_command
 from ingest import samples
+from ingest.samples import import_samples, load_referential_subset
+from kg.context import Context
+from kg.settings import Settings
+from search import update_index
 
 ROOT = Path(__file__).resolve().parents[1]
 EMBEDDER = "hash"
@@ -30,17 +35,10 @@ FILES = (samples.WORKBOOK, samples.LABELS, samples.OTEN, samples.NETPUBLIC)
 
 def build_home(home: Path) -> Path:
     """Import the samples into ``home/store`` and build the search index; returns ``home``."""
-    from ingest.samples import import_samples, load_referential_subset
-    from kg import settings
-    from kg.store import open_store
-    from search.engine import reset_cache, update_index
-
-    settings.configure(home=home, embedder=EMBEDDER)
-    with open_store(home / "store") as store:
-        import_samples(store, FILES)
-        load_referential_subset(store, epci_of_communes=True)
-        update_index(store)
-    reset_cache()
+    with Context.open(Settings(home=home, embedder=EMBEDDER)) as context:
+        import_samples(context.store, FILES)
+        load_referential_subset(context.store, epci_of_communes=True)
+        update_index(context)
     return home
 
 
@@ -84,15 +82,18 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    home: Path, *, port: int | None = None, env: dict[str, str] | None = None, timeout: float = 90.0
+    home: Path,
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 90.0,
+    app: Path = APP,
 ) -> Iterator[str]:
-    """The explorer serving ``home`` on 127.0.0.1; yields its base URL and stops it afterwards."""
-    from capitalis.commands.explore import explorer_env, streamlit_command
-
+    """``app`` (default: the explorer) serving ``home`` on 127.0.0.1; yields its base URL and stops it afterwards."""
     port = port or free_port()
     process_env = {**explorer_env(home), **(env or {})}
     log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the life of the server, closed below)
-    process = subprocess.Popen(streamlit_command("127.0.0.1", port), env=process_env, stdout=log, stderr=log)
+    process = subprocess.Popen(streamlit_command("127.0.0.1", port, app=app), env=process_env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -18,7 +18,7 @@ from capitalis.group import sub_app
 from capitalis.state import cli_state
 from ingest.load import import_file
 from ingest.merge import review
-from ingest.sources import sniff
+from ingest.readers import sniff
 from kg.errors import IngestError, InvalidInput
 
 __all__ = ["register"]

@@ -1,4 +1,4 @@
-"""Fixtures of the explorer's tests: one sample home per session, the settings pointed at it."""
+"""Fixtures of the explorer's tests: one sample home per session, the environment pointed at it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
-from kg import settings
 from tests.explorer.sample_home import EMBEDDER, build_home
 
 APP = Path(__file__).resolve().parents[2] / "explorer" / "streamlit_app.py"
@@ -16,20 +16,17 @@ APP = Path(__file__).resolve().parents[2] / "explorer" / "streamlit_app.py"
 @pytest.fixture(scope="session")
 def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with the four sample sources imported and a search index (built once per session)."""
-    home = build_home(tmp_path_factory.mktemp("explorer") / "home")
-    settings.reset()
-    return home
+    return build_home(tmp_path_factory.mktemp("explorer") / "home")
 
 
 @pytest.fixture
-def explorer_home(sample_home: Path) -> Iterator[Path]:
-    """The sample home configured as this process's settings (AppTest runs the app in-process)."""
-    from search.engine import reset_cache
-
-    settings.configure(home=sample_home, embedder=EMBEDDER)
+def explorer_home(sample_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The sample home in the environment the explorer reads its settings from (AppTest runs it in-process)."""
+    monkeypatch.setenv("CAPITALIS_HOME", str(sample_home))
+    monkeypatch.setenv("CAPITALIS_EMBEDDER", EMBEDDER)
     yield sample_home
-    settings.reset()
-    reset_cache()
+    st.cache_data.clear()  # the explorer's context and answers belong to this home
+    st.cache_resource.clear()
 
 
 @pytest.fixture
