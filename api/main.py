@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,9 +21,30 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.deps import RateLimiter
 from api.problems import PROBLEM_TYPE, install
+from api.routes import (
+    acteurs,
+    auth,
+    collectivites,
+    contributions,
+    dumps,
+    experiences,
+    lieux,
+    linked_data,
+    parrainage,
+    root,
+    services,
+    sparql,
+    stats,
+    technologies,
+    territoires,
+)
+from contributions.accounts import open_accounts
+from contributions.proposals import open_contributions
 from kg.context import Context
 from kg.errors import StoreError
-from kg.settings import Settings, get_settings
+from kg.settings import Settings
+from kg.sparql import close_pool, get_pool
+from search import Index, MissingIndex, open_index, update_index
 
 log = logging.getLogger("capitalis.api")
 
@@ -131,87 +153,33 @@ class Guard:
         await send({"type": "http.response.body", "body": data})
 
 
-def _open_store(settings: Settings) -> Any:
-    from kg.store import open_store
-
-    try:
-        return open_store(settings.store_path)
-    except StoreError as exc:
-        log.warning("entrepôt ouvert en lecture seule (%s)", exc.message)
-        return open_store(settings.store_path, read_only=True)
-
-
-def _warm_up(app: FastAPI, store: Any, settings: Settings) -> None:
-    """Load the search index and build the parrainage carrier table in the background at start-up, so that
+def _warm_up(app: FastAPI, context: Context) -> None:
+    """Open the search index and build the parrainage carrier table in the background at start-up, so that
     the first search and the first match cost what the next ones do (at 100,000 experiences the table takes
-    seconds). Without an index yet, or if the app stops meanwhile, the first request does the work instead.
+    seconds). Without an index yet, the index is built here, off the request path (a search never builds
+    one). If the app stops meanwhile, the first request does the rest instead.
     What was prepared is kept on ``app.state.warm_up``."""
     from parrainage.porteurs import prepare
-    from search.engine import open_index
 
     try:
-        app.state.warm_up = prepare(app.state.context, index=open_index(settings))
+        app.state.warm_up = prepare(context, index=_search_index(context))
     except Exception as exc:  # a warm-up never stops the API
         log.info("préchauffage de la recherche et du parrainage non fait : %s", exc)
         app.state.warm_up = {}
 
 
-def create_app(settings: Settings | None = None, *, configure_globals: bool = True) -> FastAPI:
-    """The Capitalis API for ``settings`` (default: the process settings).
+def _search_index(context: Context) -> Index:
+    """The context's search index, built from the graph when there is none yet."""
+    try:
+        return open_index(context)
+    except MissingIndex:
+        log.info("aucun index de recherche : construction au démarrage")
+        update_index(context)
+        return open_index(context)
 
-    ``configure_globals`` also makes them the process settings, so that the ``kg`` functions the routes call
-    see the same home, embedder and limits (turn it off only to run a second app in one process, in tests).
-    """
-    from api.routes import (
-        acteurs,
-        auth,
-        collectivites,
-        contributions,
-        dumps,
-        experiences,
-        lieux,
-        linked_data,
-        parrainage,
-        root,
-        services,
-        sparql,
-        stats,
-        technologies,
-        territoires,
-    )
 
-    settings = settings or get_settings()
-    if configure_globals:
-        from kg import settings as settings_module
-
-        settings_module.configure(**settings.model_dump())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from contributions.accounts import open_accounts
-        from contributions.proposals import open_contributions
-        from kg.sparql import close_pool, get_pool
-
-        store = _open_store(settings)
-        app.state.store = store
-        app.state.context = Context(settings, store)
-        app.state.accounts = open_accounts(settings.home)
-        app.state.contributions = open_contributions(settings.home)
-        if store.path is not None:
-            get_pool(store.path, settings.sparql_workers)  # workers start now, not at the first query
-        app.state.warm_up = None
-        warming = threading.Thread(target=_warm_up, args=(app, store, settings), name="capitalis-warm-up", daemon=True)
-        warming.start()
-        try:
-            yield
-        finally:
-            warming.join(60)  # it reads the store: let it finish before the store closes (and frees its lock)
-            if store.path is not None:
-                close_pool(store.path)
-            app.state.contributions.close()
-            app.state.accounts.close()
-            app.state.context.close()
-
+def create_app(settings: Settings) -> FastAPI:
+    """The Capitalis API for ``settings``: its context, accounts and SPARQL workers live as long as the app."""
     app = FastAPI(
         title="Capitalis",
         version=_version(),
@@ -221,31 +189,79 @@ def create_app(settings: Settings | None = None, *, configure_globals: bool = Tr
             "ATLAAS, territoires, parrainage ; point d'accès SPARQL 1.1 ; données liées et exports ; contributions "
             "modérées. Les erreurs suivent la RFC 9457 (application/problem+json)."
         ),
-        lifespan=lifespan,
+        lifespan=_lifespan,
         generate_unique_id_function=lambda route: getattr(route, "name", None) or str(route),
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter()
     install(app)
-    for module in (
-        root,
-        experiences,
-        collectivites,
-        acteurs,
-        lieux,
-        technologies,
-        services,
-        territoires,
-        stats,
-        parrainage,
-        sparql,
-        linked_data,
-        dumps,
-        auth,
-        contributions,
-    ):
+    _include_routers(app)
+    _add_middlewares(app, settings)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open what the routes use (context, accounts, contributions, SPARQL workers), warm up, close at the end."""
+    settings: Settings = app.state.settings
+    context = _open_context(settings)
+    app.state.context = context
+    app.state.store = context.store
+    app.state.accounts = open_accounts(settings.home)
+    app.state.contributions = open_contributions(settings.home)
+    if context.store.path is not None:
+        get_pool(context.store.path, settings.sparql_workers)  # workers start now, not at the first query
+    app.state.warm_up = None
+    warming = threading.Thread(target=_warm_up, args=(app, context), name="capitalis-warm-up", daemon=True)
+    warming.start()
+    try:
+        yield
+    finally:
+        warming.join(60)  # it reads the store: let it finish before the store closes (and frees its lock)
+        if context.store.path is not None:
+            close_pool(context.store.path)
+        app.state.contributions.close()
+        app.state.accounts.close()
+        context.close()
+
+
+def _open_context(settings: Settings) -> Context:
+    """The app's context on its store, read-write; read-only when another process holds the store."""
+    try:
+        return Context.open(settings)
+    except StoreError as exc:
+        log.warning("entrepôt ouvert en lecture seule (%s)", exc.message)
+        return Context.open(settings, read_only=True)
+
+
+#: The routers, in the order of the OpenAPI document.
+ROUTERS = (
+    root,
+    experiences,
+    collectivites,
+    acteurs,
+    lieux,
+    technologies,
+    services,
+    territoires,
+    stats,
+    parrainage,
+    sparql,
+    linked_data,
+    dumps,
+    auth,
+    contributions,
+)
+
+
+def _include_routers(app: FastAPI) -> None:
+    for module in ROUTERS:
         app.include_router(module.router)
+
+
+def _add_middlewares(app: FastAPI, settings: Settings) -> None:
+    """CORS for the browsers of the configured origins; the guard (rate limits, body size, headers) outermost."""
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.api_cors_origins),
@@ -254,12 +270,9 @@ def create_app(settings: Settings | None = None, *, configure_globals: bool = Tr
         max_age=600,
     )
     app.add_middleware(Guard, settings=settings, limiter=app.state.rate_limiter)
-    return app
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("capitalis")
     except PackageNotFoundError:

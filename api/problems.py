@@ -1,8 +1,9 @@
 """The one translator of errors into RFC 9457 ``application/problem+json`` documents.
 
-``kg.errors`` exceptions carry their HTTP status and title; FastAPI's own 404, 405 and validation errors
-(422) are translated too, with French messages that name the field. No traceback reaches a client: an
-unexpected exception becomes a 500 problem with a reference, logged on the server.
+``kg.errors`` exceptions carry their HTTP status and title; an :class:`InvalidInput` that names its domain field
+gets an ``errors`` member naming the request's parameter for it (``query.annee_min``, ``body.filleuls``), as
+FastAPI's own validation errors (422) do; 404 and 405 are translated too, with French messages. No traceback
+reaches a client: an unexpected exception becomes a 500 problem with a reference, logged on the server.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kg.errors import CapitalisError
+from kg.errors import CapitalisError, InvalidInput
 
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("capitalis.api")
@@ -167,7 +168,43 @@ async def _capitalis_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if exc.status == 503:
         headers = {"Retry-After": "5"}
-    return problem(exc.status, exc.message, title=exc.title, instance=request.url.path, headers=headers)
+    detail, errors = exc.message, None
+    if isinstance(exc, InvalidInput) and exc.field:
+        where = parameter_of(request, exc.field)
+        errors = [{"champ": where, "message": exc.message}]
+        detail = f"{where.partition('.')[2]} : {exc.message}"
+    return problem(exc.status, detail, title=exc.title, instance=request.url.path, headers=headers, errors=errors)
+
+
+def parameter_of(request: Request, field: str) -> str:
+    """How the route that ran spells the domain ``field``: ``query.annee_min``, ``path.code``, ``body.filleuls``.
+
+    A domain field in the plural (``services``) matches a repeatable parameter in the singular (``service``);
+    a field the route has no parameter for is named as a query parameter.
+    """
+    names = {field, field.removesuffix("s"), f"{field}s"}
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for where, param in _parameters(dependant):
+        if where == "body":
+            model = getattr(param.field_info, "annotation", None)
+            fields = getattr(model, "model_fields", {})
+            for name, info in fields.items():
+                if name in names or info.alias in names:
+                    return f"body.{info.alias or name}"
+        if param.name in names or param.alias in names:
+            return f"{where}.{param.alias}"
+    return f"query.{field}"
+
+
+def _parameters(dependant: Any) -> list[tuple[str, Any]]:
+    """Every (location, field) of a route's dependant and of its sub-dependencies."""
+    if dependant is None:
+        return []
+    found = [("path", p) for p in dependant.path_params] + [("query", p) for p in dependant.query_params]
+    found += [("body", p) for p in dependant.body_params]
+    for sub in dependant.dependencies:
+        found += _parameters(sub)
+    return found
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

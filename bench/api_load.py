@@ -11,7 +11,7 @@ early after ``--seconds``; every request goes to 127.0.0.1 only.
 
 Scenarios: ``GET /`` (the floor of the stack: routing, middlewares, JSON) is the baseline; then
 ``GET /experiences?q=…`` (search, rotating through French queries) and a ``/sparql`` aggregate (experiences
-per ATLAAS axe), and, measured in-process in the same run, ``search.engine.search`` and the same SPARQL query
+per ATLAAS axe), and, measured in-process in the same run, ``search.search`` and the same SPARQL query
 through ``kg.sparql.run_public_query`` without HTTP.
 """
 
@@ -80,7 +80,7 @@ def start_server(home: Path, port: int, embedder: str) -> subprocess.Popen[bytes
         "CAPITALIS_API_RATE_WRITE_PER_MIN": "1000000",
         "CAPITALIS_API_RATE_SPARQL_PER_MIN": "1000000",
     }
-    code = "from capitalis.cli import app; from capitalis.commands.serve import register; register(app); app()"
+    code = "from capitalis.cli import main; main()"
     return subprocess.Popen(
         [sys.executable, "-c", code, "serve", "--port", str(port), "--log-level", "warning"],
         env=env,
@@ -154,34 +154,30 @@ def summary(latencies: list[float], elapsed: float, errors: int = 0) -> dict[str
 
 def in_process(home: Path, embedder: str, total: int) -> dict[str, dict[str, Any]]:
     """The same work without HTTP, one call at a time: what the API adds on top."""
-    from kg import settings as settings_module
+    from kg.context import Context
     from kg.settings import Settings
     from kg.sparql import run_public_query, shutdown_pools
-    from kg.store import open_store
-    from search.engine import Filters, open_index, search
+    from search import Filters, open_index, search
 
-    settings = Settings(home=home, embedder=embedder)
-    settings_module.configure(**settings.model_dump())
-    index = open_index(settings)
     out: dict[str, dict[str, Any]] = {}
-    times = []
-    started = time.perf_counter()
-    for n in range(total):
-        t = time.perf_counter()
-        search(None, QUERIES[n % len(QUERIES)], Filters(), 10, 0, index=index)
-        times.append(time.perf_counter() - t)
-    out["search.engine.search (sans HTTP, 1 client)"] = summary(times, time.perf_counter() - started)
-    with open_store(home / "store", read_only=True) as store:
+    with Context.open(Settings(home=home, embedder=embedder), read_only=True) as context:
+        index = open_index(context)
         times = []
-        run_public_query(store, AGGREGATE, "json", settings=settings)  # warm the worker
+        started = time.perf_counter()
+        for n in range(total):
+            t = time.perf_counter()
+            search(context, QUERIES[n % len(QUERIES)], Filters(), 10, 0, index=index)
+            times.append(time.perf_counter() - t)
+        out["search.search (sans HTTP, 1 client)"] = summary(times, time.perf_counter() - started)
+        times = []
+        run_public_query(context.store, AGGREGATE, "json", settings=context.settings)  # warm the worker
         started = time.perf_counter()
         for _ in range(max(total // 4, 20)):
             t = time.perf_counter()
-            run_public_query(store, AGGREGATE, "json", settings=settings)
+            run_public_query(context.store, AGGREGATE, "json", settings=context.settings)
             times.append(time.perf_counter() - t)
         out["run_public_query agrégat (sans HTTP, 1 client)"] = summary(times, time.perf_counter() - started)
     shutdown_pools()
-    settings_module.reset()
     return out
 
 

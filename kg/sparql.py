@@ -36,7 +36,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.errors import CapitalisError, Forbidden, QueryError, StoreError
 from kg.sandbox import forbid_network
-from kg.settings import Settings, get_settings
+from kg.settings import Settings
 from kg.store import OxigraphStore, QueryKind, Store
 
 MEDIA_TYPES = {
@@ -149,12 +149,12 @@ def run_public_query(
 ) -> SparqlResult:
     """Run a read-only query on the public graphs with the configured timeout and result cap.
 
-    ``timeout_s`` overrides ``settings.sparql_timeout_s``; ``settings`` defaults to the process settings. On an
+    ``timeout_s`` overrides ``settings.sparql_timeout_s``; ``settings`` defaults to the environment's. On an
     on-disk store the query runs in a worker process (see the module docstring); :class:`QueryTimeout` when
     it runs too long.
     """
     check_query(query)
-    settings = settings or get_settings()
+    settings = settings or Settings()
     rdf_fmt = "xml" if fmt == "rdfxml" else fmt
     timeout = settings.sparql_timeout_s if timeout_s is None else timeout_s
     path = getattr(store, "path", None)

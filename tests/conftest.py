@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kg import settings
+from kg.context import Context
+from kg.settings import Settings
 from kg.store import OxigraphStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,11 +21,9 @@ def samples() -> Path:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
-    """A fresh CAPITALIS_HOME for one test, configured as the process settings."""
-    settings.configure(home=tmp_path / "home")
-    yield tmp_path / "home"
-    settings.reset()
+def home(tmp_path: Path) -> Path:
+    """A fresh CAPITALIS_HOME for one test (created when something is written in it)."""
+    return tmp_path / "home"
 
 
 @pytest.fixture
@@ -32,3 +31,10 @@ def store(home: Path) -> Iterator[OxigraphStore]:
     """The real embedded store, empty, in the test's home."""
     with open_store(home / "store") as s:
         yield s
+
+
+@pytest.fixture
+def context(home: Path) -> Iterator[Context]:
+    """A context on a real embedded store, empty, in the test's home (default settings otherwise)."""
+    with Context.open(Settings(home=home)) as ctx:
+        yield ctx

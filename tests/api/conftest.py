@@ -50,14 +50,14 @@ def free_port() -> int:
 def build_home(home: Path) -> str:
     """Import the samples and a referential subset into ``home``, build the index; return a carrier's IRI."""
     from ingest.samples import import_samples, load_referential_subset
-    from kg.store import open_store
-    from search.engine import update_index
+    from kg.context import Context
+    from search import update_index
 
-    settings = Settings(home=home, embedder="hash")
-    with open_store(home / "store") as store:
+    with Context.open(Settings(home=home, embedder="hash")) as context:
+        store = context.store
         import_samples(store)
         load_referential_subset(store)
-        update_index(store, settings=settings)
+        update_index(context)
         rows = store.select(
             f"""SELECT ?c (COUNT(?e) AS ?n) WHERE {{ GRAPH ?g {{ ?e <{CAP}porteur> ?c }}
                 GRAPH ?h {{ ?c a <{CAP}Commune> }} }} GROUP BY ?c ORDER BY DESC(?n) ?c LIMIT 1"""
@@ -94,7 +94,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     from api.main import create_app
     from contributions.accounts import open_accounts
     from kg import settings as settings_module
-    from search.engine import reset_cache
 
     home = tmp_path_factory.mktemp("api") / "home"
     collectivite = build_home(home)
@@ -125,7 +124,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     finally:
         server.should_exit = True
         thread.join(30)
-        reset_cache()
         settings_module.reset()
 
 
@@ -136,13 +134,7 @@ def http(api: Api) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def keep_settings() -> Iterator[None]:
-    """Put back the process settings after a test that runs CLI commands (``--home`` reconfigures them).
+def keep_settings() -> None:
+    """Nothing to restore any more: the command line builds its own settings and changes no process state.
 
-    The session's server reads the embedder from them.
-    """
-    from kg import settings as settings_module
-
-    saved = settings_module._override
-    yield
-    settings_module._override = saved
+    Kept for the tests that still ask for it; remove it with them."""

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from tests.api.conftest import Api, free_port
 
 
-def test_cli_sparql_runaway_query_is_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_settings: None) -> None:
+def test_cli_sparql_runaway_query_is_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from capitalis.cli import app
     from kg.sparql import close_pool
     from kg.store import open_store
@@ -48,7 +48,7 @@ def test_serve_command_falls_back_to_read_only(api: Api) -> None:
     command = [
         sys.executable,
         "-c",
-        "from capitalis.cli import app; from capitalis.commands.serve import register; register(app); app()",
+        "from capitalis.cli import main; main()",
     ]
     process = subprocess.Popen(
         [*command, "--home", str(api.home), "serve", "--port", str(port), "--log-level", "warning"],
