@@ -17,9 +17,10 @@ from fastapi.security import OAuth2PasswordBearer
 from contributions.accounts import Accounts, Unauthorized, User
 from contributions.proposals import Contributions
 from kg.context import Context
-from kg.errors import NotFound, StoreError
+from kg.errors import StoreError
 from kg.settings import Settings
 from kg.store import OxigraphStore
+from search import Index, open_index
 
 
 def get_settings(request: Request) -> Settings:
@@ -43,14 +44,9 @@ def get_writable_store(request: Request) -> OxigraphStore:
     return store
 
 
-def get_index(request: Request) -> Any:
-    """The search index of the app's home (reloaded when rebuilt); 503 when there is none yet."""
-    from search.engine import open_index
-
-    try:
-        return open_index(request.app.state.settings)
-    except NotFound:
-        raise StoreError("aucun index de recherche : lancez `capitalis index` puis réessayez") from None
+def get_index(request: Request) -> Index:
+    """The search index of the app's context (reloaded when rebuilt); 503 (:class:`MissingIndex`) without one."""
+    return open_index(request.app.state.context)
 
 
 def get_accounts(request: Request) -> Accounts:
@@ -65,7 +61,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ContextDep = Annotated[Context, Depends(get_context)]
 StoreDep = Annotated[OxigraphStore, Depends(get_store)]
 WritableStoreDep = Annotated[OxigraphStore, Depends(get_writable_store)]
-SearchDep = Annotated[Any, Depends(get_index)]
+SearchDep = Annotated[Index, Depends(get_index)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 ContributionsDep = Annotated[Contributions, Depends(get_contributions)]
 

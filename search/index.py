@@ -36,6 +36,7 @@ FORMAT = 1
 ANN_MIN = Settings.model_fields["search_ann_min"].default
 _MMAP_FROM = 50_000  # vectors of an index this large are memory-mapped, not read
 _CACHE = "search-index"  # the name of the opened index in the context's caches
+NO_INDEX = "aucun index de recherche : il se construit à l'import des sources ou par `capitalis index`"
 
 
 class IndexMismatch(CapitalisError):
@@ -214,7 +215,7 @@ class Index:
         """The index saved in ``directory`` (payloads stay in SQLite, large vectors are memory-mapped)."""
         meta = read_meta(directory)
         if meta is None:
-            raise MissingIndex(f"aucun index de recherche dans {directory} : lancez `capitalis index`")
+            raise MissingIndex(NO_INDEX)
         if meta.get("format") != FORMAT:
             raise IndexMismatch(
                 f"index de recherche au format {meta.get('format')} (attendu {FORMAT}) : "
@@ -366,7 +367,7 @@ def open_index(ctx: Context, *, check_embedder: bool = True) -> Index:
     directory = index_dir(ctx.settings)
     meta = read_meta(directory)
     if meta is None:
-        raise MissingIndex(f"aucun index de recherche dans {directory} : lancez `capitalis index`")
+        raise MissingIndex(NO_INDEX)
     if check_embedder:
         check_embedder_of(ctx, meta)
     key = (str(directory), (directory / "meta.json").stat().st_mtime)

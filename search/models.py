@@ -33,6 +33,7 @@ NOTATION_PATTERNS: dict[str, re.Pattern[str]] = {
     "service": re.compile(r"^S\d+$"),
 }
 _NOTATION_EXAMPLES = {"axe": "1 à 4", "enjeu": "1a…4c", "usage": "1a1…4c2", "service": "S1…S92"}
+_OF_LEVEL = {"axe": "d'axe", "enjeu": "d'enjeu", "usage": "d'usage", "service": "de service"}
 _INSEE_CODE = re.compile(r"\d{2,3}|2[AB]")
 _TERRITORY_LEVEL = {"region": "région", "departement": "département"}
 
@@ -73,7 +74,7 @@ class Filters(BaseModel):
                 v = v.upper() if level == "service" else v.lower()
                 if not pattern.match(v):
                     raise InvalidInput(
-                        f"notation ATLAAS de {level} invalide : {v!r} (attendu : {_NOTATION_EXAMPLES[level]})",
+                        f"notation ATLAAS {_OF_LEVEL[level]} invalide : {v!r} (attendu : {_NOTATION_EXAMPLES[level]})",
                         field=level,
                     )
                 cleaned.append(v)

@@ -10,18 +10,20 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import (
+    ContextDep,
     Contributeur,
     ContributionsDep,
     CurrentUser,
     Limit,
     Moderateur,
     Offset,
-    SettingsDep,
     StoreDep,
     WritableStoreDep,
 )
 from api.problems import responses
 from contributions.proposals import Contribution, Proposition
+from kg.context import Context
+from search import index_status, update_index
 
 router = APIRouter(prefix="/contributions", tags=["contributions"])
 log = logging.getLogger("capitalis.api")
@@ -80,11 +82,11 @@ async def contributions_accept(
     user: Moderateur,
     store: WritableStoreDep,
     contributions: ContributionsDep,
-    settings: SettingsDep,
+    context: ContextDep,
 ) -> Contribution:
     """Accepte une contribution : elle entre dans le graphe « contributions » avec sa provenance."""
     accepted = await run_in_threadpool(contributions.accept, store, user, id)
-    await run_in_threadpool(_refresh_index, store, settings)
+    await run_in_threadpool(_refresh_index, context)
     return accepted
 
 
@@ -96,12 +98,10 @@ def contributions_reject(
     return contributions.reject(user, id, rejet.motif)
 
 
-def _refresh_index(store: Any, settings: Any) -> None:
+def _refresh_index(context: Context) -> None:
     """Bring the search index in line (only new texts are encoded); a failure never undoes the acceptance."""
-    from search.engine import index_status, update_index
-
     try:
-        if index_status(settings=settings).get("exists"):
-            update_index(store, settings=settings)
+        if index_status(context, with_store=False)["exists"]:
+            update_index(context)
     except Exception:  # the acceptance stands; `capitalis index` will catch up
         log.exception("mise à jour de l'index de recherche impossible après une acceptation")

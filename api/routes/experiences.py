@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import Limit, Offset, SearchDep, StoreDep
+from api.deps import ContextDep, Limit, Offset, SearchDep, StoreDep
 from api.problems import responses
 from fiches import resources
-from search.engine import SOURCES, Filters, SearchResult, search, similar
+from search import SOURCES, TAILLES, Filters, SearchResult, search, similar
 
 router = APIRouter(prefix="/experiences", tags=["expériences"])
-
-Taille = Literal[
-    "village", "petite-ville", "ville-moyenne", "grande-ville", "epci", "departement", "region", "mutualisation"
-]
 
 
 class ExperiencesPublic(SearchResult):
@@ -81,30 +77,30 @@ ExperienceId = Annotated[
 ]
 
 
-def _codes(pattern: str, description: str) -> Any:
-    """A repeatable query parameter whose values follow ``pattern``."""
-    return Annotated[list[Annotated[str, Field(pattern=pattern)]], Query(max_length=20, description=description)]
+def _values(description: str) -> Any:
+    """A repeatable query parameter; the search validates its values (:class:`search.Filters`)."""
+    return Annotated[list[Annotated[str, Field(max_length=100)]], Query(max_length=20, description=description)]
 
 
 Query_ = Annotated[str, Query(max_length=500, description="Ce que vous cherchez, en français (vide : tout).")]
-Axes = _codes(r"^[1-9]$", "Axes ATLAAS (1 à 4).")
-Enjeux = _codes(r"^[1-9][a-z]$", "Enjeux ATLAAS (1a…4c).")
-Usages = _codes(r"^[1-9][a-z][1-9]$", "Usages ATLAAS (1a1…4c2).")
-Services = _codes(r"^S[0-9]{1,3}$", "Services ATLAAS (S1…S92).")
-Regions = _codes(r"^[0-9]{2}$", "Codes INSEE de région du porteur.")
-Departements = _codes(r"^([0-9]{2,3}|2[AB])$", "Codes de département du porteur.")
-Tailles = Annotated[list[Taille], Query(max_length=20, description="Classes de taille du porteur.")]
+Axes = _values("Axes ATLAAS (1 à 4).")
+Enjeux = _values("Enjeux ATLAAS (1a…4c).")
+Usages = _values("Usages ATLAAS (1a1…4c2).")
+Services = _values("Services ATLAAS (S1…S92).")
+Regions = _values("Codes INSEE de région du porteur.")
+Departements = _values("Codes de département du porteur.")
+Tailles = _values(f"Classes de taille du porteur ({', '.join(TAILLES)}).")
 Annee = Annotated[int | None, Query(ge=1900, le=2100, description="Année (incluse).")]
 Technologies = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100)]],
     Query(max_length=20, description="Technologies (toute graphie connue)."),
 ]
-Source = Literal[SOURCES]  # type: ignore[valid-type]  # the search's own list: villes-internet, oten, contributions
-Sources = Annotated[list[Source], Query(max_length=20, description="Sources.")]
+Sources = _values(f"Sources ({', '.join(SOURCES)}).")
 
 
 @router.get("", response_model=ExperiencesPublic, responses=responses(503))
 def experiences_search(
+    context: ContextDep,
     index: SearchDep,
     q: Query_ = "",
     limit: Limit = 10,
@@ -129,13 +125,13 @@ def experiences_search(
         service=service,
         region=region,
         departement=departement,
-        taille=list(taille),
+        taille=taille,
         annee_min=annee_min,
         annee_max=annee_max,
         technologie=technologie,
-        source=list(source),
+        source=source,
     )
-    result = search(None, q, filters, limit, offset, index=index)
+    result = search(context, q, filters, limit, offset, index=index)
     return ExperiencesPublic(**result.model_dump())
 
 
@@ -146,7 +142,9 @@ def experiences_get(id: ExperienceId, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/{id}/similaires", response_model=ExperiencesPublic, responses=responses(404, 503))
-def experiences_similar(id: ExperienceId, store: StoreDep, index: SearchDep, limit: Limit = 10) -> ExperiencesPublic:
+def experiences_similar(
+    id: ExperienceId, context: ContextDep, index: SearchDep, limit: Limit = 10
+) -> ExperiencesPublic:
     """Les expériences les plus semblables à une expérience donnée (jamais elle-même)."""
-    result = similar(store, id, limit, index=index)
+    result = similar(context, id, limit, index=index)
     return ExperiencesPublic(**result.model_dump())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from search.engine import Filters, open_index, search
+from kg.context import Context
+from search import Filters, search
 from tests.api.conftest import Api
 
 PROBLEM = "application/problem+json"
@@ -43,7 +44,8 @@ def test_experiences_search_is_the_cli_json(api: Api, http: httpx.Client) -> Non
     response = http.get("/experiences", params={"q": "portail famille", "limit": 5, "axe": ["1", "2"]})
     assert response.status_code == 200
     body = response.json()
-    expected = search(None, "portail famille", Filters(axe=["1", "2"]), 5, 0, index=open_index(api.settings))
+    with Context.open(api.settings, read_only=True) as context:
+        expected = search(context, "portail famille", Filters(axe=["1", "2"]), 5, 0)
     assert body == expected.model_dump()
     assert body["total"] >= len(body["results"]) > 0
     assert set(body["facets"]) >= {"axe", "enjeu", "usage", "region", "taille", "annee", "technologie", "source"}
