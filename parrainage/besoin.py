@@ -1,6 +1,6 @@
 """The need of a filleul, and which carriers answered it: similarity of every experience, then per carrier.
 
-:func:`need` scores every indexed experience in [0, 1]: the hybrid search ranking (:func:`search.engine.rank`,
+:func:`need` scores every indexed experience in [0, 1]: the hybrid search ranking (:func:`search.rank`,
 normalised by the best match) for a text, the taxonomy for ATLAAS notations (1.0 for the concept and its
 descendants, 0.5 / 0.3 for an experience classified only at the parent / grand-parent level); both given, the
 larger of the two. :func:`aggregate` gathers them per carrier: best similarity, soft count, relevant experiences.
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kg.context import Context
 from kg.errors import InvalidInput
 from parrainage.porteurs import Porteurs
-from search.engine import Index, rank
+from search import Index, query_vector, rank
 
 __all__ = ["ANCESTOR_SIMILARITY", "Aggregate", "Need", "aggregate", "need"]
 
@@ -48,7 +49,7 @@ def _check_notations(table: Porteurs, index: Index, services: Sequence[str]) -> 
     return out
 
 
-def need(table: Porteurs, index: Index, besoin: str | None, services: Sequence[str] | None,
+def need(ctx: Context, table: Porteurs, index: Index, besoin: str | None, services: Sequence[str] | None,
          qvec: np.ndarray | None, min_similarity: float = 0.0) -> Need:
     """Similarity of every experience to the need (text through the search ranking, services by taxonomy)."""
     text = (besoin or "").strip() or None
@@ -60,7 +61,9 @@ def need(table: Porteurs, index: Index, besoin: str | None, services: Sequence[s
     n = index.size
     sim = np.zeros(n, np.float32)
     if text is not None and n:
-        scored = rank(index, text, None, qvec=qvec)
+        if qvec is None and index.vectors.shape[1]:
+            qvec = query_vector(ctx, text)
+        scored = rank(index, text, None, qvec=qvec, dense_k=ctx.settings.search_dense_k)
         if len(scored.order):
             top = float(scored.score[scored.order].max())
             if top > 0:

@@ -24,7 +24,7 @@ from parrainage.besoin import Aggregate
 from parrainage.lifecycle import charge
 from parrainage.models import Filleul
 from parrainage.porteurs import KIND_CODE, KIND_OF_NIVEAU, Porteurs
-from search.engine import Index
+from search import Index
 from territoires.collectivites import collectivite
 from territoires.distance import haversine
 from territoires.referentiel import territoires

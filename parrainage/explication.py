@@ -14,7 +14,7 @@ from parrainage.besoin import Need
 from parrainage.evaluation import NIVEAUX, Evaluation, Party, Weights
 from parrainage.models import Composantes, ExperienceRef, Sponsor
 from parrainage.porteurs import KINDS, Porteurs
-from search.engine import Index
+from search import Index
 from territoires.referentiel import territoires
 
 __all__ = ["EXPERIENCES_SHOWN", "fois", "km", "nombre", "sponsor"]

@@ -21,7 +21,7 @@ from parrainage.evaluation import Weights, charges, evaluate, filleul_techs, par
 from parrainage.explication import km, nombre, sponsor
 from parrainage.models import Couverture, Grappe, GrappesResult, MembreGrappe
 from parrainage.porteurs import Porteurs, porteurs
-from search.engine import Index, open_or_build_index
+from search import Index, open_index
 from territoires.collectivites import is_departement_code
 from territoires.referentiel import territoires
 
@@ -45,9 +45,9 @@ def grappes(
     s = ctx.settings
     code = _departement_code(departement)
     ref = territoires().ref
-    idx = open_or_build_index(ctx.store, index)
+    idx = index if index is not None else open_index(ctx)
     table = porteurs(ctx, idx)
-    wanted = need(table, idx, besoin, services, qvec, s.match_similarite_min)
+    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min)
     w = Weights.of(s)
     agg = aggregate(table, wanted)
     load = charges(ctx.store, table)

@@ -27,7 +27,7 @@ from parrainage.evaluation import Evaluation, Party, Weights, charges, evaluate,
 from parrainage.explication import fois, km, sponsor
 from parrainage.models import MatchResult
 from parrainage.porteurs import porteurs
-from search.engine import Index, open_or_build_index
+from search import Index, open_index
 from territoires.collectivites import resolve_collectivite
 from territoires.referentiel import territoires
 
@@ -54,17 +54,17 @@ def match(
 ) -> MatchResult:
     """Rank the possible sponsors of ``collectivite`` for a need (text ``besoin`` and/or ATLAAS ``services``).
 
-    ``index`` skips the on-disk search index (tests, benches); ``qvec`` gives the need's query vector (benches
+    ``index`` skips the home's search index (tests, benches); ``qvec`` gives the need's query vector (benches
     measure the ranking without encoding). Raises InvalidInput on a malformed code, need or option, NotFound
-    on an unknown collectivity.
+    on an unknown collectivity, MissingIndex when the home has no search index yet.
     """
     s = ctx.settings
     _check_options(limit, rayon_km)
     rayon = rayon_km if rayon_km is not None else s.match_rayon_km
     filleul = party(*resolve_collectivite(collectivite))
-    idx = open_or_build_index(ctx.store, index)
+    idx = index if index is not None else open_index(ctx)
     table = porteurs(ctx, idx)
-    wanted = need(table, idx, besoin, services, qvec, s.match_similarite_min)
+    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min)
     w = Weights.of(s)
     agg = aggregate(table, wanted)
     load = charges(ctx.store, table)

@@ -19,7 +19,7 @@ import numpy as np
 from kg.context import Context
 from kg.store import Store
 from ontology.namespaces import CAP
-from search.engine import Index, load_taxonomy, open_or_build_index, store_signature
+from search import Index, load_taxonomy, open_index, store_signature
 from territoires.referentiel import Point, Territoires, territoire_of_iri, territoires
 
 __all__ = ["CACHE_NAME", "KINDS", "KIND_CODE", "KIND_OF_NIVEAU", "Porteurs", "build_porteurs", "porteurs", "prepare"]
@@ -91,7 +91,7 @@ def porteurs(ctx: Context, index: Index) -> Porteurs:
 
 def prepare(ctx: Context, *, index: Index | None = None) -> dict[str, int]:
     """Build the carrier table now (at API start-up), so that the first match costs what the next ones do."""
-    idx = open_or_build_index(ctx.store, index)
+    idx = index if index is not None else open_index(ctx)
     table = porteurs(ctx, idx)
     return {"experiences": int(idx.size), "porteurs": table.size, "liens": int(table.pair_doc.size)}
 

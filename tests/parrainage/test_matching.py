@@ -20,13 +20,13 @@ from ingest.load import import_file
 from kg.context import Context
 from kg.errors import InvalidInput, NotFound
 from kg.settings import Settings
-from kg.store import memory_store, open_store
+from kg.store import memory_store
 from parrainage.grappes import grappes
 from parrainage.lifecycle import GRAPH, proposer
 from parrainage.matching import match
 from parrainage.porteurs import porteurs
+from search import Index, collect_docs, load_taxonomy, update_index
 from search.embedders import get_embedder
-from search.engine import Index, collect_docs, load_taxonomy, reset_cache, update_index
 from territoires.distance import haversine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -325,12 +325,10 @@ def cli_home(sample, tmp_path_factory):
     home = tmp_path_factory.mktemp("match-cli") / "home"
     dump = home.parent / "dump.nq"
     sample.dump(dump, "nq")
-    with open_store(home / "store") as store:
-        store.restore(dump)
-        update_index(store, settings=Settings(home=home, embedder="none"))
-    reset_cache()
-    yield home
-    reset_cache()
+    with Context.open(Settings(home=home, embedder="none")) as ctx:
+        ctx.store.restore(dump)
+        update_index(ctx)
+    return home
 
 
 @pytest.fixture(scope="module")
