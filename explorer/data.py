@@ -121,15 +121,15 @@ def find(text: str, kind: str | None = None, limit: int = 20) -> list[dict[str, 
 
 
 def similar(iri: str, limit: int = 5) -> Any:
-    return call("search.engine.similar", iri, limit)
+    return call_with_context("search.similar", iri, limit)
 
 
 # --- search ----------------------------------------------------------------------------------------------
 
 
 def search(query: str, filters: Any, limit: int = 10, offset: int = 0) -> Any:
-    """``search.engine.search``; ``filters`` is a ``search.engine.Filters`` (sent to the cache as JSON)."""
-    return call("search.engine.search", query, filters, limit, offset)
+    """:func:`search.search`; ``filters`` is a :class:`search.Filters` (sent to the cache as JSON)."""
+    return call_with_context("search.search", query, filters, limit, offset)
 
 
 def points() -> dict[str, tuple[float, float]]:

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from explorer import data, fiche_url, ui
-from search.engine import TAILLES, Filters
+from search import TAILLES, Filters
 from territoires.carte import geojson
 
 PAGE_SIZE = 10
