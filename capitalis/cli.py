@@ -35,16 +35,6 @@ def _root(
 ) -> None:
     """Capitalis : graphe de connaissances des expériences numériques des collectivités."""
     ctx.obj = CliState(settings_from_options(home=home))
-    _bridge_process_settings(ctx.obj)
-
-
-def _bridge_process_settings(state: CliState) -> None:
-    """Transitional: also make them the process settings, for the domain functions still reading
-    ``kg.settings.get_settings()``; goes away with it."""
-    from kg import settings as process_settings
-
-    if hasattr(process_settings, "configure"):
-        process_settings.configure(**state.settings.model_dump())
 
 
 # --- list / show -----------------------------------------------------------------------------------------
@@ -95,7 +85,8 @@ def show_command(
 for module in (territories, ingest, graph, search, parrainage, serve, explore):
     module.register(app)
 
-#: Transitional aliases for tests that still import the old private names; use ``capitalis.group``.
+#: Transitional aliases for a test that still imports the old private names (tests/parrainage/test_matching.py);
+#: use :func:`capitalis.group.sub_app` and :class:`capitalis.group.CommandGroup`.
 _app = sub_app
 _Group = CommandGroup
 
