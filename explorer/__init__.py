@@ -1,18 +1,11 @@
 """The Streamlit explorer of Capitalis: search, fiches, parrainage, dashboards and a SPARQL console.
 
-``FICHE_URL_TEMPLATE`` is the deep-link scheme other surfaces use to land on an entity's fiche: the API
-redirects HTML requests for ``/id/...`` to it. ``{iri}`` must be percent-encoded (:func:`fiche_url` does it).
+Its deep-link scheme (``FICHE_URL_TEMPLATE``, :func:`fiche_url`) is defined by the read model in
+:mod:`fiches.deeplink`, where the API finds it too; it is re-exported here for the pages.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from fiches.deeplink import FICHE_URL_TEMPLATE, fiche_url
 
-#: Deep link of an entity's fiche: ``{base_url}`` is the explorer's root URL without a trailing slash
-#: (``http://127.0.0.1:8501``), ``{iri}`` the entity IRI percent-encoded with ``quote(iri, safe="")``.
-FICHE_URL_TEMPLATE = "{base_url}/fiche?iri={iri}"
-
-
-def fiche_url(iri: str, base_url: str = "") -> str:
-    """The URL that opens the fiche of ``iri`` (relative to the explorer's root when ``base_url`` is empty)."""
-    return FICHE_URL_TEMPLATE.format(base_url=base_url.rstrip("/"), iri=quote(iri, safe=""))
+__all__ = ["FICHE_URL_TEMPLATE", "fiche_url"]

@@ -11,7 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import fiche_url
+from fiches.deeplink import fiche_url
+from fiches.description import KIND_LABELS
+from fiches.names import key_of
 from kg.errors import CapitalisError
 
 FICHE_PAGE = "app_pages/fiche.py"
@@ -62,7 +64,7 @@ def fiche_link(iri: str, label: str | None = None) -> None:
 
 def fiche_md(iri: str, label: str | None = None) -> str:
     """A markdown link to the fiche of ``iri`` (its deep link, relative to the app's root)."""
-    text = escape_md(label or iri.rsplit("/", 1)[-1])
+    text = escape_md(label or key_of(iri))
     return f"[{text}]({fiche_url(iri, '.')})"
 
 
@@ -84,12 +86,11 @@ def highlighted(extract: str) -> str:
 
 
 def kind_legend(kinds: Sequence[str]) -> None:
-    from fiches.fiche import KINDS
-
     chips = " ".join(
         f"<span style='display:inline-block;margin:0 .6em .2em 0'>"
         f"<span style='display:inline-block;width:.8em;height:.8em;border-radius:50%;"
-        f"background:{KIND_COLOURS.get(k, '#999')};margin-right:.3em'></span>{html.escape(KINDS.get(k, k))}</span>"
+        f"background:{KIND_COLOURS.get(k, '#999')};margin-right:.3em'></span>"
+        f"{html.escape(KIND_LABELS.get(k, k))}</span>"
         for k in kinds
     )
     st.html(f"<div style='font-size:.85em'>{chips}</div>")
@@ -100,8 +101,6 @@ def graph_chart(neighbourhood: Any, *, key: str, height: int = 520) -> str | Non
 
     Nodes are coloured by kind; a click selects a node and returns its IRI (the page then opens its fiche).
     """
-    from fiches.fiche import KINDS
-
     kinds = list(dict.fromkeys(n.kind for n in neighbourhood.nodes))
     index = {k: i for i, k in enumerate(kinds)}
     degree: dict[str, int] = {}
@@ -126,7 +125,7 @@ def graph_chart(neighbourhood: Any, *, key: str, height: int = 520) -> str | Non
             {
                 "id": n.iri,
                 "name": label,
-                "value": KINDS.get(n.kind, n.kind),
+                "value": KIND_LABELS.get(n.kind, n.kind),
                 "category": index[n.kind],
                 "x": round(x, 1),
                 "y": round(y, 1),
@@ -138,7 +137,7 @@ def graph_chart(neighbourhood: Any, *, key: str, height: int = 520) -> str | Non
     spec = {
         "animation": False,
         "tooltip": {"formatter": "{b}<br/>{c}"},
-        "legend": [{"data": [KINDS.get(k, k) for k in kinds], "top": 0}],
+        "legend": [{"data": [KIND_LABELS.get(k, k) for k in kinds], "top": 0}],
         "color": [KIND_COLOURS.get(k, "#999") for k in kinds],
         "series": [
             {
@@ -148,7 +147,7 @@ def graph_chart(neighbourhood: Any, *, key: str, height: int = 520) -> str | Non
                 "draggable": True,
                 "selectedMode": "single",
                 "select": {"itemStyle": {"borderColor": "#000", "borderWidth": 4}},
-                "categories": [{"name": KINDS.get(k, k)} for k in kinds],
+                "categories": [{"name": KIND_LABELS.get(k, k)} for k in kinds],
                 "data": nodes,
                 "links": [{"source": e.source, "target": e.target, "value": e.label} for e in neighbourhood.edges],
                 "edgeSymbol": ["none", "arrow"],

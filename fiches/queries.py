@@ -1,26 +1,19 @@
-"""Read-side queries over the graph shared by the CLI, the API and the explorer."""
+"""Read-side queries over the graph shared by the CLI, the API and the explorer: figures, lists, one entity."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rdflib import RDF, Literal, URIRef
-
-from kg.errors import InvalidInput, NotFound
+from fiches.description import Value, describe, sources_of
+from fiches.names import SPARQL_PREFIXES, graph_name, short
+from kg.errors import InvalidInput
 from kg.store import Store
-
-GRAPH_BASE = "https://w3id.org/capitalis/graph/"
-
-
-def graph_name(iri: str) -> str:
-    """Short name of a named graph IRI (``…/graph/referentiel`` → ``referentiel``)."""
-    return iri.removeprefix(GRAPH_BASE)
+from ontology.iri import PUBLIC_GRAPHS, graph
+from search import collect_docs
 
 
 def stats(store: Store, graphs: list[str] | None = None) -> dict[str, Any]:
     """Triples per named graph and instances per class (over the given graphs, default all but private)."""
-    from ontology.iri import PUBLIC_GRAPHS, graph
-
     wanted = graphs if graphs is not None else [str(graph(g)) for g in PUBLIC_GRAPHS]
     present = set(store.graphs())
     wanted = [g for g in wanted if g in present]
@@ -56,15 +49,6 @@ def stats(store: Store, graphs: list[str] | None = None) -> dict[str, Any]:
 
 # --- listing and showing entities --------------------------------------------------------------------------
 
-PREFIXES = """PREFIX cap: <https://w3id.org/capitalis/ontology#>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-PREFIX wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#>
-"""
-
 #: What ``capitalis list KIND`` lists: the classes of each kind.
 KINDS: dict[str, tuple[str, ...]] = {
     "experiences": ("cap:Experience",),
@@ -80,58 +64,15 @@ KINDS: dict[str, tuple[str, ...]] = {
     "acteurs": ("cap:Personne", "cap:Organisation"),
 }
 
-_SHORT = {
-    "https://w3id.org/capitalis/ontology#": "cap:",
-    "http://purl.org/dc/terms/": "dct:",
-    "http://www.w3.org/ns/prov#": "prov:",
-    "http://www.w3.org/2000/01/rdf-schema#": "rdfs:",
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:",
-    "http://www.w3.org/2004/02/skos/core#": "skos:",
-    "http://xmlns.com/foaf/0.1/": "foaf:",
-    "http://www.w3.org/2003/01/geo/wgs84_pos#": "wgs:",
-    "http://rdf.insee.fr/def/geo#": "igeo:",
-    "https://schema.org/": "schema:",
-    "http://www.w3.org/ns/org#": "org:",
-}
-
-
-def short(iri: str) -> str:
-    """A prefixed name for a vocabulary IRI (``cap:porteur``), the IRI itself when no prefix fits."""
-    for base, prefix in _SHORT.items():
-        if iri.startswith(base):
-            return prefix + iri[len(base) :]
-    return iri
-
-
-def sources_of(store: Store, iris: list[str] | None = None) -> dict[str, list[dict[str, str]]]:
-    """The source records each entity derives from: ``{iri: [{source, id, statut}]}``."""
-    values = f"VALUES ?e {{ {' '.join(f'<{i}>' for i in iris)} }}" if iris else ""
-    rows = store.select(
-        PREFIXES
-        + f"""SELECT DISTINCT ?e ?src ?id ?st WHERE {{ {values}
-            GRAPH ?g {{ ?e prov:wasDerivedFrom ?r }}
-            GRAPH ?h {{ ?r cap:source ?src ; cap:identifiantSource ?id .
-                        OPTIONAL {{ ?r cap:statutEnregistrement ?st }} }} }}"""
-    )
-    out: dict[str, list[dict[str, str]]] = {}
-    for r in rows:
-        out.setdefault(str(r["e"]), []).append(
-            {"source": str(r["src"]), "id": str(r["id"]), "statut": str(r.get("st", "actif"))}
-        )
-    for records in out.values():
-        records.sort(key=lambda x: (x["source"], x["id"]))
-    return out
-
-
 def list_entities(store: Store, kind: str) -> list[dict[str, Any]]:
     """The entities of one kind, each as one JSON-ready object (public properties only)."""
     if kind not in KINDS:
-        raise InvalidInput(f"type inconnu : {kind!r} (attendu : {', '.join(KINDS)})")
+        raise InvalidInput(f"type inconnu : {kind!r} (attendu : {', '.join(KINDS)})", field="kind")
     if kind == "experiences":
         return list_experiences(store)
     classes = " ".join(KINDS[kind])
     rows = store.select(
-        PREFIXES
+        SPARQL_PREFIXES
         + f"""SELECT ?e ?c ?nom ?insee ?siren ?pop ?cp ?fonction ?org ?alt ?lat ?long WHERE {{
             VALUES ?c {{ {classes} }}
             GRAPH ?g {{ ?e a ?c }}
@@ -171,8 +112,6 @@ def list_entities(store: Store, kind: str) -> list[dict[str, Any]]:
 
 def list_experiences(store: Store) -> list[dict[str, Any]]:
     """Every published experience, with carriers, services (notations), technologies and sources."""
-    from search.engine import collect_docs
-
     return [
         {
             "iri": doc.iri,
@@ -188,27 +127,30 @@ def list_experiences(store: Store) -> list[dict[str, Any]]:
 
 
 def show(store: Store, iri: str) -> dict[str, Any]:
-    """One entity: its types, every public property with the graph it comes from, and its sources."""
-    rows = store.select("SELECT ?g ?p ?o WHERE { GRAPH ?g { $s ?p ?o } }", s=URIRef(iri))
-    if not rows:
-        raise NotFound(f"aucune entité publique {iri}")
+    """One entity: its types, every public property with the graph it comes from, and its sources.
+
+    A value is ``{"value", "graph", "iri"?: true, "lang"? | "datatype"?}``, one per graph that states it.
+    """
+    description = describe(store, iri)
     properties: dict[str, list[dict[str, Any]]] = {}
-    types: list[str] = []
-    for r in rows:
-        p, o, g = str(r["p"]), r["o"], graph_name(str(r["g"]))
-        if p == str(RDF.type):
-            if short(str(o)) not in types:
-                types.append(short(str(o)))
-            continue
-        value: dict[str, Any] = {"value": str(o), "graph": g}
-        if isinstance(o, URIRef):
-            value["iri"] = True
-        elif isinstance(o, Literal):
-            if o.language:
-                value["lang"] = o.language
-            elif o.datatype:
-                value["datatype"] = short(str(o.datatype))
-        properties.setdefault(short(p), []).append(value)
-    for values in properties.values():
-        values.sort(key=lambda v: (v["graph"], v["value"]))
-    return {"iri": iri, "types": types, "properties": properties, "sources": sources_of(store, [iri]).get(iri, [])}
+    for prop in description.properties:
+        values = [_shown(value, g) for value in prop.values for g in value.graphs]
+        properties[short(prop.iri)] = sorted(values, key=lambda v: (v["graph"], v["value"]))
+    sources = {(r.source, r.id, r.statut): None for r in description.records}
+    return {
+        "iri": description.iri,
+        "types": list(dict.fromkeys(short(t) for t in description.types)),
+        "properties": properties,
+        "sources": [{"source": src, "id": id_, "statut": st} for src, id_, st in sources],
+    }
+
+
+def _shown(value: Value, graph_: str) -> dict[str, Any]:
+    shown: dict[str, Any] = {"value": value.value, "graph": graph_}
+    if value.iri:
+        shown["iri"] = True
+    elif value.lang:
+        shown["lang"] = value.lang
+    elif value.datatype:
+        shown["datatype"] = short(value.datatype)
+    return shown

@@ -7,37 +7,36 @@ Every function reads the public graphs only, binds user values through ``Store.s
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 
-from fiches.queries import PREFIXES, short, sources_of
+from fiches.description import describe, sources_of
+from fiches.names import SPARQL_PREFIXES, Name, check_key, invalid_key, key_of, short, text
+from fiches.queries import list_entities
+from kg.context import Context
 from kg.errors import InvalidInput, NotFound
-from kg.store import Row, Store
+from kg.store import Store
+from ontology.iri import NIVEAUX, experience_from_key, normalise_code, normalise_texte
+from ontology.namespaces import ID
+from search import Filters, MissingIndex, load_taxonomy, notation_order, search
 
-ID = "https://w3id.org/capitalis/id/"
-CAP = "https://w3id.org/capitalis/ontology#"
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~%-]{0,199}$")
-_LABELS = "rdfs:label|skos:prefLabel|dct:title|foaf:name"
-
-
-def key_of(iri: str) -> str:
-    """The last segment of a data IRI (``…/experience/vi-1024`` → ``vi-1024``)."""
-    return iri.rsplit("/", 1)[-1]
-
-
-def check_key(value: str, field: str = "id") -> str:
-    """A key safe to put in an IRI; :class:`InvalidInput` naming ``field`` otherwise."""
-    if not _KEY.match(value or ""):
-        raise InvalidInput(f"{field} : {value!r} n'est pas une clé valide (lettres, chiffres, - . _ ~ %)")
-    return value
-
-
-def _text(row: Row, name: str) -> str | None:
-    value = row.get(name)
-    return str(value) if value is not None else None
+__all__ = [
+    "acteur",
+    "check_key",
+    "collectivite",
+    "collectivite_iri",
+    "entity",
+    "experience",
+    "experience_iri",
+    "experiences_of",
+    "lieux",
+    "services",
+    "technologie",
+    "technologies",
+    "territoire",
+]
 
 
 def _exists(store: Store, iri: str) -> bool:
@@ -51,57 +50,42 @@ def _first_existing(store: Store, candidates: list[str]) -> str | None:
     return None
 
 
-def _label_pick(labels: list[Literal]) -> str | None:
-    """A French or untagged label first."""
-    ranked = sorted(labels, key=lambda lit: (lit.language not in (None, "fr"), str(lit)))
-    return str(ranked[0]) if ranked else None
-
-
 def entity(store: Store, iri: str) -> dict[str, Any]:
     """Every public statement about ``iri``: ``{types, values: {prop: [value]}}``, values with their label.
 
-    A value is ``{"value", "iri": bool, "label"?, "notation"?, "lang"?, "datatype"?, "graph"}``.
+    A value is ``{"value", "iri": bool, "graph", "lang"? | "datatype"?, "notation"?, "label"?}``: one per
+    distinct text and language, with the first graph that states it.
     """
-    rows = store.select(
-        PREFIXES
-        + f"""SELECT ?g ?p ?o ?label ?notation WHERE {{
-            GRAPH ?g {{ $s ?p ?o }}
-            OPTIONAL {{ FILTER(isIRI(?o)) GRAPH ?h {{ ?o {_LABELS} ?label }} }}
-            OPTIONAL {{ FILTER(isIRI(?o)) GRAPH ?k {{ ?o skos:notation ?notation }} }} }}""",
-        s=URIRef(iri),
-    )
-    if not rows:
-        raise NotFound(f"aucune entité publique {iri}")
-    types: list[str] = []
-    values: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    labels: dict[tuple[str, str], list[Literal]] = defaultdict(list)
-    for r in rows:
-        p, o = str(r["p"]), r["o"]
-        if p.endswith("#type") and p.startswith("http://www.w3.org/1999/02/22-rdf-syntax-ns"):
-            if short(str(o)) not in types:
-                types.append(short(str(o)))
-            continue
-        key = (str(o), getattr(o, "language", None) or "")
-        item = values[short(p)].setdefault(
-            key, {"value": str(o), "iri": isinstance(o, URIRef), "graph": key_of(str(r["g"]))}
-        )
-        if isinstance(o, Literal):
-            if o.language:
-                item["lang"] = o.language
-            elif o.datatype:
-                item["datatype"] = short(str(o.datatype))
-        if "label" in r:
-            labels[(short(p), str(o))].append(r["label"])  # type: ignore[arg-type]
-        if "notation" in r:
-            item["notation"] = str(r["notation"])
-    out: dict[str, list[dict[str, Any]]] = {}
-    for prop, items in values.items():
-        for (value, _), item in items.items():
-            label = _label_pick(labels.get((prop, value), []))
-            if label:
-                item["label"] = label
-        out[prop] = sorted(items.values(), key=lambda v: (v["graph"], v["value"]))
-    return {"iri": iri, "types": types, "values": out}
+    description = describe(store, iri)
+    return {
+        "iri": description.iri,
+        "types": list(dict.fromkeys(short(t) for t in description.types)),
+        "values": {short(p.iri): _merged_values(p.values, description.names) for p in description.properties},
+    }
+
+
+def _merged_values(values: list[Any], names: dict[str, list[Name]]) -> list[dict[str, Any]]:
+    """The values of one property as the API gives them: merged by text and language, by graph then text."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for v in values:
+        item = merged.setdefault((v.value, v.lang or ""), {"value": v.value, "iri": v.iri, "graph": v.graphs[0]})
+        if v.lang:
+            item["lang"] = v.lang
+        elif v.datatype:
+            item["datatype"] = short(v.datatype)
+        if v.notation:
+            item["notation"] = v.notation
+    for item in merged.values():
+        label = _api_label(names.get(item["value"], [])) if item["iri"] else None
+        if label:
+            item["label"] = label
+    return sorted(merged.values(), key=lambda v: (v["graph"], v["value"]))
+
+
+def _api_label(candidates: list[Name]) -> str | None:
+    """A French or untagged name first, then by text (the API's choice, whatever the naming property)."""
+    ranked = sorted(candidates, key=lambda n: (n.lang not in (None, "fr"), n.text))
+    return ranked[0].text if ranked else None
 
 
 def _texts(values: dict[str, list[dict[str, Any]]], prop: str) -> list[str]:
@@ -121,9 +105,11 @@ def _refs(values: dict[str, list[dict[str, Any]]], prop: str) -> list[dict[str, 
 
 
 def experience_iri(key_or_iri: str) -> str:
-    if key_or_iri.startswith(ID):
-        return key_or_iri
-    return f"{ID}experience/{check_key(key_or_iri)}"
+    """The IRI of an experience from its key (``vi-1024``) or its IRI."""
+    try:
+        return str(experience_from_key(key_or_iri))
+    except ValueError:
+        raise invalid_key(key_or_iri, "id") from None
 
 
 def experience(store: Store, key_or_iri: str) -> dict[str, Any]:
@@ -174,9 +160,9 @@ def experiences_of(
 ) -> tuple[list[dict[str, Any]], int]:
     """The experiences linked to ``node`` by ``predicate`` (a ``cap:`` name), newest first."""
     if predicate not in ("porteur", "technologie", "partenaire", "prestataire", "financeur", "contact", "service"):
-        raise InvalidInput(f"relation inconnue : {predicate}")
+        raise InvalidInput(f"relation inconnue : {predicate}", field="relation")
     rows = store.select(
-        PREFIXES
+        SPARQL_PREFIXES
         + f"""SELECT ?e (SAMPLE(?t) AS ?titre) (MIN(STR(?d)) AS ?date) WHERE {{
             GRAPH ?g {{ ?e cap:{predicate} $n ; a cap:Experience }}
             OPTIONAL {{ GRAPH ?h {{ ?e dct:title ?t }} }}
@@ -187,8 +173,8 @@ def experiences_of(
         {
             "iri": str(r["e"]),
             "id": key_of(str(r["e"])),
-            "titre": _text(r, "titre") or key_of(str(r["e"])),
-            "date": _text(r, "date"),
+            "titre": text(r, "titre") or key_of(str(r["e"])),
+            "date": text(r, "date"),
         }
         for r in rows
     ]
@@ -262,22 +248,14 @@ def acteur(store: Store, key: str) -> dict[str, Any]:
 # --- lieux, technologies ------------------------------------------------------------------------------------------
 
 
-def _folded(text: str) -> str:
-    from ontology.iri import normalise_texte
-
-    return normalise_texte(text)
-
-
 def lieux(
     store: Store, q: str | None = None, code_postal: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """Digital mediation places, filtered by name words and postcode prefix, by name."""
-    from fiches.queries import list_entities
-
     items = list_entities(store, "lieux")
     if q:
-        words = _folded(q).split()
-        items = [i for i in items if all(w in _folded(i.get("nom", "")) for w in words)]
+        words = normalise_texte(q).split()
+        items = [i for i in items if all(w in normalise_texte(i.get("nom", "")) for w in words)]
     if code_postal:
         items = [i for i in items if str(i.get("code_postal", "")).startswith(code_postal)]
     out = [
@@ -300,7 +278,7 @@ def technologies(
 ) -> tuple[list[dict[str, Any]], int]:
     """Technologies with their spellings and how many experiences use each, most used first."""
     rows = store.select(
-        PREFIXES
+        SPARQL_PREFIXES
         + """SELECT ?t (SAMPLE(?l) AS ?nom) (GROUP_CONCAT(DISTINCT ?a; SEPARATOR="|") AS ?alias)
                     (COUNT(DISTINCT ?e) AS ?n) WHERE {
             GRAPH ?g { ?t a cap:Technologie }
@@ -312,16 +290,16 @@ def technologies(
         {
             "iri": str(r["t"]),
             "id": key_of(str(r["t"])),
-            "nom": _text(r, "nom") or key_of(str(r["t"])),
-            "alias": sorted(a for a in (_text(r, "alias") or "").split("|") if a),
+            "nom": text(r, "nom") or key_of(str(r["t"])),
+            "alias": sorted(a for a in (text(r, "alias") or "").split("|") if a),
             "experiences": int(str(r["n"])),
         }
         for r in rows
     ]
     if q:
-        words = _folded(q).split()
-        items = [i for i in items if all(w in _folded(" ".join([i["nom"], *i["alias"]])) for w in words)]
-    items.sort(key=lambda i: (-i["experiences"], _folded(i["nom"]), i["iri"]))
+        words = normalise_texte(q).split()
+        items = [i for i in items if all(w in normalise_texte(" ".join([i["nom"], *i["alias"]])) for w in words)]
+    items.sort(key=lambda i: (-i["experiences"], normalise_texte(i["nom"]), i["iri"]))
     return items[offset : offset + limit], len(items)
 
 
@@ -350,12 +328,10 @@ def technologie(store: Store, key: str) -> dict[str, Any]:
 
 def services(store: Store) -> list[dict[str, Any]]:
     """The ATLAAS tree (axes > enjeux > usages > services) with the experiences classified under each node."""
-    from search.engine import _notation_order, load_taxonomy
-
     taxonomy = load_taxonomy(store)
     per_experience: dict[str, set[str]] = defaultdict(set)
     for r in store.select(
-        PREFIXES + "SELECT DISTINCT ?e ?c WHERE { GRAPH ?g { ?e a cap:Experience ; cap:service ?c } }"
+        SPARQL_PREFIXES + "SELECT DISTINCT ?e ?c WHERE { GRAPH ?g { ?e a cap:Experience ; cap:service ?c } }"
     ):
         notation = taxonomy.by_iri.get(str(r["c"]))
         if notation:
@@ -370,7 +346,7 @@ def services(store: Store) -> list[dict[str, Any]]:
         children[taxonomy.broader.get(n)].append(n)
 
     def node(n: str) -> dict[str, Any]:
-        kids = sorted(children.get(n, []), key=_notation_order)
+        kids = sorted(children.get(n, []), key=notation_order)
         return {
             "notation": n,
             "iri": iri_of.get(n, ""),
@@ -380,19 +356,19 @@ def services(store: Store) -> list[dict[str, Any]]:
             "enfants": [node(k) for k in kids],
         }
 
-    return [node(n) for n in sorted(children.get(None, []), key=_notation_order)]
+    return [node(n) for n in sorted(children.get(None, []), key=notation_order)]
 
 
-def territoire(store: Store, niveau: str, code: str) -> dict[str, Any]:
-    """A territory of the COG: name, code, population, position, parents, and the collectivités it has."""
-    from ontology.iri import NIVEAUX, normalise_code
-
+def territoire(ctx: Context, niveau: str, code: str) -> dict[str, Any]:
+    """A territory of the COG: name, code, population, position, parents, and the collectivités it has; for a
+    région or a département, how many experiences its collectivités carry (``None`` without a search index)."""
+    store = ctx.store
     if niveau not in NIVEAUX:
-        raise InvalidInput(f"niveau : {niveau!r} inconnu (attendu : {', '.join(NIVEAUX)})")
+        raise InvalidInput(f"niveau : {niveau!r} inconnu (attendu : {', '.join(NIVEAUX)})", field="niveau")
     try:
         code = normalise_code(niveau, code)
     except ValueError:
-        raise InvalidInput(f"code : {code!r} n'est pas un code {niveau} valide") from None
+        raise InvalidInput(f"code : {code!r} n'est pas un code {niveau} valide", field="code") from None
     iri = f"{ID}{niveau}/{code}"
     try:
         data = entity(store, iri)
@@ -402,18 +378,16 @@ def territoire(store: Store, niveau: str, code: str) -> dict[str, Any]:
     population = _first(v, "cap:population")
     lat, lon = _first(v, "wgs:lat"), _first(v, "wgs:long")
     collectivites = store.select(
-        PREFIXES + "SELECT DISTINCT ?c ?nom WHERE { GRAPH ?g { ?c cap:territoire $t } "
+        SPARQL_PREFIXES + "SELECT DISTINCT ?c ?nom WHERE { GRAPH ?g { ?c cap:territoire $t } "
         "OPTIONAL { GRAPH ?h { ?c rdfs:label ?nom } } } ORDER BY ?c",
         t=URIRef(iri),
     )
     experiences = None
     if niveau in ("region", "departement"):
-        from search.engine import Filters, search
-
         try:
             filters = Filters(region=[code]) if niveau == "region" else Filters(departement=[code])
-            experiences = search(store, "", filters, limit=0).total
-        except NotFound:
+            experiences = search(ctx, "", filters, limit=0).total
+        except (NotFound, MissingIndex):
             experiences = None
     parents = _refs(v, "igeo:subdivisionDirecteDe")
     return {
@@ -426,7 +400,7 @@ def territoire(store: Store, niveau: str, code: str) -> dict[str, Any]:
         "long": float(lon) if lon else None,
         "parents": parents,
         "intercommunalite": _first(v, "cap:intercommunalite"),
-        "collectivites": [{"iri": str(r["c"]), "nom": _text(r, "nom") or key_of(str(r["c"]))} for r in collectivites],
+        "collectivites": [{"iri": str(r["c"]), "nom": text(r, "nom") or key_of(str(r["c"]))} for r in collectivites],
         "experiences": experiences,
         "proprietes": v,
     }

@@ -24,6 +24,7 @@ from ontology.namespaces import GRAPH, ID
 
 __all__ = [
     "COMPETENCE_SCHEME",
+    "DATA_KEY",
     "GRAPHS",
     "NIVEAUX",
     "OTEN_SCHEME",
@@ -41,6 +42,7 @@ __all__ = [
     "decision",
     "evaluation",
     "experience",
+    "experience_from_key",
     "financement",
     "graph",
     "import_run",
@@ -103,6 +105,8 @@ _CODE_PATTERNS = {
     "region": re.compile(r"^\d{2}$"),
 }
 # INSEE codes lose their leading zeros in spreadsheets; a SIREN is never padded (too short is wrong).
+#: What the last segment of a data IRI may be when a user types it (``vi-1024``, ``35238``, ``dep-35``).
+DATA_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~%-]{0,199}")
 _CODE_WIDTH = {"commune": 5, "departement": 2, "region": 2}
 _INSEE_GEO_KIND = {"commune": "commune", "departement": "departement", "region": "region"}
 
@@ -363,6 +367,16 @@ def experience(source: str, source_id: str | int) -> URIRef:
 
     Resolution may later state that two of them are the same (it does not re-mint)."""
     return URIRef(experience_prefix(source) + _key(source_id))
+
+
+def experience_from_key(key_or_iri: str) -> URIRef:
+    """An experience named by a user: its IRI, or its key (``vi-1024``); ``ValueError`` when neither."""
+    value = key_or_iri.strip()
+    if value.startswith(str(ID)):
+        return URIRef(value)
+    if not DATA_KEY.fullmatch(value):
+        raise ValueError(f"ni une IRI d'expérience ni une clé : {key_or_iri!r}")
+    return _id(f"experience/{value}")
 
 
 def experience_prefix(source: str) -> str:

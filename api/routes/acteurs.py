@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import StoreDep
 from api.problems import responses
 from api.routes._schemas import ExperienceSummaryPublic, Key, Properties, Ref
+from fiches import resources
 
 router = APIRouter(prefix="/acteurs", tags=["acteurs"])
 
@@ -35,6 +36,4 @@ class ActeurPublic(BaseModel):
 @router.get("/{id}", response_model=ActeurPublic, responses=responses(404))
 def acteurs_get(id: Key, store: StoreDep) -> dict[str, Any]:
     """Un acteur (personne ou organisation) et les expériences auxquelles il prend part."""
-    from fiches import resources
-
     return resources.acteur(store, id)

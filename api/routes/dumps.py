@@ -14,18 +14,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
-from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS
+from rdflib import RDF, XSD, Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, VOID
 
 from api.deps import SettingsDep, StoreDep
 from api.negotiation import choose
 from api.problems import problem, responses
 from api.routes.linked_data import RDF_MEDIA, serialize
+from fiches.names import graph_name
+from fiches.queries import stats
 from kg.errors import NotFound
+from kg.settings import Settings
+from kg.sparql import store_signature
+from kg.store import Store
+from ontology.iri import PUBLIC_GRAPHS, graph
+from ontology.namespaces import CAP, ID
 
 router = APIRouter(prefix="/dumps", tags=["données liées"])
-VOID = Namespace("http://rdfs.org/ns/void#")
-DATASET = URIRef("https://w3id.org/capitalis/id/dataset/capitalis")
+DATASET = URIRef(ID["dataset/capitalis"])
 ALL = "capitalis"
 _lock = threading.Lock()
 
@@ -43,27 +49,22 @@ class DumpsPublic(BaseModel):
     count: int
 
 
-def _public_graphs(store) -> list[str]:  # type: ignore[no-untyped-def]
-    from ontology.iri import PUBLIC_GRAPHS, graph
-
+def _public_graphs(store: Store) -> list[str]:
     present = set(store.graphs())
     return [str(graph(g)) for g in PUBLIC_GRAPHS if str(graph(g)) in present]
 
 
-def _signature(store) -> str:  # type: ignore[no-untyped-def]
-    from kg.sparql import store_signature
+def _signature(store: Store) -> str:
+    path = getattr(store, "path", None)  # only the embedded store has files that tell when it changed
+    return hashlib.sha256(repr(store_signature(path)).encode()).hexdigest()[:16] if path else "memoire"
 
-    return hashlib.sha256(repr(store_signature(store.path)).encode()).hexdigest()[:16] if store.path else "memoire"
 
-
-def _listing(request: Request, store) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    from fiches.queries import stats
-
-    directory = FsPath(request.app.state.settings.home) / "dumps"
+def _listing(request: Request, store: Store, settings: Settings) -> list[dict[str, Any]]:
+    directory = FsPath(settings.home) / "dumps"
     counts = stats(store)["graphs"]
     items = []
     for g in [None, *_public_graphs(store)]:
-        name = g.rsplit("/", 1)[-1] if g else ALL
+        name = graph_name(g) if g else ALL
         path = directory / f"{name}.nq.gz"
         items.append(
             {
@@ -78,15 +79,15 @@ def _listing(request: Request, store) -> list[dict[str, Any]]:  # type: ignore[n
 
 
 def _void(request: Request, items: list[dict[str, Any]]) -> Graph:
-    graph = Graph()
-    graph.bind("void", VOID)
-    graph.bind("dcat", DCAT)
-    graph.bind("dct", DCTERMS)
+    void = Graph()
+    void.bind("void", VOID)
+    void.bind("dcat", DCAT)
+    void.bind("dct", DCTERMS)
     d = DATASET
-    graph.add((d, RDF.type, VOID.Dataset))
-    graph.add((d, RDF.type, DCAT.Dataset))
-    graph.add((d, DCTERMS.title, Literal("Capitalis : expériences numériques des collectivités", lang="fr")))
-    graph.add(
+    void.add((d, RDF.type, VOID.Dataset))
+    void.add((d, RDF.type, DCAT.Dataset))
+    void.add((d, DCTERMS.title, Literal("Capitalis : expériences numériques des collectivités", lang="fr")))
+    void.add(
         (
             d,
             DCTERMS.description,
@@ -95,26 +96,26 @@ def _void(request: Request, items: list[dict[str, Any]]) -> Graph:
             ),
         )
     )
-    graph.add((d, DCTERMS.license, URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")))
-    graph.add((d, VOID.uriSpace, Literal("https://w3id.org/capitalis/id/")))
-    graph.add((d, VOID.sparqlEndpoint, URIRef(str(request.url_for("sparql_get")))))
-    graph.add((d, VOID.vocabulary, URIRef("https://w3id.org/capitalis/ontology#")))
+    void.add((d, DCTERMS.license, URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence")))
+    void.add((d, VOID.uriSpace, Literal(str(ID))))
+    void.add((d, VOID.sparqlEndpoint, URIRef(str(request.url_for("sparql_get")))))
+    void.add((d, VOID.vocabulary, URIRef(str(CAP))))
     for item in items:
         dist = URIRef(item["url"])
         target = d
         if item["graphe"]:
             target = URIRef(f"{DATASET}/{item['nom'].removesuffix('.nq.gz')}")
-            graph.add((d, VOID.subset, target))
-            graph.add((target, RDF.type, VOID.Dataset))
-            graph.add((target, DCTERMS.source, URIRef(item["graphe"])))
-        graph.add((target, VOID.triples, Literal(item["triplets"], datatype=XSD.integer)))
-        graph.add((target, VOID.dataDump, dist))
-        graph.add((target, DCAT.distribution, dist))
-        graph.add((dist, RDF.type, DCAT.Distribution))
-        graph.add((dist, DCAT.downloadURL, dist))
-        graph.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/application/n-quads")))
-        graph.add((dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
-    return graph
+            void.add((d, VOID.subset, target))
+            void.add((target, RDF.type, VOID.Dataset))
+            void.add((target, DCTERMS.source, URIRef(item["graphe"])))
+        void.add((target, VOID.triples, Literal(item["triplets"], datatype=XSD.integer)))
+        void.add((target, VOID.dataDump, dist))
+        void.add((target, DCAT.distribution, dist))
+        void.add((dist, RDF.type, DCAT.Distribution))
+        void.add((dist, DCAT.downloadURL, dist))
+        void.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/application/n-quads")))
+        void.add((dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
+    return void
 
 
 @router.get(
@@ -128,9 +129,9 @@ def _void(request: Request, items: list[dict[str, Any]]) -> Graph:
         **responses(406),
     },
 )
-def dumps_list(request: Request, store: StoreDep) -> Any:
+def dumps_list(request: Request, store: StoreDep, settings: SettingsDep) -> Any:
     """Les exports gzip N-Quads des graphes publics ; en Turtle ou JSON-LD, leur description VoID + DCAT."""
-    items = _listing(request, store)
+    items = _listing(request, store, settings)
     media = choose(request.headers.get("accept"), ["application/json", *RDF_MEDIA])
     if media is None:
         return problem(406, "formats disponibles : application/json, " + ", ".join(RDF_MEDIA), instance="/dumps")
@@ -155,7 +156,7 @@ def dumps_file(
     """Un export gzip N-Quads (écrit à la demande, réécrit quand l'entrepôt a changé)."""
     base = name.removesuffix(".nq.gz")
     graphs = _public_graphs(store)
-    wanted = graphs if base == ALL else [g for g in graphs if g.rsplit("/", 1)[-1] == base]
+    wanted = graphs if base == ALL else [g for g in graphs if graph_name(g) == base]
     if not wanted:
         raise NotFound(f"aucun export {name} (voir /dumps)")
     directory = FsPath(settings.home) / "dumps"

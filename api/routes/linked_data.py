@@ -17,12 +17,14 @@ from rdflib import Graph, URIRef
 from api.deps import SettingsDep, StoreDep
 from api.negotiation import choose
 from api.problems import problem, responses
+from fiches.deeplink import fiche_url
 from kg.errors import NotFound
+from kg.store import Store
+from ontology import ONTOLOGY_FILE, ONTOLOGY_IRI
+from ontology.namespaces import ID, bind
 
 router = APIRouter(tags=["données liées"])
 
-DATA_BASE = "https://w3id.org/capitalis/id/"
-ONTOLOGY_IRI = "https://w3id.org/capitalis/ontology"
 #: media type → rdflib serialiser
 RDF_MEDIA = {
     "text/turtle": "turtle",
@@ -54,21 +56,17 @@ def negotiate(request: Request) -> str | None:
 
 
 def explorer_page(settings_url: str, iri: str) -> str:
-    """The explorer page of a resource: ``{explorer_url}/fiche?iri=…`` (the explorer's own deep-link scheme)."""
-    from explorer import fiche_url
-
+    """The explorer page of a resource: ``{explorer_url}/fiche?iri=…`` (the explorer's deep-link scheme)."""
     return fiche_url(iri, settings_url)
 
 
 def serialize(graph: Graph, media: str) -> bytes:
-    from ontology.namespaces import bind
-
     bind(graph)
     out = graph.serialize(format=RDF_MEDIA[media], encoding="utf-8")
     return out if isinstance(out, bytes) else out.encode()
 
 
-def describe(store, iri: str) -> Graph:  # type: ignore[no-untyped-def]
+def describe(store: Store, iri: str) -> Graph:
     """The public statements about ``iri`` and the labels of what it points to."""
     return store.construct(
         """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -89,7 +87,7 @@ def linked_data_resource(
     settings: SettingsDep,
 ) -> Response:
     """Une ressource par son IRI : HTML → fiche de l'explorateur ; sinon Turtle, JSON-LD, N-Triples ou RDF/XML."""
-    iri = DATA_BASE + path
+    iri = str(ID) + path
     media = negotiate(request)
     if media is None:
         return problem(406, "formats disponibles : text/html, " + ", ".join(RDF_MEDIA), instance=request.url.path)
@@ -104,8 +102,6 @@ def linked_data_resource(
 
 @lru_cache(maxsize=8)
 def _ontology(media: str) -> bytes:
-    from ontology import ONTOLOGY_FILE
-
     if media == "text/turtle":
         return ONTOLOGY_FILE.read_bytes()
     graph = Graph()

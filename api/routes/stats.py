@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import StoreDep
+from api.deps import ContextDep
 from api.problems import responses
 from fiches.queries import stats
+from kg.sparql import store_signature
 
 router = APIRouter(prefix="/stats", tags=["statistiques"])
-_cache: dict[str, Any] = {}
-_lock = threading.Lock()
 
 
 class StatsPublic(BaseModel):
@@ -24,15 +22,10 @@ class StatsPublic(BaseModel):
 
 
 @router.get("", response_model=StatsPublic, responses=responses())
-def stats_get(store: StoreDep) -> dict[str, Any]:
+def stats_get(ctx: ContextDep) -> dict[str, Any]:
     """Triplets par graphe nommé public et instances par classe (les mêmes chiffres que `capitalis stats`)."""
-    from kg.sparql import store_signature
-
-    key = repr(store_signature(store.path)) if store.path else None
-    with _lock:
-        if key is not None and _cache.get("key") == key:  # the store has not changed since
-            return _cache["data"]
-    data = stats(store)
-    with _lock:
-        _cache.update(key=key, data=data)
-    return data
+    store = ctx.store
+    path = getattr(store, "path", None)  # only the embedded store has files that tell when it changed
+    if path is None:
+        return stats(store)
+    return ctx.cached("fiches.stats", lambda: stats(store), key=store_signature(path))

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from api.deps import StoreDep
+from api.deps import ContextDep
 from api.problems import responses
 from api.routes._schemas import Properties, Ref
 from fiches import resources
@@ -34,7 +34,7 @@ class TerritoirePublic(BaseModel):
 def territoires_get(
     niveau: Literal["commune", "epci", "departement", "region"],
     code: Annotated[str, Path(pattern=r"^[0-9AB]{2,9}$", description="Code INSEE (SIREN pour un EPCI).")],
-    store: StoreDep,
+    ctx: ContextDep,
 ) -> dict[str, Any]:
     """Un territoire : nom, code, population, position, rattachements et collectivités."""
-    return resources.territoire(store, niveau, code)
+    return resources.territoire(ctx, niveau, code)

@@ -1,6 +1,6 @@
 """Fiches: every public property of an entity with its source and provenance, and its graph neighbourhood.
 
-Deep link: ``/fiche?iri=<IRI percent-encoded>`` (``explorer.FICHE_URL_TEMPLATE``). Without ``iri`` the page
+Deep link: ``/fiche?iri=<IRI percent-encoded>`` (``fiches.deeplink.FICHE_URL_TEMPLATE``). Without ``iri`` the page
 offers a search by name.
 """
 
@@ -9,8 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import data, fiche_url, ui
-from fiches.fiche import FIND_CLASSES, KINDS
+from explorer import data, svgmap, ui
+from fiches.deeplink import fiche_url
+from fiches.fiche import FIND_CLASSES, KIND_LABELS, Fiche
+from fiches.names import key_of
 from kg.errors import CapitalisError
 
 SOURCE_NAMES = {
@@ -43,7 +45,7 @@ def finder() -> None:
     left, right = st.columns([3, 1])
     text = left.text_input("Nom", key="fiche_find", placeholder="Rennes, portail famille, WordPress…")
     kind = right.selectbox(
-        "Type", ["", *FIND_CLASSES], format_func=lambda k: KINDS.get(k, "Tous les types"), key="fiche_kind"
+        "Type", ["", *FIND_CLASSES], format_func=lambda k: KIND_LABELS.get(k, "Tous les types"), key="fiche_kind"
     )
     if text.strip():
         with ui.guard():
@@ -51,17 +53,33 @@ def finder() -> None:
         if not found:
             st.info(f"Aucune fiche ne correspond à « {text} ».")
         for item in found:
-            ui.fiche_link(item["iri"], f"{item['label']} — {KINDS.get(item['kind'], item['kind'])}")
+            ui.fiche_link(item["iri"], f"{item['label']} — {KIND_LABELS.get(item['kind'], item['kind'])}")
 
 
 def show(iri: str) -> None:
+    """The fiche of ``iri``: header, texts and facts, neighbourhood, provenance, incoming links, similar ones."""
     with ui.guard():
         f = data.fiche(iri)
+    header(f)
+    texts_and_facts(f)
+    neighbourhood(iri)
+    provenance(f)
+    records(f)
+    incoming(f)
+    if f.kind == "experience":
+        similar(iri)
+    download(f)
+
+
+def header(f: Fiche) -> None:
     st.title(f.label)
     types = [t for t in f.type_labels if t != f.kind_label]
     st.caption(" · ".join([f.kind_label, *types]))
     st.markdown(f"IRI : `{f.iri}` · [lien direct]({fiche_url(f.iri, '.')})")
 
+
+def texts_and_facts(f: Fiche) -> None:
+    """The long texts on the left; the map and the first links to other entities on the right."""
     main, side = st.columns([3, 2])
     with main:
         for prop in f.texts:
@@ -70,8 +88,6 @@ def show(iri: str) -> None:
                 st.markdown(ui.escape_md(v.value))
     with side:
         if f.point:
-            from explorer import svgmap
-
             dot = {"lat": f.point[0], "lon": f.point[1], "r": 6, "title": f.label}
             svgmap.show(
                 svgmap.render("contour", points=[dot], width=420, label=f"Localisation : {f.label}"),
@@ -87,33 +103,42 @@ def show(iri: str) -> None:
             more = f" (+{len(prop.values) - 6})" if len(prop.values) > 6 else ""
             st.markdown(f"**{ui.escape_md(prop.label.capitalize())}** : {names}{more}")
 
+
+def neighbourhood(iri: str) -> None:
+    """The graph around the entity; a click on a node (or the picker below) opens that node's fiche."""
     st.subheader("Voisinage dans le graphe")
     with ui.guard():
         hood = data.neighbourhood(iri)
     if len(hood.nodes) <= 1:
         st.info("Cette entité n'a pas de lien vers d'autres entités.")
-    else:
-        st.caption(
-            "Cliquez sur un nœud pour ouvrir sa fiche ; molette pour zoomer, glisser pour déplacer."
-            + (" Voisinage tronqué aux liens les plus directs." if hood.truncated else "")
-        )
-        clicked = ui.graph_chart(hood, key=f"graph-{iri}")
-        if clicked:
-            st.query_params["iri"] = clicked
-            st.rerun()
-        others = {n.iri: f"{n.label} — {KINDS.get(n.kind, n.kind)}" for n in hood.nodes if n.iri != iri}
-        target = st.selectbox(
-            "Ouvrir la fiche d'un voisin",
-            list(others),
-            format_func=others.get,
-            index=None,
-            placeholder="Choisir un voisin…",
-            key=f"neighbour-{iri}",
-        )
-        if target:
-            st.query_params["iri"] = target
-            st.rerun()
+        return
+    st.caption(
+        "Cliquez sur un nœud pour ouvrir sa fiche ; molette pour zoomer, glisser pour déplacer."
+        + (" Voisinage tronqué aux liens les plus directs." if hood.truncated else "")
+    )
+    clicked = ui.graph_chart(hood, key=f"graph-{iri}")
+    if clicked:
+        open_fiche(clicked)
+    others = {n.iri: f"{n.label} — {KIND_LABELS.get(n.kind, n.kind)}" for n in hood.nodes if n.iri != iri}
+    target = st.selectbox(
+        "Ouvrir la fiche d'un voisin",
+        list(others),
+        format_func=others.get,
+        index=None,
+        placeholder="Choisir un voisin…",
+        key=f"neighbour-{iri}",
+    )
+    if target:
+        open_fiche(target)
 
+
+def open_fiche(iri: str) -> None:
+    st.query_params["iri"] = iri
+    st.rerun()
+
+
+def provenance(f: Fiche) -> None:
+    """Every value with its source (named graph) and the source fields that fill its property."""
     st.subheader("Propriétés et provenance")
     lines = ["| propriété | valeur | source | champ d'origine |", "|---|---|---|---|"]
     for prop in [*f.properties, *f.texts]:
@@ -126,53 +151,61 @@ def show(iri: str) -> None:
             lines.append(f"| {ui.escape_md(prop.label)} | {value} | {sources} | {origin} |")
     st.markdown("\n".join(lines))
 
-    if f.records:
-        st.subheader("Enregistrements sources")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "source": _source(r.source),
-                        "identifiant": r.id,
-                        "fichier": r.fichier,
-                        "feuille": r.feuille,
-                        "ligne": r.ligne,
-                        "statut": r.statut,
-                        "importé le": r.importe_le,
-                    }
-                    for r in f.records
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
+
+def records(f: Fiche) -> None:
+    if not f.records:
+        return
+    st.subheader("Enregistrements sources")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "source": _source(r.source),
+                    "identifiant": r.id,
+                    "fichier": r.fichier,
+                    "feuille": r.feuille,
+                    "ligne": r.ligne,
+                    "statut": r.statut,
+                    "importé le": r.importe_le,
+                }
+                for r in f.records
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def incoming(f: Fiche) -> None:
+    if not f.incoming:
+        return
+    st.subheader("Liens entrants")
+    for group in f.incoming:
+        more = (
+            f" — {group.total} au total, {len(group.subjects)} affichés" if group.total > len(group.subjects) else ""
         )
+        with st.expander(f"{group.label.capitalize()} ({group.total}){more}", expanded=group.total <= 5):
+            st.markdown("\n".join(f"- {ui.fiche_md(s['iri'], s['label'])}" for s in group.subjects))
 
-    if f.incoming:
-        st.subheader("Liens entrants")
-        for group in f.incoming:
-            more = (
-                f" — {group.total} au total, {len(group.subjects)} affichés"
-                if group.total > len(group.subjects)
-                else ""
-            )
-            with st.expander(f"{group.label.capitalize()} ({group.total}){more}", expanded=group.total <= 5):
-                st.markdown("\n".join(f"- {ui.fiche_md(s['iri'], s['label'])}" for s in group.subjects))
 
-    if f.kind == "experience":
-        try:
-            similar = data.similar(iri, 5)
-        except CapitalisError:  # the index may not hold this experience (merged, withdrawn): nothing to suggest
-            similar = None
-        if similar is not None and similar.results:
-            st.subheader("Expériences similaires")
-            for hit in similar.results:
-                porteurs = ", ".join(p.nom for p in hit.porteurs)
-                ui.fiche_link(hit.iri, f"{hit.titre} — {porteurs}" if porteurs else hit.titre)
+def similar(iri: str) -> None:
+    try:
+        found = data.similar(iri, 5)
+    except CapitalisError:  # the index may not hold this experience (merged, withdrawn): nothing to suggest
+        return
+    if found is None or not found.results:
+        return
+    st.subheader("Expériences similaires")
+    for hit in found.results:
+        porteurs = ", ".join(p.nom for p in hit.porteurs)
+        ui.fiche_link(hit.iri, f"{hit.titre} — {porteurs}" if porteurs else hit.titre)
 
+
+def download(f: Fiche) -> None:
     st.download_button(
         "Télécharger la fiche (JSON)",
         lambda: f.model_dump_json(indent=2),
-        f"{f.iri.rsplit('/', 1)[-1]}.json",
+        f"{key_of(f.iri)}.json",
         "application/json",
         icon=":material/download:",
     )

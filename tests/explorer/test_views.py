@@ -9,10 +9,13 @@ import pytest
 
 from explorer import svgmap
 from fiches import dashboard, fiche
+from kg.context import Context
 from kg.errors import InvalidInput, NotFound
+from kg.settings import Settings
 from kg.store import OxigraphStore, open_store
 from territoires import carte
 from territoires import collectivites as geo
+from tests.explorer.sample_home import EMBEDDER
 
 EXP = "https://w3id.org/capitalis/id/experience/vi-1002"
 
@@ -53,15 +56,16 @@ def test_fiche_errors(store: OxigraphStore) -> None:
         fiche.find(store, "a")
 
 
-def test_dashboard_agrees_with_search(store: OxigraphStore) -> None:
-    total = dashboard.overview(store)["total"]
-    per_year = dashboard.per_year(store, "axe")
+def test_dashboard_agrees_with_search(store: OxigraphStore, explorer_home: Path) -> None:
+    ctx = Context(Settings(home=explorer_home, embedder=EMBEDDER), store)
+    total = dashboard.overview(ctx)["total"]
+    per_year = dashboard.per_year(ctx, "axe")
     assert total > 300 and per_year
-    assert sum(r["n"] for r in dashboard.per_taille(store)) >= total * 0.9
+    assert sum(r["n"] for r in dashboard.per_taille(ctx)) >= total * 0.9
     epn = dashboard.epn_per_departement(store)
     assert len(epn) == 101 and sum(d["lieux"] for d in epn) > 100
     with pytest.raises(InvalidInput):
-        dashboard.per_year(store, "service")
+        dashboard.per_year(ctx, "service")
 
 
 def test_points_and_clusters(store: OxigraphStore) -> None:
