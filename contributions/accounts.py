@@ -24,12 +24,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kg.errors import CapitalisError, Forbidden, InvalidInput, NotFound
+from ontology.namespaces import ID
 
 Role = Literal["contributeur", "moderateur", "admin"]
 ROLES: tuple[str, ...] = ("contributeur", "moderateur", "admin")
 TOKEN_PREFIX = "cap_"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-_COLLECTIVITE = "https://w3id.org/capitalis/id/"
 _hasher = PasswordHasher()
 
 _SCHEMA = """
@@ -112,15 +112,18 @@ class Accounts:
         """Create an account; a contributeur must name the collectivity it speaks for (its IRI)."""
         username = username.strip().lower()
         if not _USERNAME.match(username):
-            raise InvalidInput("identifiant : 3 à 64 caractères parmi minuscules, chiffres, point, tiret et souligné")
+            raise InvalidInput(
+                "identifiant : 3 à 64 caractères parmi minuscules, chiffres, point, tiret et souligné",
+                field="identifiant",
+            )
         if role not in ROLES:
-            raise InvalidInput(f"rôle : {role!r} inconnu (attendu : {', '.join(ROLES)})")
+            raise InvalidInput(f"rôle : {role!r} inconnu (attendu : {', '.join(ROLES)})", field="role")
         if role == "contributeur" and not collectivite:
-            raise InvalidInput("collectivité : obligatoire pour un contributeur")
-        if collectivite is not None and not collectivite.startswith(_COLLECTIVITE):
-            raise InvalidInput(f"collectivité : IRI attendue ({_COLLECTIVITE}…), reçu {collectivite!r}")
+            raise InvalidInput("collectivité : obligatoire pour un contributeur", field="collectivite")
+        if collectivite is not None and not collectivite.startswith(str(ID)):
+            raise InvalidInput(f"collectivité : IRI attendue ({ID}…), reçu {collectivite!r}", field="collectivite")
         if password is not None and len(password) < 10:
-            raise InvalidInput("mot de passe : 10 caractères au moins")
+            raise InvalidInput("mot de passe : 10 caractères au moins", field="mot_de_passe")
         hashed = _hasher.hash(password) if password else None
         with self._lock:
             try:
@@ -130,7 +133,7 @@ class Accounts:
                     (username, hashed, role, collectivite, _now().isoformat(timespec="seconds")),
                 )
             except sqlite3.IntegrityError:
-                raise InvalidInput(f"identifiant : le compte {username!r} existe déjà") from None
+                raise InvalidInput(f"identifiant : le compte {username!r} existe déjà", field="identifiant") from None
         return self.get(int(cur.lastrowid or 0))
 
     def get(self, user_id: int) -> User:
@@ -237,10 +240,6 @@ def accounts_path(home: Path) -> Path:
     return Path(home) / "accounts.sqlite"
 
 
-def open_accounts(home: Path | None = None) -> Accounts:
-    """The account database of ``home`` (default ``$CAPITALIS_HOME``)."""
-    if home is None:
-        from kg.settings import get_settings
-
-        home = get_settings().home
+def open_accounts(home: Path) -> Accounts:
+    """The account database of ``home`` (the composition root passes its settings' ``home``)."""
     return Accounts(accounts_path(home))

@@ -27,38 +27,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 from rdflib import RDF, RDFS, SKOS, XSD, URIRef
 from rdflib import Literal as RLiteral
 from rdflib.namespace import DCTERMS, PROV
 
 from contributions.accounts import User
+from ingest.resolve import technology_aliases, technology_key
 from kg.errors import Forbidden, InvalidInput, NotFound
 from kg.store import Store, Triple
+from ontology.iri import concept, experience, experience_from_key, graph, technologie
+from ontology.namespaces import CAP, ID
 
-CAP = "https://w3id.org/capitalis/ontology#"
-ID = "https://w3id.org/capitalis/id/"
 STATUTS: dict[str, str] = {"en-attente": "en attente", "acceptee": "acceptée", "refusee": "refusée"}
 SOURCE = "contributions"
 
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 _NOTATION = re.compile(r"^(?:[1-9](?:[a-z]\d?)?|S\d{1,3})$")
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~%-]{0,199}$")
 
 #: Correctable fields: predicate, value kind, and whether the experience may hold several values.
 CHAMPS: dict[str, tuple[str, str, bool]] = {
     "titre": (str(DCTERMS.title), "texte", False),
-    "sous_titre": (CAP + "sousTitre", "texte", True),
-    "synthese": (CAP + "synthese", "texte", True),
-    "actions": (CAP + "actions", "texte", True),
-    "resultats": (CAP + "resultats", "texte", True),
-    "recommandations": (CAP + "recommandations", "texte", True),
+    "sous_titre": (str(CAP.sousTitre), "texte", True),
+    "synthese": (str(CAP.synthese), "texte", True),
+    "actions": (str(CAP.actions), "texte", True),
+    "resultats": (str(CAP.resultats), "texte", True),
+    "recommandations": (str(CAP.recommandations), "texte", True),
     "description": (str(DCTERMS.description), "texte", True),
-    "date_debut": (CAP + "dateDebut", "date", False),
-    "date_fin": (CAP + "dateFin", "date", False),
-    "lien": (CAP + "lien", "url", True),
-    "technologie": (CAP + "technologie", "technologie", True),
-    "service": (CAP + "service", "service", True),
+    "date_debut": (str(CAP.dateDebut), "date", False),
+    "date_fin": (str(CAP.dateFin), "date", False),
+    "lien": (str(CAP.lien), "url", True),
+    "technologie": (str(CAP.technologie), "technologie", True),
+    "service": (str(CAP.service), "service", True),
 }
 
 
@@ -228,7 +228,7 @@ class Contributions:
     ) -> tuple[list[Contribution], int]:
         """The proposals a user may see (a contributeur: its own; moderators: all), newest first."""
         if statut is not None and statut not in STATUTS:
-            raise InvalidInput(f"statut : {statut!r} inconnu (attendu : {', '.join(STATUTS)})")
+            raise InvalidInput(f"statut : {statut!r} inconnu (attendu : {', '.join(STATUTS)})", field="statut")
         where, args = [], []
         if _own_only(user):
             where.append("user_id = ?")
@@ -286,7 +286,7 @@ class Contributions:
         moderator.require("moderateur")
         motif = (motif or "").strip()
         if not motif:
-            raise InvalidInput("motif : obligatoire pour refuser une contribution")
+            raise InvalidInput("motif : obligatoire pour refuser une contribution", field="motif")
         current = self._waiting(contribution_id)
         with self._lock:
             self._db.execute(
@@ -297,12 +297,10 @@ class Contributions:
 
     def accept(self, store: Store, moderator: User, contribution_id: str) -> Contribution:
         """Accept a waiting proposal: its triples enter the ``contributions`` graph with their provenance."""
-        from ontology.iri import graph
-
         moderator.require("moderateur")
         current = self._waiting(contribution_id)
         proposal = _parse(current.proposition)
-        node = URIRef(f"{ID}contribution/{current.id}")
+        node = URIRef(ID[f"contribution/{current.id}"])
         accepted = _now()
         triples, cible = _triples(store, node, current, proposal, accepted)
         store.add(triples, str(graph("contributions")))
@@ -326,14 +324,12 @@ def _own_only(user: User) -> bool:
 
 
 def _parse(data: dict[str, Any]) -> NouvelleExperience | Correction:
-    from pydantic import TypeAdapter
-
     try:
         return TypeAdapter(Proposition).validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "proposition"
-        raise InvalidInput(f"{field} : {first['msg']}") from None
+        raise InvalidInput(f"{field} : {first['msg']}", field=field) from None
 
 
 def _contribution(row: sqlite3.Row) -> Contribution:
@@ -358,42 +354,38 @@ def _contribution(row: sqlite3.Row) -> Contribution:
 
 def experience_iri(store: Store, key_or_iri: str) -> str:
     """The IRI of a published experience from its IRI or key; :class:`NotFound` when there is none."""
-    value = key_or_iri.strip()
-    if not value.startswith(ID):
-        if not _KEY.match(value):
-            raise InvalidInput(f"cible : {value!r} n'est ni une IRI d'expérience ni une clé (vi-1024…)")
-        value = f"{ID}experience/{value}"
-    if not store.ask(f"ASK {{ GRAPH ?g {{ $e a <{CAP}Experience> }} }}", e=URIRef(value)):
-        raise NotFound(f"aucune expérience {value}")
-    return value
+    try:
+        node = experience_from_key(key_or_iri)
+    except ValueError:
+        raise InvalidInput(
+            f"cible : {key_or_iri.strip()!r} n'est ni une IRI d'expérience ni une clé (vi-1024…)", field="cible"
+        ) from None
+    if not store.ask(f"ASK {{ GRAPH ?g {{ $e a <{CAP.Experience}> }} }}", e=node):
+        raise NotFound(f"aucune expérience {node}")
+    return str(node)
 
 
 def _concept(store: Store, notation: str) -> URIRef:
-    from ontology.iri import concept
-
     try:
         node = concept(notation)
     except ValueError as exc:
-        raise InvalidInput(f"service : {exc}") from None
+        raise InvalidInput(f"service : {exc}", field="service") from None
     if not store.ask("ASK { GRAPH ?g { $c a ?k } }", c=node):
-        raise InvalidInput(f"service : notation ATLAAS inconnue {notation!r}")
+        raise InvalidInput(f"service : notation ATLAAS inconnue {notation!r}", field="service")
     return node
 
 
 def _technology(store: Store, name: str) -> tuple[URIRef, list[Triple]]:
     """The node of a product (a known spelling finds the existing node), with its triples when new."""
-    from ingest.resolve import technology_aliases, technology_key
-    from ontology.iri import technologie
-
     label = technology_aliases().get(technology_key(name)) or name.strip()
     try:
         node = technologie(label)
     except ValueError as exc:
-        raise InvalidInput(f"technologie : {exc}") from None
-    if store.ask(f"ASK {{ GRAPH ?g {{ $t a <{CAP}Technologie> }} }}", t=node):
+        raise InvalidInput(f"technologie : {exc}", field="technologie") from None
+    if store.ask(f"ASK {{ GRAPH ?g {{ $t a <{CAP.Technologie}> }} }}", t=node):
         return node, []
     return node, [
-        (node, RDF.type, URIRef(CAP + "Technologie")),
+        (node, RDF.type, CAP.Technologie),
         (node, SKOS.prefLabel, RLiteral(label)),
         (node, RDFS.label, RLiteral(label)),
     ]
@@ -409,18 +401,18 @@ def _correction_value(store: Store, c: Correction) -> tuple[URIRef, Any, list[Tr
     predicate, kind, multi = CHAMPS[c.champ]
     value = c.valeur.strip()
     if not value:
-        raise InvalidInput("valeur : vide")
+        raise InvalidInput("valeur : vide", field="valeur")
     extra: list[Triple] = []
     obj: Any
     if kind == "date":
         if not _DATE.match(value):
-            raise InvalidInput("valeur : date attendue (AAAA, AAAA-MM ou AAAA-MM-JJ)")
+            raise InvalidInput("valeur : date attendue (AAAA, AAAA-MM ou AAAA-MM-JJ)", field="valeur")
         obj = _date_literal(value)
     elif kind == "url":
         try:
             _check_url(value)
         except ValueError as exc:
-            raise InvalidInput(f"valeur : {exc}") from None
+            raise InvalidInput(f"valeur : {exc}", field="valeur") from None
         obj = URIRef(value)
     elif kind == "technologie":
         obj, extra = _technology(store, value)
@@ -434,12 +426,25 @@ def _correction_value(store: Store, c: Correction) -> tuple[URIRef, Any, list[Tr
 def _triples(
     store: Store, node: URIRef, current: Contribution, proposal: NouvelleExperience | Correction, accepted: str
 ) -> tuple[list[Triple], str]:
+    """The triples an accepted proposal brings into the graph, and the experience it concerns."""
+    triples = _contribution_triples(node, current, proposal, accepted)
+    if isinstance(proposal, Correction):
+        corrected, target = _correction_triples(store, node, proposal)
+        return triples + corrected, target
+    created, exp = _new_experience_triples(store, node, current, proposal)
+    return triples + created, exp
+
+
+def _contribution_triples(
+    node: URIRef, current: Contribution, proposal: NouvelleExperience | Correction, accepted: str
+) -> list[Triple]:
+    """The contribution itself: a moderated ``prov:Entity`` from a collectivity, listed like a source record."""
     triples: list[Triple] = [
-        (node, RDF.type, URIRef(CAP + "Contribution")),
+        (node, RDF.type, CAP.Contribution),
         (node, RDF.type, PROV.Entity),
-        (node, URIRef(CAP + "statutModeration"), RLiteral("acceptee")),
-        (node, URIRef(CAP + "source"), RLiteral(SOURCE)),
-        (node, URIRef(CAP + "identifiantSource"), RLiteral(current.id)),
+        (node, CAP.statutModeration, RLiteral("acceptee")),
+        (node, CAP.source, RLiteral(SOURCE)),
+        (node, CAP.identifiantSource, RLiteral(current.id)),
         (node, DCTERMS.type, RLiteral(current.type)),
         (node, DCTERMS.created, RLiteral(current.cree_le, datatype=XSD.dateTime)),
         (node, PROV.generatedAtTime, RLiteral(accepted, datatype=XSD.dateTime)),
@@ -448,46 +453,54 @@ def _triples(
         triples.append((node, PROV.wasAttributedTo, URIRef(current.collectivite)))
     if proposal.justification:
         triples.append((node, DCTERMS.description, RLiteral(proposal.justification, lang="fr")))
-    if isinstance(proposal, Correction):
-        target = URIRef(experience_iri(store, proposal.cible))
-        predicate, obj, extra, multi = _correction_value(store, proposal)
-        triples += [
-            (node, URIRef(CAP + "cible"), target),
-            (node, RDF.type, RDF.Statement),
-            (node, RDF.subject, target),
-            (node, RDF.predicate, predicate),
-            (node, RDF.object, obj),
-            *extra,
-        ]
-        if multi:
-            triples += [(target, predicate, obj), (target, PROV.wasDerivedFrom, node)]
-        return triples, str(target)
-    from ontology.iri import experience
+    return triples
 
+
+def _correction_triples(store: Store, node: URIRef, proposal: Correction) -> tuple[list[Triple], str]:
+    """A correction as a reified statement; asserted on the experience too when the field takes several values."""
+    target = URIRef(experience_iri(store, proposal.cible))
+    predicate, obj, extra, multi = _correction_value(store, proposal)
+    triples: list[Triple] = [
+        (node, CAP.cible, target),
+        (node, RDF.type, RDF.Statement),
+        (node, RDF.subject, target),
+        (node, RDF.predicate, predicate),
+        (node, RDF.object, obj),
+        *extra,
+    ]
+    if multi:
+        triples += [(target, predicate, obj), (target, PROV.wasDerivedFrom, node)]
+    return triples, str(target)
+
+
+def _new_experience_triples(
+    store: Store, node: URIRef, current: Contribution, proposal: NouvelleExperience
+) -> tuple[list[Triple], str]:
+    """A new experience, carried by the contributor's collectivity and derived from the contribution."""
     exp = experience(SOURCE, current.id)
-    triples += [
-        (node, URIRef(CAP + "cible"), exp),
-        (exp, RDF.type, URIRef(CAP + "Experience")),
+    triples: list[Triple] = [
+        (node, CAP.cible, exp),
+        (exp, RDF.type, CAP.Experience),
         (exp, RDF.type, PROV.Activity),
         (exp, DCTERMS.title, RLiteral(proposal.titre, lang="fr")),
-        (exp, URIRef(CAP + "synthese"), RLiteral(proposal.synthese, lang="fr")),
+        (exp, CAP.synthese, RLiteral(proposal.synthese, lang="fr")),
         (exp, PROV.wasDerivedFrom, node),
     ]
     if current.collectivite:
-        triples.append((exp, URIRef(CAP + "porteur"), URIRef(current.collectivite)))
+        triples.append((exp, CAP.porteur, URIRef(current.collectivite)))
     for name in ("actions", "resultats", "recommandations"):
         text = getattr(proposal, name)
         if text and text.strip():
-            triples.append((exp, URIRef(CAP + name), RLiteral(text.strip(), lang="fr")))
+            triples.append((exp, CAP[name], RLiteral(text.strip(), lang="fr")))
     if proposal.date_debut:
-        triples.append((exp, URIRef(CAP + "dateDebut"), _date_literal(proposal.date_debut)))
+        triples.append((exp, CAP.dateDebut, _date_literal(proposal.date_debut)))
     for notation in proposal.services:
-        triples.append((exp, URIRef(CAP + "service"), _concept(store, notation)))
+        triples.append((exp, CAP.service, _concept(store, notation)))
     for name in proposal.technologies:
         tnode, extra = _technology(store, name)
-        triples += [(exp, URIRef(CAP + "technologie"), tnode), *extra]
+        triples += [(exp, CAP.technologie, tnode), *extra]
     for url in proposal.liens:
-        triples.append((exp, URIRef(CAP + "lien"), URIRef(url)))
+        triples.append((exp, CAP.lien, URIRef(url)))
     return triples, str(exp)
 
 
@@ -495,10 +508,6 @@ def contributions_path(home: Path) -> Path:
     return Path(home) / "contributions.sqlite"
 
 
-def open_contributions(home: Path | None = None) -> Contributions:
-    """The proposals database of ``home`` (default ``$CAPITALIS_HOME``)."""
-    if home is None:
-        from kg.settings import get_settings
-
-        home = get_settings().home
+def open_contributions(home: Path) -> Contributions:
+    """The proposals database of ``home`` (the composition root passes its settings' ``home``)."""
     return Contributions(contributions_path(home))
