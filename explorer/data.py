@@ -154,12 +154,12 @@ def departement_names() -> dict[str, str]:
 def dashboard() -> dict[str, Any]:
     """Every indicator of the dashboard."""
     return {
-        "overview": call("fiches.dashboard.overview"),
-        "axe": call("fiches.dashboard.per_year", "axe"),
-        "enjeu": call("fiches.dashboard.per_year", "enjeu"),
-        "regions": call("fiches.dashboard.per_region"),
-        "tailles": call("fiches.dashboard.per_taille"),
-        "technologies": call("fiches.dashboard.top_technologies", 15),
+        "overview": call_with_context("fiches.dashboard.overview"),
+        "axe": call_with_context("fiches.dashboard.per_year", "axe"),
+        "enjeu": call_with_context("fiches.dashboard.per_year", "enjeu"),
+        "regions": call_with_context("fiches.dashboard.per_region"),
+        "tailles": call_with_context("fiches.dashboard.per_taille"),
+        "technologies": call_with_context("fiches.dashboard.top_technologies", 15),
         "epn": call("fiches.dashboard.epn_per_departement"),
     }
 
