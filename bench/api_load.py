@@ -55,14 +55,14 @@ SELECT ?axe (COUNT(DISTINCT ?e) AS ?n) WHERE {{
 def build_home(home: Path, embedder: str) -> None:
     """The samples and the territories they name, and a search index (as the API tests build it)."""
     from ingest.samples import import_samples, load_referential_subset
+    from kg.context import Context
     from kg.settings import Settings
-    from kg.store import open_store
-    from search.engine import update_index
+    from search import update_index
 
-    with open_store(home / "store") as store:
-        import_samples(store)
-        load_referential_subset(store)
-        update_index(store, settings=Settings(home=home, embedder=embedder))
+    with Context.open(Settings(home=home, embedder=embedder)) as context:
+        import_samples(context.store)
+        load_referential_subset(context.store)
+        update_index(context)
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@
 
 The experiences come from :mod:`bench.synthetic` (seeded, derived from the samples); their vectors are
 synthesised from the real vectors of the samples, so no passage is encoded here. Each query of the evaluation
-set runs without filter and with a filter (région, taille, year range + axe), through :func:`search.engine.search`
+set runs without filter and with a filter (région, taille, year range + axe), through :func:`search.search`
 with its query vector given: the figures exclude query encoding, which is measured apart with the real
 embedder. Typo corrections are forgotten before every timed call, so each one pays for them as a new query
 would. Three paths are compared in the same run: exact cosine (the baseline), the HNSW graph (usearch, f16)
@@ -17,6 +17,7 @@ load average is printed before and after. Goal: p95 < 50 ms at 100k, excluding e
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import statistics
@@ -31,6 +32,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.synthetic import QuerySetup, latency_arguments, percentile, timed  # noqa: E402
+from kg.context import Context  # noqa: E402
+from kg.settings import Settings  # noqa: E402
+from kg.store import memory_store  # noqa: E402
+from search import Filters, Index, rank, search  # noqa: E402
+
 
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
@@ -38,10 +45,9 @@ def load_average() -> str:
 
 
 def main() -> None:
-    from bench.synthetic import QuerySetup, latency_arguments, percentile, timed
-    from search.engine import Filters, Index, rank, search
-
     args = latency_arguments(__doc__.splitlines()[0])
+    # The context of the searches: the settings' ranking options, no store needed (the index is given).
+    ctx = Context(Settings(embedder=args.embedder), memory_store())
     setup = QuerySetup(args.embedder)  # query encoding, apart
     queries, qvecs = setup.queries, setup.qvecs
     report: dict[str, Any] = {
@@ -74,18 +80,17 @@ def main() -> None:
                     times: list[float] = []
                     cpu: list[float] = []
                     for q, v in zip(queries, qvecs, strict=True):
-                        search(None, q, f, 10, 0, index=idx, qvec=v)  # warm the caches of this query
+                        search(ctx, q, f, 10, 0, index=idx, qvec=v)  # warm the caches of this query
                         for _ in range(3):
                             idx.analyzer.forget()  # typo corrections are paid for as by a new query
-                            _, t = timed(lambda q=q, v=v, f=f, idx=idx: search(None, q, f, 10, 0, index=idx, qvec=v),
+                            _, t = timed(lambda q=q, v=v, f=f, idx=idx: search(ctx, q, f, 10, 0, index=idx, qvec=v),
                                          1, cpu)
                             times.extend(t)
                     row["paths"][f"{path_name} | {filter_name}"] = {
                         "p50": statistics.median(times), "p95": percentile(times, 95),
                         "cpu_p50": statistics.median(cpu), "cpu_p95": percentile(cpu, 95),
                     }
-            if index_disk._db is not None:
-                index_disk._db.close()
+            del index_disk  # its SQLite connection closes with it, before the directory goes
         # Baselines in the same run: lexical only, and the dense step alone.
         lex = []
         dense_exact, dense_ann = [], []
@@ -114,8 +119,6 @@ def main() -> None:
 
 def _with_ann(index: Any) -> Any:
     """A shallow copy of ``index`` with an HNSW graph over the same vectors."""
-    import copy
-
     clone = copy.copy(index)
     clone.build_ann(0)
     return clone

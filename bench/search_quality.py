@@ -8,7 +8,7 @@ Imports the sample files into a memory store, builds one index per embedder (pas
 
 - ``lexical``: BM25 over the French-analysed text (with the taxonomy labels and synonyms indexed);
 - ``dense``: cosine of the query and passage vectors alone;
-- ``hybrid``: the default ranking of :func:`search.engine.search` — fusion plus graph feedback;
+- ``hybrid``: the default ranking of :func:`search.search` — fusion plus graph feedback;
 - ``lexical+graph`` and ``dense+graph``: one signal plus the graph feedback, to show what each part adds.
 
 Gains are the graded judgements (2, 1, 0); MRR counts the first result judged 1 or 2.
@@ -28,6 +28,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from search import Index, collect_docs, load_taxonomy, rank  # noqa: E402
+from search.embedders import available, get_embedder  # noqa: E402
 
 EVAL = ROOT / "bench" / "data" / "search_eval.json"
 CACHE = ROOT / "var" / "bench-cache"
@@ -78,9 +81,6 @@ def mrr(ranked: list[str], grades: dict[str, int]) -> float:
 
 def build_index(store: Any, docs: list[Any], embedder_name: str) -> Any:
     """An index of the sample docs for one embedder, reusing cached vectors by passage hash."""
-    from search.embedders import get_embedder
-    from search.engine import Index, load_taxonomy
-
     embedder = get_embedder(embedder_name)
     cache_dir = CACHE / embedder_name.replace(":", "_").replace("/", "_")
     previous = None
@@ -100,8 +100,6 @@ def build_index(store: Any, docs: list[Any], embedder_name: str) -> Any:
 
 
 def evaluate(index: Any, queries: list[dict[str, Any]], embedder: Any, modes: list[str]) -> dict[str, dict[str, float]]:
-    from search.engine import rank
-
     qvecs = embedder.encode_queries([q["query"] for q in queries]) if index.vectors.shape[1] else None
     out: dict[str, dict[str, float]] = {}
     for mode in modes:
@@ -116,16 +114,13 @@ def evaluate(index: Any, queries: list[dict[str, Any]], embedder: Any, modes: li
 
 
 def main() -> None:
-    from search.embedders import available, get_embedder
-    from search.engine import collect_docs
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default=",".join(e for e in available() if e != "none"))
     parser.add_argument("--json", action="store_true", help="résultats en JSON")
     parser.add_argument("--per-query", action="store_true", help="nDCG@10 de chaque requête (hybride)")
     args = parser.parse_args()
 
-    from bench.synthetic import sample_store
+    from bench.synthetic import sample_store  # bench.synthetic imports this module: imported when run
 
     store = sample_store()
     queries = load_eval(store)

@@ -5,7 +5,7 @@ sentences), takes a second sample of the same ATLAAS usage as donor (a few of it
 and gets a carrier drawn from the COG referential (commune weighted towards small ones, EPCI, département,
 région), a date and a source. Shared by the benches:
 
-- :func:`generate` → :class:`search.engine.Doc` objects (the search benches build an index from them directly);
+- :func:`generate` → :class:`search.Doc` objects (the search benches build an index from them directly);
 - :func:`vectors_for` → passage vectors synthesised from the real vectors of the two samples (encoding 100k
   real passages would take hours on this machine: ``0.8·v(base) + 0.2·v(donor) + noise``, renormalised);
 - :func:`triples` → the RDF of the same experiences, shaped like the importers' (for benches that need a
@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from search.engine import Doc, taille_of  # noqa: E402
+from search import Doc, Index, collect_docs, load_taxonomy, taille_of  # noqa: E402
+from search.embedders import get_embedder  # noqa: E402
 
 SYNTHETIC_PREFIX = "https://w3id.org/capitalis/id/experience/syn-"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -55,8 +56,6 @@ def sample_store():  # type: ignore[no-untyped-def]
 
 def sample_docs() -> list[Doc]:
     """The sample experiences as search documents."""
-    from search.engine import collect_docs
-
     return collect_docs(sample_store())
 
 
@@ -298,8 +297,6 @@ class QuerySetup:
         import time
 
         from bench.search_quality import build_index
-        from search.embedders import get_embedder
-        from search.engine import load_taxonomy
 
         self.store = sample_store()
         self.base = sample_docs()
@@ -329,8 +326,6 @@ class QuerySetup:
     def index(self, n: int, *, ann_min: int) -> tuple[list[Doc], Any, float]:
         """``n`` synthetic experiences (seeded by ``n``), their index and the seconds its build took."""
         import time
-
-        from search.engine import Index
 
         docs = generate(self.base, n, seed=n)
         vectors = vectors_for(docs, self.base, self.base_vectors, seed=n)
