@@ -69,7 +69,7 @@ def test_dashboard_agrees_with_search(store: OxigraphStore, explorer_home: Path)
 
 
 def test_points_and_clusters(store: OxigraphStore) -> None:
-    points = geo.points(store)
+    points = carte.points(store)
     assert points["https://w3id.org/capitalis/id/collectivite/69290"] == pytest.approx((45.7, 4.94), abs=0.1)
     items = [
         {"lat": 48.11, "lon": -1.68, "label": "A"},
