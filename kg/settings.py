@@ -1,4 +1,8 @@
-"""The one settings object: read from ``CAPITALIS_*`` environment variables, overridden by CLI options."""
+"""The one settings object: read from ``CAPITALIS_*`` environment variables, overridden by CLI options.
+
+The composition root (the CLI's root command, the API's ``create_app``, the explorer's ``explorer.data``) builds
+it once and hands it down (``kg.context.Context``); no module keeps settings of its own.
+"""
 
 from __future__ import annotations
 
@@ -132,22 +136,10 @@ class Settings(BaseSettings):
         return self.home / "store"
 
 
-_override: Settings | None = None
-
-
 def get_settings() -> Settings:
-    """The settings of this process: those the CLI configured, else the environment's."""
-    return _override if _override is not None else Settings()
+    """Deprecated: the environment's settings, for ``search.engine`` (the shim of the callers still to move).
 
-
-def configure(**overrides: object) -> Settings:
-    """Apply CLI options over the environment (init arguments win over env in pydantic-settings)."""
-    global _override
-    _override = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    return _override
-
-
-def reset() -> None:
-    """Forget CLI overrides (used by tests that configure several homes)."""
-    global _override
-    _override = None
+    Nothing else may call it: the composition root builds the settings and hands them down in a
+    :class:`~kg.context.Context`. Goes away with ``search/engine.py``.
+    """
+    return Settings()
