@@ -11,14 +11,16 @@ from collections import defaultdict
 from typing import Any
 
 from rdflib import URIRef
+from rdflib.namespace import RDFS
 
 from fiches.description import describe, sources_of
 from fiches.names import SPARQL_PREFIXES, Name, check_key, invalid_key, key_of, short, text
 from fiches.queries import list_entities
+from ingest.resolve import Resolver, collectivite_du_referentiel
 from kg.context import Context
 from kg.errors import InvalidInput, NotFound
-from kg.store import Store
-from ontology.iri import NIVEAUX, experience_from_key, normalise_code, normalise_texte
+from kg.store import Store, memory_store
+from ontology.iri import NIVEAUX, experience_from_key, graph, normalise_code, normalise_texte
 from ontology.namespaces import ID
 from search import Filters, MissingIndex, load_taxonomy, notation_order, search
 
@@ -186,18 +188,45 @@ def experiences_of(
 
 
 def collectivite_iri(store: Store, code: str) -> str:
-    """The collectivité (or structure de mutualisation) of a code: INSEE, SIREN, dep-XX, reg-XX or slug."""
+    """The collectivité (or structure de mutualisation) of a code: INSEE, SIREN, dep-XX, reg-XX or slug.
+
+    A collectivité of the referential that carries no experience has no node in the graph; its IRI still
+    answers (see :func:`collectivite_du_referentiel_store`).
+    """
     code = check_key(code.strip(), "code")
     found = _first_existing(store, [f"{ID}collectivite/{code}", f"{ID}structure/{code}"])
+    if found is None and collectivite_du_referentiel(code) is not None:
+        found = f"{ID}collectivite/{code}"
     if found is None:
         raise NotFound(f"aucune collectivité de code {code!r} (code INSEE, SIREN, dep-XX, reg-XX ou nom de structure)")
     return found
 
 
+def collectivite_du_referentiel_store(store: Store, iri: str) -> Store | None:
+    """For a collectivité IRI absent from the graph but known to the referential: a small in-memory store
+    holding the facts an import would write for it (graph ``referentiel``) and its territory's names, so that
+    every surface describes it as it describes the others. None when the IRI is in the graph or unknown."""
+    prefix = f"{ID}collectivite/"
+    if not iri.startswith(prefix) or store.ask("ASK { GRAPH ?g { $s ?p ?o } }", s=URIRef(iri)):
+        return None
+    found = collectivite_du_referentiel(iri[len(prefix) :])
+    if found is None:
+        return None
+    triples = list(Resolver(None, "referentiel").collectivite_triples(found))
+    for row in store.select(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?l WHERE { GRAPH ?g { $t rdfs:label ?l } }",
+        t=found.territoire,
+    ):
+        triples.append((found.territoire, RDFS.label, row["l"]))
+    virtual = memory_store()
+    virtual.add(triples, str(graph("referentiel")))
+    return virtual
+
+
 def collectivite(store: Store, code: str) -> dict[str, Any]:
     """One collectivité: names, codes, population, territory, and how many experiences it carries."""
     iri = collectivite_iri(store, code)
-    data = entity(store, iri)
+    data = entity(collectivite_du_referentiel_store(store, iri) or store, iri)
     v = data["values"]
     population = _first(v, "cap:population")
     territoire = _first(v, "cap:territoire")

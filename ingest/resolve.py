@@ -419,3 +419,23 @@ class Resolver:
             if doubtful:
                 yield node, CAP.aRevoir, recurring_literal(True)
             yield node, PROV.wasAssociatedWith, agent
+
+
+def collectivite_du_referentiel(key: str) -> Resolved | None:
+    """The collectivité whose IRI key is ``key`` (INSEE code, SIREN, ``dep-XX``, ``reg-XX``) in the referential.
+
+    A collectivité that carries no experience has no node in the graph, yet its IRI is minted (``match`` names the
+    filleul by it): this gives the facts an import would have written for it, or None for an unknown key.
+    """
+    resolver = Resolver(None, "referentiel")
+    ref = resolver.ref
+    how = (1.0, "referentiel", f"clé {key}")
+    if key in ref.communes:
+        return resolver._commune(key, *how)
+    if key in ref.epci:
+        return resolver._epci(key, *how)
+    if key.startswith("dep-") and key[4:] in ref.departements:
+        return resolver._departement(key[4:], *how)
+    if key.startswith("reg-") and key[4:] in ref.regions:
+        return resolver._region(key[4:], *how)
+    return None

@@ -18,6 +18,7 @@ from api.deps import SettingsDep, StoreDep
 from api.negotiation import choose
 from api.problems import problem, responses
 from fiches.deeplink import fiche_url
+from fiches.resources import collectivite_du_referentiel_store
 from kg.errors import NotFound
 from kg.store import Store
 from ontology import ONTOLOGY_FILE, ONTOLOGY_IRI
@@ -91,7 +92,7 @@ def linked_data_resource(
     media = negotiate(request)
     if media is None:
         return problem(406, "formats disponibles : text/html, " + ", ".join(RDF_MEDIA), instance=request.url.path)
-    graph = describe(store, iri)
+    graph = describe(collectivite_du_referentiel_store(store, iri) or store, iri)
     if len(graph) == 0:
         raise NotFound(f"aucune ressource publique {iri}")
     if media == "html":

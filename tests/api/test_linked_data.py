@@ -92,3 +92,20 @@ def test_dumps_listing_void_and_files(api: Api, http: httpx.Client) -> None:
     assert not [line for line in whole.splitlines() if "/id/personne/" in line.split(" ")[0] and "#courriel" in line]
     assert http.get("/dumps/prive.nq.gz").status_code == 404
     assert http.get("/dumps/..%2Fsecret").status_code in (404, 422)
+
+
+def test_every_collectivite_iri_resolves_even_without_experiences(http: httpx.Client) -> None:
+    """Arçais (79010) carries no experience, yet match names it by its collectivité IRI: that IRI answers."""
+    turtle = http.get("/id/collectivite/79010", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200, turtle.text
+    graph = Graph().parse(data=turtle.content, format="turtle")
+    node = URIRef(f"{ID}collectivite/79010")
+    assert (node, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), URIRef(f"{CAP}Commune")) in graph
+    assert (node, URIRef(f"{CAP}territoire"), URIRef(f"{ID}commune/79010")) in graph
+    rest = http.get("/collectivites/79010")
+    assert rest.status_code == 200, rest.text
+    body = rest.json()
+    assert body["nom"] == "Arçais" and body["experiences"] == 0 and body["insee"] == "79010"
+    assert body["iri"] == str(node)
+    for unknown in ("/id/collectivite/79999", "/collectivites/79999", "/id/collectivite/dep-00"):
+        assert http.get(unknown, headers={"Accept": "text/turtle"}).status_code == 404
