@@ -1,7 +1,7 @@
 """Semantic search over experiences: hybrid (dense + lexical) ranking lifted by the graph, facets, similar.
 
 The modules, by concept: :mod:`~search.models` (filters and answers), :mod:`~search.corpus` (the documents read
-from the graph, the taxonomy), :mod:`~search.geography`, :mod:`~search.analysis` (French text analysis),
+from the graph, the taxonomy; places come from :mod:`territoires`), :mod:`~search.analysis` (French text analysis),
 :mod:`~search.lexical` (BM25), :mod:`~search.dense` (vectors; the embedders are in :mod:`~search.embedders`),
 :mod:`~search.facets`, :mod:`~search.index` (build, save, open) and :mod:`~search.ranking` (fusion, feedback,
 ``search``, ``similar``). Callers import from this package.

@@ -2,7 +2,7 @@
 
 A document holds what the graph knows of an experience besides its own words: the labels and alt labels of
 its ATLAAS services (:class:`Taxonomy`), its technologies with their spellings, its carriers with their size
-class and their commune, département and région names.
+class and their commune, département and région names (from the territory service, :mod:`territoires`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from typing import Any
 
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from ingest.territories import load_referentiel
 from kg.store import Store
 from ontology import iri as mint
 from ontology.namespaces import CAP
 from search.analysis import tokens
-from search.geography import Geography
 from search.models import TAILLES
+from territoires.referentiel import Territoires, territoire_of_iri, territoires
 
 PREFIXES = f"""PREFIX cap: <{CAP}>
 PREFIX prov: <{PROV}>
@@ -227,12 +226,12 @@ class _Values:
 
 @dataclass
 class _Enrichment:
-    """What a document is enriched with: the taxonomy, the carriers, the technologies and the geography."""
+    """What a document is enriched with: the taxonomy, the carriers, the technologies and the territories."""
 
     taxonomy: Taxonomy
     agents: dict[str, dict[str, Any]]
     techs: dict[str, dict[str, Any]]
-    geo: Geography
+    geo: Territoires
 
 
 def collect_docs(store: Store) -> list[Doc]:
@@ -245,7 +244,7 @@ def collect_docs(store: Store) -> list[Doc]:
         taxonomy=load_taxonomy(store),
         agents=_carriers(store),
         techs=_technologies(store),
-        geo=Geography(load_referentiel()),
+        geo=territoires(),
     )
     values = _experience_values(store, live)
     return [_doc(e, values, records[e], enrich) for e in sorted(live)]
@@ -355,8 +354,12 @@ class _Carried:
     deps: set[str] = field(default_factory=set)
     lieux: list[str] = field(default_factory=list)
 
-    def place(self, geo: Geography, territory: str) -> None:
-        d, rg, names = geo.of(territory)
+    def place(self, geo: Territoires, territory: str) -> None:
+        """Add the départements, régions and place names of a territory IRI (nothing for another IRI)."""
+        found = territoire_of_iri(territory)
+        if found is None:
+            return
+        d, rg, names = geo.lieux(*found)
         self.deps |= d
         self.regions |= rg
         self.lieux.extend(names)
