@@ -170,6 +170,25 @@ def _ntriples(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
 
 
+def _replacement(graph: str, old: set[ox.Quad], new: set[ox.Quad]) -> str:
+    """The SPARQL update that turns a graph holding ``old`` into one holding ``new`` ("" when they are equal).
+
+    ``DELETE DATA`` + ``INSERT DATA`` of the difference: Oxigraph deletes slowly through ``DROP``/``MOVE`` (tens
+    of µs a quad). Blank nodes, which ``DELETE DATA`` cannot name, make it ``CLEAR`` the graph and insert anew.
+    """
+    removed, added = old - new, new - old
+    if not removed and not added:
+        return ""
+    if any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object)):
+        return f"CLEAR SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(new)} }} }}"
+    parts = []
+    if removed:
+        parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{ {_ntriples(removed)} }} }}")
+    if added:
+        parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(added)} }} }}")
+    return " ;\n".join(parts)
+
+
 # --- protocol --------------------------------------------------------------------------------------
 
 
@@ -190,6 +209,8 @@ class Store(Protocol):
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int: ...
     def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int: ...
     def drop_graph(self, graph: str) -> None: ...
+    def staging(self, graphs: Iterable[str]) -> Store: ...
+    def commit(self, staged: Store, graphs: Iterable[str]) -> int: ...
     def graphs(self) -> list[str]: ...
     def triples(self, graph: str) -> Iterator[Triple]: ...
     def select(self, query: str, **values: Node | str | int | float) -> list[Row]: ...
@@ -207,6 +228,13 @@ class Store(Protocol):
 def is_private(graph: str) -> bool:
     """Private graphs (``…/graph/prive`` and ``…/graph/prive/{source}``) hold personal contact data."""
     return graph == PRIVATE_GRAPH_PREFIX or graph.startswith(PRIVATE_GRAPH_PREFIX + "/")
+
+
+def is_working_copy(graph: str) -> bool:
+    """Graphs below a private graph (``…/graph/prive/{source}/…``) are an importer's bookkeeping copies of triples
+    that its source's graphs hold too (see ``ingest.graphs.scope_graph``): not validated a second time, so that
+    the copies, written in another transaction than the public graphs, never make the graph look invalid."""
+    return graph.startswith(PRIVATE_GRAPH_PREFIX + "/") and "/" in graph[len(PRIVATE_GRAPH_PREFIX) + 1 :]
 
 
 class OxigraphStore:
@@ -273,7 +301,7 @@ class OxigraphStore:
         self._bulk_load(graph, counter)
         return counter.count
 
-    def _bulk_load(self, graph: str, triples: Iterable[Triple]) -> int:
+    def _bulk_load(self, graph: str, triples: Iterable[Triple], into: ox.Store | None = None) -> int:
         """Bulk-load triples (see :meth:`_bulk_load_ntriples`); returns the distinct count.
 
         Triples with a blank node, which N-Triples text would rename, go through ``bulk_extend`` with their
@@ -290,20 +318,21 @@ class OxigraphStore:
                     continue
                 yield f"{subject} {ntriples_term(p)} {obj} .\n"
 
-        count = self._bulk_load_ntriples(graph, lines())
+        count = self._bulk_load_ntriples(graph, lines(), into)
         if with_blank:
-            self._db(graph).bulk_extend(with_blank)
+            (into if into is not None else self._db(graph)).bulk_extend(with_blank)
         return count + len(with_blank)
 
-    def _bulk_load_ntriples(self, graph: str, lines: Iterable[str]) -> int:
+    def _bulk_load_ntriples(self, graph: str, lines: Iterable[str], into: ox.Store | None = None) -> int:
         """Bulk-load N-Triples lines into a graph, in chunks loaded in parallel; returns the distinct count.
 
         Oxigraph's bulk loader releases the GIL and runs on one core per call (it starts a thread per million
         quads): chunks of :data:`LOAD_CHUNK` lines are handed to a pool of one thread per core as soon as they
         come, so that Python writes the next chunk while Oxigraph loads the previous ones (RocksDB ingests the
         sorted files of concurrent loads safely). Each line is loaded once (duplicates skipped across chunks).
+        ``into``: another database than the graph's own (the scratch store of :meth:`_load_new`).
         """
-        db, g = self._db(graph), ox.NamedNode(graph)
+        db, g = (into if into is not None else self._db(graph)), ox.NamedNode(graph)
         seen: set[str] = set()
         chunk: list[str] = []
         futures: list[Future[None]] = []
@@ -351,19 +380,19 @@ class OxigraphStore:
         (``DELETE DATA`` + ``INSERT DATA``), so readers see the old graph or the new one, never half, and a
         re-import that changes little costs little. Oxigraph deletes slowly through ``DROP``/``MOVE``
         (tens of µs a quad); ``DELETE DATA`` is several times faster. A graph that does not exist yet is
-        bulk-loaded as its triples come (:meth:`_bulk_load`: a generator streams into the store while its
-        producer is still reading its file); if the triples fail midway, what was loaded is removed. Graphs
-        with blank nodes, which ``DELETE DATA`` cannot name, are dropped and reloaded in two steps.
+        bulk-loaded as its triples come (:meth:`_bulk_load`: a generator streams while its producer is still
+        reading its file) into a scratch store, then added in one transaction (:meth:`_load_new`). Graphs with
+        blank nodes, which ``DELETE DATA`` cannot name, are cleared and filled anew in the same update.
         """
         if self._is_new(graph):
-            return self._load_new(graph, lambda: self._bulk_load(graph, triples))
+            return self._load_new(graph, lambda scratch: self._bulk_load(graph, triples, scratch))
         return self._apply(graph, set(self._quads(triples, ox.NamedNode(graph))))
 
     def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int:
         """:meth:`replace_graph` for triples already written as N-Triples lines (:func:`ntriples_line`), without
         blank nodes: an import writes each record's lines once, for its digest and for the store."""
         if self._is_new(graph):
-            return self._load_new(graph, lambda: self._bulk_load_ntriples(graph, lines))
+            return self._load_new(graph, lambda scratch: self._bulk_load_ntriples(graph, lines, scratch))
         g = ox.NamedNode(graph)
         try:
             parsed = ox.parse("".join(lines), ox.RdfFormat.N_TRIPLES)
@@ -374,36 +403,60 @@ class OxigraphStore:
     def _is_new(self, graph: str) -> bool:
         return next(self._db(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph)), None) is None
 
-    def _load_new(self, graph: str, load: Callable[[], int]) -> int:
-        """Bulk-load a graph that does not exist yet; if loading fails midway, nothing of it stays."""
+    def _load_new(self, graph: str, load: Callable[[ox.Store], int]) -> int:
+        """Load a graph that does not exist yet in ONE transaction: readers, and a process killed midway, see
+        no graph or the whole graph.
+
+        Oxigraph's bulk loader is fast but not transactional: it fills an in-memory scratch store as the triples
+        come (a generator streams while its producer still reads its file), then ``extend`` adds its quads to
+        the database atomically. If the triples fail midway, nothing was written.
+        """
+        scratch = ox.Store()
+        count = load(scratch)
         db, g = self._db(graph), ox.NamedNode(graph)
-        try:
-            count = load()
-        except BaseException:  # the triples failed midway (a file unreadable after its first records)
-            db.remove_graph(g)
-            raise
+        db.extend(scratch.quads_for_pattern(None, None, None, g))
         db.add_graph(g)
         return count
 
     def _apply(self, graph: str, new: set[ox.Quad]) -> int:
         """Make an existing graph hold exactly ``new``, as one update (see :meth:`replace_graph`)."""
-        g, db = ox.NamedNode(graph), self._db(graph)
-        old = set(db.quads_for_pattern(None, None, None, g))
-        removed, added = old - new, new - old
-        if not removed and not added:
-            return len(new)
-        if any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object)):
-            db.remove_graph(g)
-            db.extend(new)
-            db.add_graph(g)
-            return len(new)
-        parts = []
-        if removed:
-            parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{ {_ntriples(removed)} }} }}")
-        if added:
-            parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(added)} }} }}")
-        db.update(" ;\n".join(parts))
+        db = self._db(graph)
+        update = _replacement(graph, set(db.quads_for_pattern(None, None, None, ox.NamedNode(graph))), new)
+        if update:
+            db.update(update)
         return len(new)
+
+    # staged writes
+    def staging(self, graphs: Iterable[str]) -> OxigraphStore:
+        """An in-memory store holding copies of ``graphs`` (public and private): a writer builds its result there,
+        reading and rewriting as it likes, then :meth:`commit` makes this store hold it at once."""
+        staged = OxigraphStore(None)
+        for name in graphs:
+            g, db = ox.NamedNode(name), self._db(name)
+            if db.contains_named_graph(g):
+                staged._db(name).bulk_extend(db.quads_for_pattern(None, None, None, g))
+                staged._db(name).add_graph(g)
+        return staged
+
+    def commit(self, staged: Store, graphs: Iterable[str]) -> int:
+        """Make ``graphs`` hold what they hold in ``staged``: one transaction for the private graphs, then ONE for
+        the public ones, so that readers, and a process killed at any point, see the public graphs of the call
+        as they were before or as they are after, never between. Returns how many quads changed."""
+        if not isinstance(staged, OxigraphStore):
+            raise TypeError("commit : la zone de préparation doit venir de staging()")
+        names, changed = list(graphs), 0
+        for db, private in ((self._private, True), (self._store, False)):
+            parts = []
+            for name in (n for n in names if is_private(n) == private):
+                g = ox.NamedNode(name)
+                old = set(db.quads_for_pattern(None, None, None, g))
+                new = set(staged._db(name).quads_for_pattern(None, None, None, g))
+                changed += len(old ^ new)
+                parts.append(_replacement(name, old, new))
+            update = " ;\n".join(p for p in parts if p)
+            if update:
+                db.update(update)
+        return changed
 
     def drop_graph(self, graph: str) -> None:
         node, db = ox.NamedNode(graph), self._db(graph)
@@ -550,7 +603,7 @@ class OxigraphStore:
             self._private.bulk_extend(private)
 
     def shacl(self, shapes: Graph) -> tuple[bool, Graph]:
-        """Validate the union of every graph, public and private, against SHACL ``shapes``.
+        """Validate the union of every graph, public and private (working copies aside), against SHACL ``shapes``.
 
         pyshacl-turbo (a Rust engine with pySHACL's API) validates an Oxigraph store natively: the graphs
         are copied into one in-memory default graph, which is an order of magnitude faster than going
@@ -563,6 +616,7 @@ class OxigraphStore:
             ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
             for db in (self._store, self._private)
             for q in db.quads_for_pattern(None, None, None, None)
+            if not (isinstance(q.graph_name, ox.NamedNode) and is_working_copy(q.graph_name.value))
         )
         conforms, results, _ = pyshacl_turbo.validate(
             snapshot, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
@@ -624,12 +678,8 @@ class _open_out:
             self._owned.close()
 
 
-def open_store(path: Path | None = None, *, read_only: bool = False) -> OxigraphStore:
-    """Open the embedded store at ``path`` (default: ``$CAPITALIS_HOME/store``)."""
-    if path is None:
-        from kg.settings import get_settings
-
-        path = get_settings().store_path
+def open_store(path: Path, *, read_only: bool = False) -> OxigraphStore:
+    """Open the embedded store at ``path`` (a context's is ``settings.store_path``: see ``kg.context``)."""
     return OxigraphStore(path, read_only=read_only)
 
 

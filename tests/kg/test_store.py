@@ -182,3 +182,15 @@ def test_bind_types_values() -> None:
 def test_query_kind_reads_past_comments_with_apostrophes() -> None:
     query = "# combien d'expériences ?\nPREFIX a: <http://x/#y>\nSELECT ?s WHERE { ?s <http://a#b> 'l''#x' }"
     assert query_kind(query) == "select"
+
+
+def test_staged_graphs_commit_at_once(store: OxigraphStore) -> None:
+    """An importer builds in a staging copy; commit makes every given graph hold what the copy holds."""
+    store.replace_graph(G1, _triples(10))
+    staged = store.staging([G1, G2])
+    assert set(staged.triples(G1)) == set(store.triples(G1))
+    staged.replace_graph(G1, _triples(4))
+    staged.replace_graph(G2, _triples(3, "x"))
+    assert set(store.triples(G1)) == set(_triples(10)) and not list(store.triples(G2))  # nothing written yet
+    store.commit(staged, [G1, G2])
+    assert set(store.triples(G1)) == set(_triples(4)) and set(store.triples(G2)) == set(_triples(3, "x"))
