@@ -11,20 +11,31 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV
-from rdflib.term import Node
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ingest.sources import Context, Record, Report, reader_for
+from ingest.failpoint import failpoint
+from ingest.graphs import other_shares, private_graph, public_graph, scope_graph
+from ingest.merge import merge_experiences
+from ingest.readers import reader_for
+from ingest.resolve import Resolver
+from ingest.sources import Context, Reader, Record, Report
 from ingest.terms import recurring_literal, text_literal
-from kg.store import Store, Triple, ntriples_line
+from ingest.territories import REFERENCE_DIR, load_referentiel, territories_triples
+from kg.store import Store, Triple, is_private, ntriples_line
+from ontology import ONTOLOGY_FILES, iri
+from ontology.namespaces import CAP
 
-EMPREINTE = URIRef("https://w3id.org/capitalis/ontology#empreinte")
+EMPREINTE = CAP.empreinte
+
+#: Re-exported: the graphs an import writes are named in :mod:`ingest.graphs`.
+__all__ = ["ensure_ontology", "import_file", "load_territories", "private_graph", "scope_graph"]
 
 
 def fingerprint(paths: Iterable[Path]) -> str:
@@ -55,26 +66,20 @@ def replace_if_changed(store: Store, graph_iri: str, digest: str, triples: Itera
 
 def ensure_ontology(store: Store) -> bool:
     """Load the ontology and the taxonomies into the ``ontologie`` graph when they changed."""
-    from ontology import ONTOLOGY_FILES
-    from ontology.iri import graph
-
     files = [Path(p) for p in ONTOLOGY_FILES]
     digest = fingerprint(files)
-    iri = str(graph("ontologie"))
-    if graph_fingerprint(store, iri) == digest:
+    graph_iri = public_graph("ontologie")
+    if graph_fingerprint(store, graph_iri) == digest:
         return False
     merged = Graph()
     for path in files:
         merged.parse(path, format="turtle")
-    replace_if_changed(store, iri, digest, iter(merged))
+    replace_if_changed(store, graph_iri, digest, iter(merged))
     return True
 
 
 def load_territories(store: Store, reference: Path | None = None, *, progress: bool = False) -> dict[str, Any]:
     """Load the COG referential into the ``referentiel`` graph (atomic, idempotent)."""
-    from ingest.territories import REFERENCE_DIR, load_referentiel, territories_triples
-    from ontology.iri import graph
-
     ensure_ontology(store)
     directory = reference or REFERENCE_DIR
     ref = load_referentiel(directory)
@@ -82,10 +87,10 @@ def load_territories(store: Store, reference: Path | None = None, *, progress: b
     triples: Iterable[Triple] = territories_triples(ref)
     if progress:
         triples = _progress(triples, "Référentiel territorial")
-    count = replace_if_changed(store, str(graph("referentiel")), digest, triples)
+    count = replace_if_changed(store, public_graph("referentiel"), digest, triples)
     return {
         "changed": count is not None,
-        "triples": count - 1 if count is not None else _graph_size(store, str(graph("referentiel"))),
+        "triples": count - 1 if count is not None else _graph_size(store, public_graph("referentiel")),
         "communes": len(ref.communes),
         "epci": len(ref.epci),
         "departements": len(ref.departements),
@@ -100,8 +105,6 @@ def _graph_size(store: Store, graph_iri: str) -> int:
 
 def _progress(items: Iterable[Triple], label: str) -> Iterator[Triple]:
     """A rich progress line with a running count (the total of a generator is unknown up front)."""
-    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(label, total=None)
@@ -112,34 +115,30 @@ def _progress(items: Iterable[Triple], label: str) -> Iterator[Triple]:
 
 
 # --- source imports ---------------------------------------------------------------------------------------
+#
+# An import builds its result in a staging store (an in-memory copy of the graphs it reads and rewrites), then
+# commits it: the private graphs in one transaction, then the public ones in ONE transaction. A process killed
+# at any point leaves the public graphs as they were before the import or as they are after it. What the
+# previous import said of each record is read from the public source graph, the last thing written: a re-run
+# after a kill compares against what was really committed, and its report tells what it really writes.
 
-
-def private_graph(source: str) -> str:
-    """The private graph of one source (contact details): never exported, never publicly queryable."""
-    from ontology.iri import graph
-
-    return f"{graph('prive')}/{source}"
-
-
-def scope_graph(source: str, scope: str, *, private: bool = False) -> str:
-    """Where one format's share of a source is kept, for readers with ``scoped_snapshot``.
-
-    NetPublic comes in two formats with records of their own (national file, legacy export) that may describe
-    the same lieu: an import replaces its format's share only, and the source's graphs are rebuilt as the union
-    of the shares, so that importing one format never withdraws nor alters what the other one said. The
-    shares are bookkeeping copies: they live under the private prefix (``{prive}/{source}/{format}/publie``
-    for the published triples, ``{prive}/{source}/{format}`` for the private ones), so that no public query
-    or dump counts a triple twice (the public default graph is the union of the public named graphs).
-    """
-    base = f"{private_graph(source)}/{scope}"
-    return base if private else f"{base}/publie"
-
-
-def _other_shares(store: Store, source: str, scope: str, *, private: bool = False) -> list[Triple]:
-    """The triples of the other formats' shares of a source (see :func:`scope_graph`)."""
-    own, prefix = scope_graph(source, scope, private=private), private_graph(source) + "/"
-    shares = [g for g in store.graphs() if g.startswith(prefix) and g != own and g.endswith("/publie") != private]
-    return [t for g in shares for t in store.triples(g)]
+#: The predicates of a source record's own bookkeeping: what is kept of a withdrawn record (its tombstone).
+BOOKKEEPING = frozenset(
+    {
+        RDF.type,
+        CAP.source,
+        CAP.identifiantSource,
+        CAP.fichier,
+        CAP.empreinte,
+        CAP.importRun,
+        CAP.feuille,
+        CAP.ligne,
+        CAP.versionFormat,
+    }
+)
+_STATUS = frozenset({CAP.statutEnregistrement, CAP.retireLe})
+#: The graphs that the steps after loading read or rewrite, whatever the source (experience merge, decisions).
+_SHARED_GRAPHS = ("resolution", "oten", "villes-internet")
 
 
 @dataclass
@@ -148,55 +147,35 @@ class _Previous:
 
     digest: str
     statut: str
-    entity: URIRef | None
     run: URIRef | None
     retire_le: str | None
 
 
-def record_lines(record: Record) -> tuple[list[str], str]:
-    """A record's public triples as N-Triples lines, and its digest: the hash of its lines (public, then
-    private), each sorted. The lines are written once, for the digest and for the store."""
-    lines = [ntriples_line(t) for t in record.triples]
-    digest = hashlib.sha256("".join(sorted(lines)).encode())
-    digest.update("".join(sorted(ntriples_line(t) for t in record.private)).encode())
-    return lines, digest.hexdigest()
+@dataclass
+class _Import:
+    """One import run: the reader, its report, where it writes, and what the store held before."""
 
+    reader: Reader
+    path: Path
+    ctx: Context
+    scope: str | None  # the format label, for readers whose formats share a source (``scoped_snapshot``)
+    graph: str  # the source's public graph
+    own_graph: str  # where this format's published triples are kept (the source graph, or its share)
+    own_private: str
+    run: URIRef
+    started: datetime
+    previous: dict[str, _Previous]
+    runs: list[Triple]
+    private: list[Triple] = field(default_factory=list)
+    counted: int = 0
 
-def _previous_records(store: Store, graph_iri: str) -> dict[str, _Previous]:
-    from kg.store import is_private
-    from ontology.namespaces import CAP
+    @property
+    def report(self) -> Report:
+        return self.ctx.report
 
-    rows = (store.select_private if is_private(graph_iri) else store.select)(
-        f"""SELECT ?id ?h ?st ?e ?run ?ret WHERE {{ GRAPH <{graph_iri}> {{
-            ?r a <{CAP.SourceRecord}> ; <{CAP.identifiantSource}> ?id ; <{CAP.empreinte}> ?h ;
-               <{CAP.statutEnregistrement}> ?st .
-            OPTIONAL {{ ?e <{PROV.wasDerivedFrom}> ?r }}
-            OPTIONAL {{ ?r <{CAP.importRun}> ?run }}
-            OPTIONAL {{ ?r <{CAP.retireLe}> ?ret }} }} }}"""
-    )
-    return {
-        str(r["id"]): _Previous(
-            str(r["h"]),
-            str(r["st"]),
-            r.get("e"),
-            r.get("run"),
-            str(r["ret"]) if "ret" in r else None,  # type: ignore[arg-type]
-        )
-        for r in rows
-    }
-
-
-def _subjects_triples(store: Store, graph_iri: str, subjects: list[URIRef]) -> list[Triple]:
-    """Every triple of a graph whose subject is one of ``subjects`` (to keep withdrawn records)."""
-    from kg.store import is_private
-
-    select = store.select_private if is_private(graph_iri) else store.select
-    out: list[Triple] = []
-    for start in range(0, len(subjects), 500):
-        values = " ".join(s.n3() for s in subjects[start : start + 500])
-        rows = select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")
-        out.extend((r["s"], r["p"], r["o"]) for r in rows)
-    return out
+    @property
+    def source(self) -> str:
+        return self.reader.source
 
 
 @contextmanager
@@ -228,195 +207,255 @@ def import_file(
 ) -> Report:
     """Parse, validate, map, resolve and load one source file; return its report.
 
-    Each export is a full snapshot of its source: the source's graph is rebuilt from it and swapped in
-    atomically. Records absent from the file are kept, marked withdrawn with the date; unchanged records
-    keep their provenance; the report counts created, updated, unchanged and withdrawn records.
+    Each export is a full snapshot of its source: the source's graph is rebuilt from it and committed at once
+    (see above). A record absent from the file is withdrawn with everything minted for it; only its tombstone
+    stays (its bookkeeping, marked withdrawn with the date). Unchanged records keep their provenance; the
+    report counts created, updated, unchanged and withdrawn records.
     """
-    from ingest.resolve import Resolver
-    from ontology import iri
-    from ontology.namespaces import CAP
-
     reader = reader_for(path, source)
     ensure_ontology(store)
+    run = _start(store, reader, path, options or {})
+    staged = store.staging(_graphs_read(store, run))
+    records = _read(run, progress)
+    _write_source_graphs(staged, run, records)
+    _replace_decisions(staged, run)
+    merge_experiences(staged)
+    _after_load(reader, staged)
+    failpoint("import.staged")
+    _commit(store, staged, run)
+    failpoint("import.committed")
+    return run.report
+
+
+def _start(store: Store, reader: Reader, path: Path, options: dict[str, Any]) -> _Import:
+    """The run's identity and what the store holds before it (read before anything is written)."""
     report = Report(reader.source, str(path))
-    # A reader with ``scoped_snapshot`` owns only its format's share of the source graph (scope_graph).
     scope = reader.label if getattr(reader, "scoped_snapshot", False) else None
-    resolver = Resolver(store, reader.source, scope)
-    ctx = Context(report, resolver, dict(options or {}))
-    graph_iri = str(iri.graph(reader.source))
+    ctx = Context(report, Resolver(store, reader.source, scope), dict(options))
+    graph = public_graph(reader.source)
     now = datetime.now(UTC)
-    # the run's IRI keeps the microseconds: two imports of a source within one second are two runs
-    run = iri.import_run(reader.source, now.strftime("%Y%m%dT%H%M%S%f"))
-    started = now.replace(microsecond=0)
-    own_graph = scope_graph(reader.source, scope) if scope else graph_iri
-    own_private = scope_graph(reader.source, scope, private=True) if scope else private_graph(reader.source)
+    return _Import(
+        reader=reader,
+        path=path,
+        ctx=ctx,
+        scope=scope,
+        graph=graph,
+        own_graph=scope_graph(reader.source, scope) if scope else graph,
+        own_private=scope_graph(reader.source, scope, private=True) if scope else private_graph(reader.source),
+        # the run's IRI keeps the microseconds: two imports of a source within one second are two runs
+        run=iri.import_run(reader.source, now.strftime("%Y%m%dT%H%M%S%f")),
+        started=now.replace(microsecond=0),
+        previous=_previous_records(store, graph, scope),
+        runs=_runs(store, graph),
+    )
 
-    previous = _previous_records(store, own_graph)
-    runs = _runs(store, graph_iri)  # read before anything is written
-    today = Literal(started.date().isoformat(), datatype=XSD.date)
-    records = reader.read(path, ctx)
+
+def _graphs_read(store: Store, run: _Import) -> list[str]:
+    """Every graph the import reads or rewrites: its source's graphs and shares, and the shared ones."""
+    own = {run.graph, private_graph(run.source), run.own_graph, run.own_private}
+    shares = {g for g in store.graphs() if g.startswith(private_graph(run.source) + "/")}
+    return sorted(own | shares | {public_graph(name) for name in _SHARED_GRAPHS})
+
+
+def _read(run: _Import, progress: bool) -> Iterator[Record]:
+    """The reader's records, the first of each source id only (a repeated id is reported and rejected)."""
+    records: Iterable[Record] = run.reader.read(run.path, run.ctx)
     if progress:
-        records = _progress(records, f"Lecture {path.name}")  # type: ignore[assignment]
-    private: list[Triple] = []
-    counted = 0
+        records = _progress(records, f"Lecture {run.path.name}")  # type: ignore[arg-type]
+    seen: set[str] = set()
+    for record in records:
+        failpoint("import.reading")
+        if record.source_id in seen:
+            run.report.problem(
+                record.place,
+                "id",
+                f"identifiant {record.source_id} déjà lu : enregistrement ignoré",
+                "duplicate_id",
+                "rejected",
+            )
+            continue
+        seen.add(record.source_id)
+        yield record
 
-    def described() -> Iterator[str]:
-        """The source graph, record after record as the reader gives them, then what only the end can tell.
 
-        A generator of N-Triples lines, so that a first import streams into the store while the file is still
-        being read (:meth:`kg.store.OxigraphStore.replace_graph_ntriples` loads a new graph as its lines come);
-        a re-import is diffed against the stored graph once everything is known.
-        """
-        nonlocal counted
-        # the same values on every record: made once
-        source_literal, file_literal = text_literal(reader.source), text_literal(path.name)
-        actif = text_literal("actif")
-        scope_literal = text_literal(scope) if scope else None
-        current: set[str] = set()
-        subjects: set[Node] = set()
-        for record in records:
-            source_id = record.source_id
-            if source_id in current:
-                report.problem(
-                    record.place,
-                    "id",
-                    f"identifiant {source_id} déjà lu : enregistrement ignoré",
-                    "duplicate_id",
-                    "rejected",
-                )
-                continue
-            current.add(source_id)
-            lines, digest = record_lines(record)
-            before = previous.get(source_id)
-            if before is None:
-                report.created += 1
-                changed_by = run
-            elif before.digest != digest or before.statut != "actif":
-                report.updated += 1
-                changed_by = run
-            else:
-                report.unchanged += 1
-                changed_by = before.run or run
-            node = iri.source_record(reader.source, source_id)
-            private.extend(record.private)
-            subjects.update(t[0] for t in record.triples)
-            subjects.add(record.entity)
-            bookkeeping = [
-                (node, RDF.type, CAP.SourceRecord),
-                (node, CAP.source, source_literal),
-                (node, CAP.identifiantSource, text_literal(source_id)),
-                (node, CAP.fichier, file_literal),
-                (node, CAP.empreinte, text_literal(digest)),
-                (node, CAP.statutEnregistrement, actif),
-                (node, CAP.importRun, changed_by),
-                (record.entity, PROV.wasDerivedFrom, node),
-                *place_triples(node, record.place),
-            ]
-            if scope:
-                bookkeeping.append((node, CAP.versionFormat, scope_literal))
-            counted += len(record.triples) + len(bookkeeping)
-            yield from lines
-            yield from map(ntriples_line, bookkeeping)
-        subjects.update(t[0] for t in resolver.technology_triples())
-        for triple in _withdrawn(store, reader.source, own_graph, own_private, previous, current, subjects, today):
-            if triple[0] is _PRIVATE:
-                private.append(triple[1:])  # type: ignore[arg-type]
-                continue
-            counted += 1
-            yield ntriples_line(triple)  # type: ignore[arg-type]
-        for triple in resolver.technology_triples():
-            counted += 1
-            yield ntriples_line(triple)
-        report.withdrawn = sum(1 for k, v in previous.items() if k not in current and v.statut == "actif")
+def _write_source_graphs(staged: Store, run: _Import, records: Iterator[Record]) -> None:
+    """The source's public graph (records, tombstones, technologies, runs) and its private graph.
 
+    A scoped format writes its share first; the source graphs are then the union of every format's share.
+    """
+    described = _described(run, records)
     tail: list[Triple] = []
-    if scope:  # this format's share alone; the source graph below is the union of every format's share
-        public = list(described())
-        store.replace_graph_ntriples(own_graph, public)
-        store.replace_graph(own_private, private)
-        public.extend(map(ntriples_line, runs))
-        report.triples = counted + len(runs) + len(private)
-        public.extend(map(ntriples_line, _other_shares(store, reader.source, scope)))
-        private.extend(_other_shares(store, reader.source, scope, private=True))
-        tail.append((run, CAP.versionFormat, text_literal(scope)))
-        source_graph: Iterable[str] = public
+    if run.scope:
+        public = list(described)
+        staged.replace_graph_ntriples(run.own_graph, public)
+        staged.replace_graph(run.own_private, run.private)
+        public.extend(map(ntriples_line, run.runs))
+        run.report.triples = run.counted + len(run.runs) + len(run.private)
+        public.extend(map(ntriples_line, other_shares(staged, run.source, run.scope)))
+        run.private.extend(other_shares(staged, run.source, run.scope, private=True))
+        tail.append((run.run, CAP.versionFormat, text_literal(run.scope)))
+        lines: Iterable[str] = public
     else:
-        source_graph = described()
+        lines = described
 
     def with_run() -> Iterator[str]:
         """The source graph, then the import runs: this one's counts are known once the records are read."""
-        yield from source_graph
-        if not scope:
-            yield from map(ntriples_line, runs)
-            report.triples = counted + len(runs) + len(private)
+        yield from lines
+        if not run.scope:
+            yield from map(ntriples_line, run.runs)
+            run.report.triples = run.counted + len(run.runs) + len(run.private)
         yield from map(ntriples_line, tail)
-        yield from map(ntriples_line, _run_triples(run, reader.source, path, started, report))
+        yield from map(ntriples_line, _run_triples(run))
 
-    store.replace_graph_ntriples(graph_iri, with_run())
-    store.replace_graph(private_graph(reader.source), private)
-    _replace_decisions(store, reader.source, list(resolver.decision_triples()), scope)
-    from ingest.merge import merge_experiences
+    staged.replace_graph_ntriples(run.graph, with_run())
+    staged.replace_graph(private_graph(run.source), run.private)
 
-    merge_experiences(store)
+
+def _described(run: _Import, records: Iterator[Record]) -> Iterator[str]:
+    """The format's published triples as N-Triples lines: each record with its bookkeeping, then what only the
+    end can tell (the tombstones of withdrawn records, the technologies met). Counts go to the report."""
+    report, current = run.report, set()
+    constants = _RecordConstants.of(run)
+    for record in records:
+        current.add(record.source_id)
+        lines, digest = record_lines(record)
+        changed_by = _count_change(run, record.source_id, digest)
+        bookkeeping = constants.bookkeeping(record, digest, changed_by)
+        run.private.extend(record.private)
+        run.counted += len(record.triples) + len(bookkeeping)
+        yield from lines
+        yield from map(ntriples_line, bookkeeping)
+    for triple in (*_tombstones(run, current), *run.ctx.resolver.technology_triples()):
+        run.counted += 1
+        yield ntriples_line(triple)
+    report.withdrawn = sum(1 for k, v in run.previous.items() if k not in current and v.statut == "actif")
+
+
+@dataclass(frozen=True)
+class _RecordConstants:
+    """The literals every record's bookkeeping repeats, made once per import."""
+
+    run: _Import
+    source: Literal
+    file: Literal
+    actif: Literal
+    scope: Literal | None
+
+    @classmethod
+    def of(cls, run: _Import) -> _RecordConstants:
+        scope = text_literal(run.scope) if run.scope else None
+        return cls(run, text_literal(run.source), text_literal(run.path.name), text_literal("actif"), scope)
+
+    def bookkeeping(self, record: Record, digest: str, changed_by: URIRef) -> list[Triple]:
+        node = iri.source_record(self.run.source, record.source_id)
+        triples: list[Triple] = [
+            (node, RDF.type, CAP.SourceRecord),
+            (node, CAP.source, self.source),
+            (node, CAP.identifiantSource, text_literal(record.source_id)),
+            (node, CAP.fichier, self.file),
+            (node, CAP.empreinte, text_literal(digest)),
+            (node, CAP.statutEnregistrement, self.actif),
+            (node, CAP.importRun, changed_by),
+            (record.entity, PROV.wasDerivedFrom, node),
+            *place_triples(node, record.place),
+        ]
+        if self.scope is not None:
+            triples.append((node, CAP.versionFormat, self.scope))
+        return triples
+
+
+def _count_change(run: _Import, source_id: str, digest: str) -> URIRef:
+    """Count the record as created, updated or unchanged; returns the run that last changed it."""
+    before = run.previous.get(source_id)
+    if before is None:
+        run.report.created += 1
+        return run.run
+    if before.digest != digest or before.statut != "actif":
+        run.report.updated += 1
+        return run.run
+    run.report.unchanged += 1
+    return before.run or run.run
+
+
+def _commit(store: Store, staged: Store, run: _Import) -> None:
+    """Write the staged graphs: the private ones (invisible, rebuilt by every run) first, then the public ones
+    in one transaction, the source graph last of all read back by the next run (:func:`_previous_records`)."""
+    graphs = sorted(set(_graphs_read(store, run)) | set(staged.graphs()))
+    store.commit(staged, [g for g in graphs if is_private(g)])
+    failpoint("import.private-committed")
+    store.commit(staged, [g for g in graphs if not is_private(g)])
+
+
+def _after_load(reader: Reader, staged: Store) -> None:
+    """The reader's optional fix-ups once its source's graphs are in place (NetPublic re-points its lieux)."""
     after_load = getattr(reader, "after_load", None)
     if after_load is not None:
-        after_load(store)
-    return report
+        after_load(staged)
 
 
-_PRIVATE = object()  # marks, in :func:`_withdrawn`'s output, a triple for the private graph
+def record_lines(record: Record) -> tuple[list[str], str]:
+    """A record's public triples as N-Triples lines, and its digest: the hash of its lines (public, then
+    private), each sorted. The lines are written once, for the digest and for the store."""
+    lines = [ntriples_line(t) for t in record.triples]
+    digest = hashlib.sha256("".join(sorted(lines)).encode())
+    digest.update("".join(sorted(ntriples_line(t) for t in record.private)).encode())
+    return lines, digest.hexdigest()
 
 
-def _withdrawn(
-    store: Store,
-    source: str,
-    own_graph: str,
-    own_private: str,
-    previous: dict[str, _Previous],
-    current: set[str],
-    described: set[Node],
-    today: Literal,
-) -> Iterator[tuple[Any, ...]]:
-    """What is kept of the records absent from this export: marked withdrawn with their date, never deleted.
+def _previous_records(store: Store, graph_iri: str, scope: str | None) -> dict[str, _Previous]:
+    """The records of the source (of its format, with a scope) as the public source graph holds them."""
+    of_format = f"; <{CAP.versionFormat}> {text_literal(scope).n3()}" if scope else ""
+    rows = store.select(
+        f"""SELECT ?id ?h ?st ?run ?ret WHERE {{ GRAPH <{graph_iri}> {{
+            ?r a <{CAP.SourceRecord}> ; <{CAP.identifiantSource}> ?id ; <{CAP.empreinte}> ?h ;
+               <{CAP.statutEnregistrement}> ?st {of_format} .
+            OPTIONAL {{ ?r <{CAP.importRun}> ?run }}
+            OPTIONAL {{ ?r <{CAP.retireLe}> ?ret }} }} }}"""
+    )
+    return {
+        str(r["id"]): _Previous(
+            str(r["h"]),
+            str(r["st"]),
+            r.get("run"),  # type: ignore[arg-type]
+            str(r["ret"]) if "ret" in r else None,
+        )
+        for r in rows
+    }
 
-    The withdrawn records and their entities keep their triples; what such an entity points to and this
-    import no longer describes (a technology or an organisation only it used) keeps its description, so that
-    the kept entity still satisfies the shapes. Private triples come prefixed with :data:`_PRIVATE`.
+
+def _tombstones(run: _Import, current: set[str]) -> Iterator[Triple]:
+    """What is kept of the records absent from this export: their bookkeeping, marked withdrawn with the date.
+
+    Nothing else: the entity, its evaluation, its indicators, its contacts, everything minted for the record
+    goes with it (the new graph is built from the records of the file alone). A node another record still
+    describes stays, described by that record.
     """
-    from ontology import iri
-    from ontology.namespaces import CAP
-
-    gone = {k: v for k, v in previous.items() if k not in current}
+    gone = sorted(k for k in run.previous if k not in current)
     if not gone:
         return
-    entities = {v.entity for v in gone.values() if v.entity}
-    keep = [iri.source_record(source, k) for k in gone] + list(entities)
-    kept = _subjects_triples(store, own_graph, keep)  # type: ignore[arg-type]
-    orphans = {
-        o
-        for s, _, o in kept
-        if s in entities
-        and isinstance(o, URIRef)
-        and o not in described
-        and str(o).startswith(str(iri.ID))
-        and o not in entities
-    }
-    kept.extend(_subjects_triples(store, own_graph, sorted(orphans)))
-    for triple in _subjects_triples(store, own_private, list(entities)):  # type: ignore[arg-type]
-        yield (_PRIVATE, *triple)
-    status_preds = {CAP.statutEnregistrement, CAP.retireLe}
-    withdrawn_nodes = {iri.source_record(source, k) for k in gone}
-    yield from (t for t in kept if not (t[0] in withdrawn_nodes and t[1] in status_preds))
-    for source_id, before in gone.items():
-        node = iri.source_record(source, source_id)
+    nodes = [iri.source_record(run.source, k) for k in gone]
+    kept = _subjects_triples(run.ctx.resolver.store, run.graph, nodes)  # type: ignore[arg-type]
+    yield from (t for t in kept if t[1] in BOOKKEEPING)
+    today = Literal(run.started.date().isoformat(), datatype=XSD.date)
+    for source_id, node in zip(gone, nodes, strict=True):
+        before = run.previous[source_id]
         yield node, CAP.statutEnregistrement, text_literal("retire")
         yield node, CAP.retireLe, Literal(before.retire_le, datatype=XSD.date) if before.retire_le else today
 
 
-def _run_triples(run: URIRef, source: str, path: Path, started: datetime, report: Report) -> list[Triple]:
-    """The provenance of one import run: when, which file, and its counts."""
-    from ontology.namespaces import CAP
+def _subjects_triples(store: Store, graph_iri: str, subjects: list[URIRef]) -> list[Triple]:
+    """Every triple of a (public) graph whose subject is one of ``subjects``."""
+    out: list[Triple] = []
+    for start in range(0, len(subjects), 500):
+        values = " ".join(s.n3() for s in subjects[start : start + 500])
+        rows = store.select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")
+        out.extend((r["s"], r["p"], r["o"]) for r in rows)
+    return out
 
+
+def _run_triples(run: _Import) -> list[Triple]:
+    """The provenance of one import run: when, which file, and its counts."""
+    report, started = run.report, run.started
     ended = datetime.now(UTC).replace(microsecond=0)
     counts = (
         (CAP.lu, report.read),
@@ -427,15 +466,16 @@ def _run_triples(run: URIRef, source: str, path: Path, started: datetime, report
         (CAP.rejete, report.rejected),
         (CAP.repare, report.repaired),
     )
+    node = run.run
     return [
-        (run, RDF.type, CAP.ImportRun),
-        (run, RDFS.label, Literal(f"Import {source} {started.isoformat()}")),
-        (run, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
-        (run, PROV.endedAtTime, Literal(ended.isoformat(), datatype=XSD.dateTime)),
-        (run, CAP.fichier, text_literal(path.name)),
-        (run, CAP.source, text_literal(source)),
-        *((run, predicate, Literal(value, datatype=XSD.integer)) for predicate, value in counts),
-        *((run, predicate, value) for predicate, value in report.run_facts),
+        (node, RDF.type, CAP.ImportRun),
+        (node, RDFS.label, Literal(f"Import {run.source} {started.isoformat()}")),
+        (node, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)),
+        (node, PROV.endedAtTime, Literal(ended.isoformat(), datatype=XSD.dateTime)),
+        (node, CAP.fichier, text_literal(run.path.name)),
+        (node, CAP.source, text_literal(run.source)),
+        *((node, predicate, Literal(value, datatype=XSD.integer)) for predicate, value in counts),
+        *((node, predicate, value) for predicate, value in report.run_facts),
     ]
 
 
@@ -445,8 +485,6 @@ def place_triples(node: URIRef, place: str) -> list[Triple]:
     "Actions!171" gives sheet Actions, row 171; "fiche 3 (OTEN-2009-0042)" or "12" give row 3 or 12;
     a place without a number gives no row.
     """
-    from ontology.namespaces import CAP
-
     sheet, bang, rest = place.partition("!")
     if not bang:
         sheet, rest = "", place
@@ -464,26 +502,22 @@ _FIRST_NUMBER = re.compile(r"\d+")
 
 def _runs(store: Store, graph_iri: str) -> list[Triple]:
     """The import runs recorded so far in a source graph (provenance accumulates)."""
-    from ontology.namespaces import CAP
-
     rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s a <{CAP.ImportRun}> ; ?p ?o }} }}")
     return [(r["s"], r["p"], r["o"]) for r in rows]
 
 
-def _replace_decisions(store: Store, source: str, triples: list[Triple], scope: str | None = None) -> None:
+def _replace_decisions(staged: Store, run: _Import) -> None:
     """Swap this source's decisions in the shared ``resolution`` graph (only its format's, with a scope).
 
     The decisions of a scoped import carry their format already (:class:`ingest.resolve.Resolver`).
     """
-    from ontology import iri
-    from ontology.namespaces import CAP
-
-    graph_iri = str(iri.graph("resolution"))
+    graph_iri = public_graph("resolution")
+    scope = run.scope
     other_format = f"FILTER NOT EXISTS {{ ?d <{CAP.versionFormat}> ?f FILTER(?f != $scope) }}" if scope else ""
-    store.update(
+    staged.update(
         f"DELETE {{ GRAPH <{graph_iri}> {{ ?d ?p ?o }} }} WHERE {{ GRAPH <{graph_iri}> "
         f"{{ ?d <{CAP.source}> $source ; ?p ?o {other_format} }} }}",
-        source=text_literal(source),
+        source=text_literal(run.source),
         **({"scope": text_literal(scope)} if scope else {}),
     )
-    store.load(triples, graph_iri)
+    staged.load(list(run.ctx.resolver.decision_triples()), graph_iri)

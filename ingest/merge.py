@@ -37,6 +37,7 @@ from typing import Literal as Kind
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
+from ingest.territories import load_referentiel
 from kg.store import Store, Triple
 from ontology import iri
 from ontology.iri import normalise_texte
@@ -219,8 +220,6 @@ def similarities(texts: dict[str, str], pairs: Iterable[tuple[str, str]]) -> dic
 
 @cache
 def _departements_of_epci() -> dict[str, frozenset[str]]:
-    from ingest.territories import load_referentiel
-
     table: dict[str, set[str]] = defaultdict(set)
     for commune in load_referentiel().communes.values():
         if commune.epci_siren:
@@ -230,8 +229,6 @@ def _departements_of_epci() -> dict[str, frozenset[str]]:
 
 @cache
 def _departements_of_region() -> dict[str, frozenset[str]]:
-    from ingest.territories import load_referentiel
-
     table: dict[str, set[str]] = defaultdict(set)
     for dep in load_referentiel().departements.values():
         table[dep.region].add(dep.code)
@@ -240,8 +237,6 @@ def _departements_of_region() -> dict[str, frozenset[str]]:
 
 def departements(territory: URIRef) -> frozenset[str]:
     """The départements a territory node lies in (a région: all of its départements)."""
-    from ingest.territories import load_referentiel
-
     kind, _, code = str(territory).removeprefix(str(ID)).partition("/")
     if kind == "commune":
         commune = load_referentiel().communes.get(code)

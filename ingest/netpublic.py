@@ -47,10 +47,12 @@ from weakref import WeakKeyDictionary
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
+from ingest.graphs import scope_graph
 from ingest.html import html_to_text
-from ingest.resolve import Resolved, Resolver
+from ingest.resolve import Resolved, Resolver, structures
 from ingest.sources import Context, Outcome, Record, register
 from ingest.terms import recurring_literal, text_literal
+from ingest.territories import distance_km
 from kg.errors import IngestError
 from kg.store import Store, Triple, ntriples_line
 from ontology import iri
@@ -525,8 +527,6 @@ def repoint_legacy_lieux(store: Store) -> int:
     one SPARQL update (``replace_graph`` applies the diff), the legacy format's share likewise, and the "no
     match" decisions of those rows are replaced by the match. One query loads the candidates.
     """
-    from ingest.load import scope_graph  # the pipeline imports the readers: import it when running
-
     legacy = text_literal(LABEL_LEGACY).n3()
     if not store.ask(f"ASK {{ GRAPH <{_graph_iri()}> {{ ?r <{CAP.versionFormat}> {legacy} }} }}"):
         return 0  # the legacy export was never imported: no lieu to repoint
@@ -742,8 +742,6 @@ def _niveau(nom: str, hint: str | None = None) -> str | None:
     if text.endswith(" metropole"):
         return "epci"
     try:
-        from ingest.resolve import structures
-
         if normalise_nom(nom) in structures():
             return "structure"
     except FileNotFoundError:  # the curated table is optional for this reader
@@ -942,8 +940,6 @@ def _coordinates(m: _Mapper, lat_text: str, lon_text: str, commune: str | None, 
         return
     town = ctx.resolver.ref.communes.get(commune) if commune else None
     if town is not None and town.latitude is not None and town.longitude is not None:
-        from ingest.territories import distance_km
-
         here = distance_km(float(lat), float(lon), town.latitude, town.longitude) if abs(lat) <= 90 else 1e9
         swapped = distance_km(float(lon), float(lat), town.latitude, town.longitude) if abs(lon) <= 90 else 1e9
         if here > _FAR_KM and swapped < _NEAR_KM:

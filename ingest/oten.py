@@ -38,7 +38,7 @@ from ingest.sources import MOIS, Context, Outcome, Record, register
 from ingest.terms import text_literal
 from kg.errors import IngestError
 from kg.store import Triple
-from ontology import iri
+from ontology import iri, ontology_graph
 from ontology.iri import normalise_nom, normalise_texte
 from ontology.namespaces import CAP
 
@@ -298,8 +298,6 @@ class Thematique:
 @cache
 def thematiques() -> dict[str, Thematique]:
     """OTeN code → theme with its alignment, read once from the ontology graph (taxonomy.ttl)."""
-    from ontology import ontology_graph
-
     graph = ontology_graph()
     table: dict[str, Thematique] = {}
     for node in graph.subjects(RDF.type, _C.ThematiqueOten):
@@ -320,8 +318,6 @@ def thematiques() -> dict[str, Thematique]:
 @cache
 def competences() -> dict[str, URIRef]:
     """Normalised label (preferred or alternative, any language) → competence concept."""
-    from ontology import ontology_graph
-
     graph = ontology_graph()
     table: dict[str, URIRef] = {}
     for node in graph.subjects(RDF.type, _C.Competence):

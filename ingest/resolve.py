@@ -16,6 +16,7 @@ from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
 from ingest.terms import recurring_literal, text_literal
+from ingest.territories import load_referentiel
 from kg.store import Store, Triple
 from ontology import iri
 from ontology.namespaces import CAP
@@ -166,8 +167,6 @@ class Resolver:
     def __init__(self, store: Store | None, source: str, scope: str | None = None) -> None:
         """``scope`` is the format of a source imported in several formats (NetPublic): its decisions are
         tagged with it (``cap:versionFormat``), so that importing one format replaces only its own."""
-        from ingest.territories import load_referentiel
-
         self.store = store
         self.source = source
         self.scope = scope

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from ingest.load import ensure_ontology, import_file
 from ingest.sources import Report
+from ingest.territories import load_referentiel, territories_triples
 from kg.store import Store, Triple
+from ontology.iri import graph
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 WORKBOOK = "villes_internet_atlaas.xlsx"
@@ -35,9 +37,6 @@ def load_referential_subset(store: Store, *, epci_of_communes: bool = False) -> 
     Régions, départements and EPCI whole; the communes named, and every commune of an EPCI named. With
     ``epci_of_communes``, the EPCI of each commune named counts as named too (a filleul's neighbours).
     """
-    from ingest.territories import load_referentiel, territories_triples
-    from ontology.iri import graph
-
     rows = store.select(f"SELECT DISTINCT ?t WHERE {{ GRAPH ?g {{ ?x <{_CAP}territoire> ?t }} }}")
     used = {str(r["t"]) for r in rows}
     ref = load_referentiel()

@@ -11,16 +11,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from rdflib import URIRef
 from rdflib.term import Node
 
-from kg.errors import Fault, InvalidInput
+from ingest.resolve import Resolver
+from kg.errors import Fault
 from kg.store import Store, Triple
-
-if TYPE_CHECKING:
-    from ingest.resolve import Resolver
 
 Outcome = Literal["rejected", "repaired", "reported"]
 
@@ -140,51 +138,16 @@ class Reader(Protocol):
         ...
 
 
-READERS: dict[str, Reader] = {}
+#: Every reader, keyed by format label: filled by :func:`register` when a reader's module is imported
+#: (:mod:`ingest.readers` imports them all; this module imports none).
+REGISTRY: dict[str, Reader] = {}
 
 
 def register(factory: Callable[[], Reader]) -> Callable[[], Reader]:
-    """Class decorator: instantiate and register a reader under its ``source`` name (and format label)."""
+    """Class decorator: instantiate and register a reader under its format label."""
     reader = factory()
-    READERS[reader.label] = reader
+    REGISTRY[reader.label] = reader
     return factory
-
-
-def readers() -> dict[str, Reader]:
-    """All registered readers, keyed by format label (importing the reader modules registers them)."""
-    import ingest.netpublic
-    import ingest.oten
-    import ingest.villes_internet  # noqa: F401
-
-    return READERS
-
-
-def readers_for(source: str) -> list[Reader]:
-    return [r for r in readers().values() if r.source == source]
-
-
-def sniff(path: Path) -> Reader | None:
-    """The reader that recognises this file by its content, if any."""
-    for reader in readers().values():
-        try:
-            if reader.sniff(path):
-                return reader
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def reader_for(path: Path, source: str | None = None) -> Reader:
-    """Pick the reader for a file: among the readers of ``source`` if given, by content in any case."""
-    candidates = readers_for(source) if source else list(readers().values())
-    for reader in candidates:
-        try:
-            if reader.sniff(path):
-                return reader
-        except (OSError, ValueError):
-            continue
-    wanted = f" de la source {source}" if source else ""
-    raise InvalidInput(f"{path} : format non reconnu{wanted} (contenu inattendu)")
 
 
 #: French month names and their abbreviations, folded (lowercase, no accents, as ``normalise_texte`` gives

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from python_calamine import CalamineError, CalamineWorkbook, XmlError
 from rdflib import Literal, URIRef
 
 from ingest.html import html_to_text
@@ -37,7 +38,7 @@ from ingest.terms import text_literal
 from ingest.territories import distance_km
 from kg.errors import IngestError
 from kg.store import Triple
-from ontology import iri
+from ontology import iri, ontology_graph
 from ontology.namespaces import CAP, DCTERMS, FOAF, RDF, RDFS, SKOS, WGS, XSD
 
 SOURCE = "villes-internet"
@@ -124,8 +125,6 @@ class AtlaasLegacyReader:
         with open(path, "rb") as handle:
             if handle.read(8) != _OLE2_MAGIC:
                 return False
-        from python_calamine import CalamineError, CalamineWorkbook
-
         try:
             book = CalamineWorkbook.from_path(str(path))
         except (CalamineError, OSError, ValueError):
@@ -202,8 +201,6 @@ def _load_workbook(path: Path, kind: str) -> dict[str, Sheet]:
     Error cells (``#N/A``) come as empty cells; dates formatted as dates come as ``date``/``datetime``, other
     numbers as floats (whole ones become ints in :func:`_cell`). See docs/decisions/2026-11-28-calamine.md.
     """
-    from python_calamine import CalamineError, CalamineWorkbook, XmlError
-
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as error:
@@ -1116,8 +1113,6 @@ def _numbered(row: dict[str, Any]) -> dict[str, tuple[str | None, str | None]]:
 def _taxonomy() -> dict[str, dict[str, tuple[str, str]]]:
     """For every ATLAAS service notation: the notation and French label of itself and its ancestors,
     keyed by the Services column that states them."""
-    from ontology import ontology_graph
-
     graph = ontology_graph()
     notation: dict[URIRef, str] = {}
     label: dict[URIRef, str] = {}

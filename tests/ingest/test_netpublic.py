@@ -18,7 +18,8 @@ from rdflib import Literal, URIRef
 
 import ingest.netpublic as np
 from ingest.load import import_file, scope_graph
-from ingest.sources import Context, Report, readers
+from ingest.readers import readers
+from ingest.sources import Context, Report
 from kg.errors import IngestError
 from kg.store import OxigraphStore, open_store
 from kg.validation import validate_store
@@ -455,9 +456,10 @@ def test_update_and_withdrawal(history: tuple[OxigraphStore, dict[str, dict[str,
     assert objects(store, shared, RDFS_LABEL) == {Literal("Écran Partagé Le Chesnay", lang="fr")}
     legacy_name = Literal("Association Écran Partagé - antenne du Chesnay-Rocquencourt", lang="fr")
     assert objects(store, shared, SKOS_ALT) == {legacy_name}
-    # withdrawn: the entity stays, its record is marked with the date; the legacy record of that lieu stays
+    # withdrawn: what the national record said goes, its record stays marked with the date; the legacy record
+    # of that lieu stays, and so does what it says of the lieu
     gone = iri.lieu("np-epn-0108")
-    assert objects(store, gone, RDFS_LABEL) == {Literal("MJC d'Issy-les-Moulineaux - atelier multimédia", lang="fr")}
+    assert objects(store, gone, RDFS_LABEL) == set()
     record = iri.source_record("netpublic", "np-epn-0108")
     assert objects(store, record, CAP + "statutEnregistrement") == {Literal("retire")}
     (date,) = objects(store, record, CAP + "retireLe")

@@ -16,10 +16,11 @@ import pytest
 from rdflib import Literal, URIRef
 
 import kg.store
-from ingest.load import import_file, private_graph
+from ingest.load import BOOKKEEPING, import_file, private_graph
 from ingest.oten import OtenReader, PartialDate, clean_html, parse_amount, parse_partial_date
+from ingest.readers import reader_for
 from ingest.resolve import Resolver
-from ingest.sources import Context, Report, reader_for
+from ingest.sources import Context, Report
 from kg.errors import IngestError
 from kg.store import OxigraphStore, open_store
 from kg.validation import validate_store
@@ -413,12 +414,53 @@ def test_reimport_update_and_withdrawal(tmp_path: Path, store: OxigraphStore) ->
     removed.write_text(text[:start] + text[end:], encoding="utf-8")
     withdrawal = import_file(store, removed)
     assert withdrawal.withdrawn == 1
-    e = experience("OTEN-2007-0003")
-    assert objects(store, e, DCT + "title")  # still there
+    assert not objects(store, experience("OTEN-2007-0003"), DCT + "title")
     record = iri.source_record("oten", "OTEN-2007-0003")
     assert objects(store, record, CAP + "statutEnregistrement") == {Literal("retire")}
     (date,) = objects(store, record, CAP + "retireLe")
     assert date.datatype == URIRef(XSD + "date")
+
+
+def _without_fiches(text: str, fiches: list[str]) -> str:
+    for fiche in fiches:
+        start = text.index(f'  <oten:fiche id="{fiche}"')
+        end = text.index("</oten:fiche>", start) + len("</oten:fiche>\n")
+        text = text[:start] + text[end:]
+    return text
+
+
+def _minted(store: OxigraphStore, fiche: str) -> set[URIRef]:
+    """The nodes minted for one fiche (experience, evaluation, indicators, funding lines…), its record aside."""
+    key = str(iri.evaluation(fiche)).rsplit("/", 1)[-1]
+    rows = store.select(
+        f"""SELECT DISTINCT ?x WHERE {{ GRAPH <{GRAPH}> {{ {{ ?x ?p ?o }} UNION {{ ?s ?p ?x }} }}
+            FILTER(isIRI(?x) && CONTAINS(STR(?x), "/{key}") && !CONTAINS(STR(?x), "/record/")) }}"""
+    )
+    return {r["x"] for r in rows}  # type: ignore[misc]
+
+
+def test_withdrawn_fiches_leave_nothing_behind(tmp_path: Path) -> None:
+    """A later export without some fiches: their experience, evaluation and indicators go; the store validates."""
+    gone = ["OTEN-2010-0104", "OTEN-2007-0003", "OTEN-2006-0009"]  # the first has an evaluation with indicators
+    with OxigraphStore(tmp_path / "store") as store:
+        import_file(store, OTEN)
+        minted = set().union(*(_minted(store, f) for f in gone))
+        minted |= {experience(f) for f in gone}
+        assert iri.evaluation(gone[0]) in minted and iri.indicateur(gone[0], 1) in minted
+        later = tmp_path / "oten_sans.xml"
+        later.write_text(_without_fiches(OTEN.read_text(encoding="utf-8"), gone), encoding="utf-8")
+        report = import_file(store, later)
+        assert report.withdrawn == len(gone)
+        assert validate_store(store).conforms
+        for graph in store.graphs():
+            select = store.select_private if kg.store.is_private(graph) else store.select
+            for node in minted:
+                assert not select(f"SELECT * WHERE {{ GRAPH <{graph}> {{ {node.n3()} ?p ?o }} }} LIMIT 1"), node
+                assert not select(f"SELECT * WHERE {{ GRAPH <{graph}> {{ ?s ?p {node.n3()} }} }} LIMIT 1"), node
+        tombstone = {str(r["p"]) for r in store.select(
+            f"SELECT DISTINCT ?p WHERE {{ GRAPH <{GRAPH}> {{ {iri.source_record('oten', gone[0]).n3()} ?p ?o }} }}"
+        )}  # fmt: skip
+        assert tombstone <= {str(p) for p in BOOKKEEPING} | {CAP + "statutEnregistrement", CAP + "retireLe"}
 
 
 # --- values ---------------------------------------------------------------------------------------------
@@ -476,7 +518,7 @@ def test_clean_html_removes_scripts() -> None:
 
 
 def test_prose_quoting_the_format_is_not_an_export(tmp_path: Path) -> None:
-    from ingest.sources import sniff
+    from ingest.readers import sniff
 
     readme = tmp_path / "README.md"
     readme.write_text('# Sources\n\n```xml\n<oten:export xmlns:oten="urn:oten:fiche:1.2">\n```\n', encoding="utf-8")
