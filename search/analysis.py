@@ -12,6 +12,9 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 from ontology.iri import normalise_texte
 
 __all__ = [
@@ -101,9 +104,6 @@ class Analyzer:
             return None
         if word in self._memo:
             return self._memo[word]
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
-
         limit = 2 if len(word) >= 8 else 1
         best: tuple[int, int, str] | None = None
         for length in range(len(word) - limit, len(word) + limit + 1):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -18,9 +18,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kg.context import Context
 from search.corpus import Doc
 from search.embedders import Embedder, get_embedder
-
-if TYPE_CHECKING:
-    from search.index import Index
 
 #: With an HNSW graph, a filter leaving at most this share of the corpus is scored exactly on its subset: the
 #: graph would have to walk k × (corpus / allowed) × 2 neighbours to find k allowed ones, and past ~10 % that
@@ -100,11 +97,10 @@ def recorded_name(ctx: Context) -> str:
 
 
 def encode_docs(
-    docs: Sequence[Doc], embedder: Embedder, previous: Index | None = None, *, progress: bool = False
+    docs: Sequence[Doc], embedder: Embedder, known: Mapping[str, np.ndarray], *, progress: bool = False
 ) -> tuple[np.ndarray, int]:
-    """The vectors of the docs' passages and how many were encoded: those ``previous`` holds are reused."""
+    """The vectors of the docs' passages and how many were encoded: those ``known`` (by passage hash) are reused."""
     vectors = np.zeros((len(docs), embedder.dim), np.float32)
-    known = _known_vectors(previous, embedder)
     todo = []
     for i, d in enumerate(docs):
         vec = known.get(d.passage_hash)
@@ -117,13 +113,6 @@ def encode_docs(
     for batch in _batches(todo, ENCODE_BATCH, progress, "Encodage des expériences"):
         vectors[batch] = embedder.encode_passages([docs[i].passage for i in batch])
     return vectors, len(todo)
-
-
-def _known_vectors(previous: Index | None, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Passage hash -> vector of an index built by the same embedder."""
-    if previous is None or previous.embedder != embedder.name or previous.vectors.shape[1] != embedder.dim:
-        return {}
-    return {h: previous.vectors[i] for i, h in enumerate(previous.hashes)}
 
 
 def _batches(items: list[int], size: int, progress: bool, label: str) -> Iterator[list[int]]:
@@ -165,27 +154,30 @@ def load_ann(path: str) -> Any:
 # --- scoring -----------------------------------------------------------------------------------------------
 
 
-def dense_scores(index: Index, qvec: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+def nearest(
+    vectors: np.ndarray, ann: Any, qvec: np.ndarray, allowed: np.ndarray | None, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(doc ids, cosines) of the ``k`` nearest allowed experiences, best first.
 
     The HNSW graph answers when there is one and the allowed set is large enough for a filtered search
     (asking for more neighbours than ``k`` in proportion to what the filter leaves) to find ``k`` of
     them; a small allowed set is scored exactly, row by row, which then costs less than the graph walk.
     """
-    if not index.vectors.shape[1] or index.size == 0:
+    n = vectors.shape[0]
+    if not vectors.shape[1] or n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     q = np.ascontiguousarray(qvec, dtype=np.float32)
-    n_allowed = index.size if allowed is None else int(np.count_nonzero(allowed))
-    if index.ann is not None and n_allowed > EXACT_MAX_SHARE * index.size:
-        found = _graph_search(index, q, allowed, k, n_allowed)
+    n_allowed = n if allowed is None else int(np.count_nonzero(allowed))
+    if ann is not None and n_allowed > EXACT_MAX_SHARE * n:
+        found = _graph_search(ann, n, q, allowed, k, n_allowed)
         if found is not None:
             return found
     if allowed is None:
-        ids = np.arange(index.size)
-        sims = cosines(index.vectors, None, q)
+        ids = np.arange(n)
+        sims = cosines(vectors, None, q)
     else:
         ids = np.flatnonzero(allowed)
-        sims = cosines(index.vectors, ids, q)
+        sims = cosines(vectors, ids, q)
     if len(ids) > k:
         top = np.argpartition(-sims, k)[:k]
         ids, sims = ids[top], sims[top]
@@ -194,11 +186,11 @@ def dense_scores(index: Index, qvec: np.ndarray, allowed: np.ndarray | None, k: 
 
 
 def _graph_search(
-    index: Index, q: np.ndarray, allowed: np.ndarray | None, k: int, n_allowed: int
+    ann: Any, n: int, q: np.ndarray, allowed: np.ndarray | None, k: int, n_allowed: int
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The HNSW graph's ``k`` nearest allowed neighbours, or None when the walk found too few of them."""
-    wanted = min(index.size, k if allowed is None else k * max(2, 2 * index.size // max(n_allowed, 1)))
-    found = index.ann.search(q, wanted)
+    wanted = min(n, k if allowed is None else k * max(2, 2 * n // max(n_allowed, 1)))
+    found = ann.search(q, wanted)
     keys = np.asarray(found.keys, np.int64)
     sims = 1.0 - np.asarray(found.distances, np.float32)
     if allowed is not None:

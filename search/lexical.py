@@ -10,15 +10,11 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search.analysis import tokens, words
 from search.corpus import Doc
-
-if TYPE_CHECKING:
-    from search.index import Index
 
 FIELD_WEIGHT = {  # how many times a field's words count in the lexical document (a cheap BM25F)
     "titre": 3,
@@ -117,16 +113,16 @@ def _csr(postings: dict[str, list[tuple[int, float]]], n: int, vocabulary: Count
     )
 
 
-def lexical_scores(index: Index, terms: dict[str, float], allowed: np.ndarray | None = None) -> np.ndarray:
+def bm25_scores(postings: Postings, n: int, terms: dict[str, float], allowed: np.ndarray | None = None) -> np.ndarray:
     """BM25 score per doc (0 outside ``allowed``): a scatter of each term's postings, no pass over n."""
-    scores = np.zeros(index.size, np.float32)
+    scores = np.zeros(n, np.float32)
     for t, w in terms.items():
-        k = index.terms.get(t)
+        k = postings.terms.get(t)
         if k is None:
             continue
-        lo, hi = index.term_ptr[k], index.term_ptr[k + 1]
+        lo, hi = postings.term_ptr[k], postings.term_ptr[k + 1]
         # A doc appears once in a term's postings: the scatter loses no update.
-        scores[index.post_docs[lo:hi]] += index.post_weight[lo:hi] * w
+        scores[postings.post_docs[lo:hi]] += postings.post_weight[lo:hi] * w
     if allowed is not None:
         np.multiply(scores, allowed, out=scores)
     return scores

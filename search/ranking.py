@@ -33,7 +33,7 @@ from ontology.namespaces import CAP, ID
 from search.analysis import highlight, tokens
 from search.corpus import local_key
 from search.dense import cosines, dense_floor, query_vector
-from search.facets import allowed_mask, facet_counts, is_fine_concept
+from search.facets import is_fine_concept
 from search.index import Index, open_index
 from search.models import Filters, Hit, Porteur, SearchResult, SourceRef, Why
 
@@ -304,7 +304,7 @@ def search(
     _check_page(limit, offset)
     filters = filters or Filters()
     idx = index if index is not None else open_index(ctx)
-    allowed = allowed_mask(idx, filters)
+    allowed = idx.allowed(filters)
     query = (query or "").strip()
     if not query:
         return _listing(idx, filters, allowed, limit, offset)
@@ -314,7 +314,7 @@ def search(
     hits = [_hit(idx, int(i), scored) for i in scored.top(offset + limit)[offset:]]
     message = None if scored.total else _nothing_message(filters, query)
     return SearchResult(
-        query=query, total=scored.total, facets=facet_counts(idx, scored.matched), results=hits, message=message,
+        query=query, total=scored.total, facets=idx.facet_counts(scored.matched), results=hits, message=message,
         corrections=scored.corrections,
     )
 
@@ -332,7 +332,7 @@ def _listing(index: Index, filters: Filters, allowed: np.ndarray | None, limit: 
     page = _top(ids, index.sort_key[ids].astype(np.int64), offset + limit)[offset:]
     hits = [_hit(index, int(i), None) for i in page]
     message = None if len(ids) else _nothing_message(filters)
-    return SearchResult(query="", total=len(ids), facets=facet_counts(index, ids), results=hits, message=message)
+    return SearchResult(query="", total=len(ids), facets=index.facet_counts(ids), results=hits, message=message)
 
 
 def _nothing_message(filters: Filters, query: str | None = None) -> str:
@@ -389,7 +389,7 @@ def similar(ctx: Context, iri: str, limit: int = 10, *, index: Index | None = No
     scored = Scored(order, score, np.zeros(n, np.float32), closeness, shared,
                     set(tokens(idx.payload(i)["titre"])), {}, ordered=True)
     hits = [_hit(idx, int(j), scored) for j in order]
-    return SearchResult(query=idx.iris[i], total=len(ids), facets=facet_counts(idx, np.sort(order)), results=hits)
+    return SearchResult(query=idx.iris[i], total=len(ids), facets=idx.facet_counts(np.sort(order)), results=hits)
 
 
 def _closeness(index: Index, i: int) -> np.ndarray:
