@@ -29,6 +29,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rdflib.namespace import PROV  # noqa: E402
+
+from ontology.namespaces import CAP  # noqa: E402
 from search import Index, collect_docs, load_taxonomy, rank  # noqa: E402
 from search.embedders import available, get_embedder  # noqa: E402
 
@@ -39,9 +42,9 @@ CACHE = ROOT / "var" / "bench-cache"
 def resolve_keys(store: Any, keys: list[str]) -> dict[str, str]:
     """Evaluation key (vi-1024, oten-OTEN-2009-0098) -> IRI of the experience derived from that record."""
     rows = store.select(
-        """PREFIX cap: <https://w3id.org/capitalis/ontology#>
-        SELECT ?e ?src ?id WHERE { GRAPH ?g { ?e a cap:Experience ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?r }
-        GRAPH ?h { ?r cap:source ?src ; cap:identifiantSource ?id } }"""
+        f"""PREFIX cap: <{CAP}>
+        SELECT ?e ?src ?id WHERE {{ GRAPH ?g {{ ?e a cap:Experience ; <{PROV.wasDerivedFrom}> ?r }}
+        GRAPH ?h {{ ?r cap:source ?src ; cap:identifiantSource ?id }} }}"""
     )
     prefix = {"villes-internet": "vi", "oten": "oten"}
     table = {f"{prefix.get(str(r['src']), str(r['src']))}-{r['id']}": str(r["e"]) for r in rows}
