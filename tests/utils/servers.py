@@ -66,3 +66,69 @@ def start_oxigraph(location: Path, *, timeout_s: float | None = None) -> Oxigrap
                 process.kill()
                 raise RuntimeError(f"oxigraph serve n'a pas démarré : {location}.log") from None
             time.sleep(0.1)
+
+
+# --- ArcadeDB (Bolt) ------------------------------------------------------------------------------------------
+
+_ARCADEDB = """
+import sys
+import arcadedb_embedded as arcadedb
+
+root, password, bolt, http, database = sys.argv[1:6]
+server = arcadedb.create_server(
+    root,
+    root_password=password,
+    config={
+        "server_plugins": "Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
+        "bolt_port": int(bolt),
+        "http_port": int(http),
+    },
+)
+server.start()
+server.create_database(database)
+print("ready", flush=True)
+sys.stdin.read()  # until the test session closes our stdin
+server.stop()
+"""
+
+
+@dataclass
+class BoltServer:
+    """ArcadeDB's server with its Bolt plugin, in a child process (its JVM apart from the tests' process)."""
+
+    url: str
+    user: str
+    password: str
+    database: str
+    process: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # the child stops its server and exits
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def start_arcadedb(directory: Path, *, database: str = "capitalis", password: str = "mot-de-passe-test") -> BoltServer:
+    """Start ArcadeDB with Bolt on free ports, its files and ``./log/`` under ``directory``; wait until ready."""
+    directory.mkdir(parents=True, exist_ok=True)
+    bolt, http = free_port(), free_port()
+    log = open(directory / "arcadedb.out", "w")  # noqa: SIM115 (kept open for the process)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _ARCADEDB, str(directory / "root"), password, str(bolt), str(http), database],
+        cwd=directory,  # ArcadeDB writes its logs into ./log/
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()  # the JVM takes 10-30 s to start on a busy machine
+    if line.strip() != "ready":
+        process.kill()
+        raise RuntimeError(f"ArcadeDB n'a pas démarré : voir {directory / 'arcadedb.out'}")
+    return BoltServer(f"bolt://127.0.0.1:{bolt}", "root", password, database, process)

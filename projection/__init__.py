@@ -1,0 +1,1 @@
+"""Projections of the knowledge graph into other data models (the Neo4j property graph)."""
