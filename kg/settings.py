@@ -134,12 +134,3 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.home / "store"
-
-
-def get_settings() -> Settings:
-    """Deprecated: the environment's settings, for ``search.engine`` (the shim of the callers still to move).
-
-    Nothing else may call it: the composition root builds the settings and hands them down in a
-    :class:`~kg.context.Context`. Goes away with ``search/engine.py``.
-    """
-    return Settings()

@@ -93,7 +93,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The session's API server (generous rate limits; a 3 s SPARQL timeout)."""
     from api.main import create_app
     from contributions.accounts import open_accounts
-    from kg import settings as settings_module
 
     home = tmp_path_factory.mktemp("api") / "home"
     collectivite = build_home(home)
@@ -124,7 +123,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     finally:
         server.should_exit = True
         thread.join(30)
-        settings_module.reset()
 
 
 @pytest.fixture(scope="session")

@@ -145,7 +145,7 @@ def test_rate_limits(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
     open_store(tmp_path / "store").close()
     settings = Settings(home=tmp_path, api_rate_sparql_per_min=2, api_rate_write_per_min=2, sparql_workers=1)
-    app = create_app(settings, configure_globals=False)
+    app = create_app(settings)
     server, thread = serve(app, port := free_port())
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
