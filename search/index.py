@@ -36,7 +36,9 @@ FORMAT = 1
 #: Experiences from which the dense search walks an HNSW graph (the settings' default).
 ANN_MIN = Settings.model_fields["search_ann_min"].default
 _MMAP_FROM = 50_000  # vectors of an index this large are memory-mapped, not read
-_CACHE = "search-index"  # the name of the opened index in the context's caches
+#: The name of the opened index in the context's caches (keyed by the directory and the time it was written, so
+#: that a rebuilt index is read again: no one needs to forget it).
+CACHE_NAME = "search-index"
 NO_INDEX = "aucun index de recherche : il se construit à l'import des sources ou par `capitalis index`"
 
 
@@ -391,12 +393,7 @@ def open_index(ctx: Context, *, check_embedder: bool = True) -> Index:
     if check_embedder:
         check_embedder_of(ctx, meta)
     key = (str(directory), (directory / "meta.json").stat().st_mtime)
-    return ctx.cached(_CACHE, lambda: Index.load(directory), key=key)
-
-
-def forget_index(ctx: Context) -> None:
-    """Drop the context's opened index (the next :func:`open_index` reads the directory again)."""
-    ctx.forget(_CACHE)
+    return ctx.cached(CACHE_NAME, lambda: Index.load(directory), key=key)
 
 
 def check_embedder_of(ctx: Context, meta: dict[str, Any]) -> None:

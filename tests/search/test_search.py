@@ -23,6 +23,7 @@ from kg.settings import Settings
 from kg.store import memory_store
 from search import Filters, Index, IndexMismatch, MissingIndex, collect_docs, load_taxonomy, search, similar
 from search.embedders import get_embedder
+from search.index import CACHE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
@@ -347,7 +348,7 @@ def test_the_opened_index_is_cached_in_the_context_until_rewritten(home, sample)
     S.update_index(ctx)
     first = S.open_index(ctx)
     assert S.open_index(ctx) is first
-    assert _context(home, sample, "none").peek("search-index") is None, "another context has its own cache"
+    assert _context(home, sample, "none").peek(CACHE_NAME) is None, "another context has its own cache"
     S.rebuild_index(ctx)
     assert S.open_index(ctx) is not first
 
