@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EXPLORER_PORT ?= 8501
 
-.PHONY: install demo data serve test lint bench clean
+.PHONY: install demo data guide serve test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -38,7 +38,11 @@ serve: install
 	CAPITALIS_API_URL=http://$(HOST):$(API_PORT) CAPITALIS_API_KEY=$$(cat $(HOME_DIR)/demo-api-key 2>/dev/null) \
 	$(BIN)/capitalis --home $(HOME_DIR) explore --host $(HOST) --port $(EXPLORER_PORT)
 
-demo: data serve
+# The French user guide (MkDocs Material), served by the API at /guide.
+guide: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+demo: data guide serve
 
 test: install
 	bash tools/install_chromium.sh

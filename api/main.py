@@ -28,6 +28,7 @@ from api.routes import (
     contributions,
     dumps,
     experiences,
+    guide,
     lieux,
     linked_data,
     parrainage,
@@ -92,7 +93,12 @@ class Guard:
             status, body, extra = refusal
             await self._send_problem(send, status, body, extra, path)
             return
-        csp = _CSP_DOCS if path in ("/docs", "/docs/oauth2-redirect") else _CSP_API
+        if path in ("/docs", "/docs/oauth2-redirect"):
+            csp = _CSP_DOCS
+        elif path == "/guide" or path.startswith("/guide/"):
+            csp = guide.CSP
+        else:
+            csp = _CSP_API
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -252,6 +258,7 @@ ROUTERS = (
     dumps,
     auth,
     contributions,
+    guide,
 )
 
 
