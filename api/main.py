@@ -7,20 +7,18 @@ when another process holds it, the app opens it read-only and refuses writes wit
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.deps import RateLimiter
-from api.problems import PROBLEM_TYPE, install
+from api.guard import Guard
+from api.problems import install
 from api.routes import (
     acteurs,
     auth,
@@ -48,115 +46,6 @@ from kg.sparql import close_pool, get_pool
 from search import Index, MissingIndex, open_index, update_index
 
 log = logging.getLogger("capitalis.api")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
-
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-MAX_BODY = 1_000_000
-_SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
-    (b"strict-transport-security", b"max-age=31536000"),
-]
-_CSP_API = b"default-src 'none'; frame-ancestors 'none'"
-_CSP_DOCS = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    b"frame-ancestors 'none'"
-)
-_NO_STORE = ("/auth", "/contributions")
-
-
-class Guard:
-    """ASGI middleware: rate limits (writes, /sparql), body size, security headers on every response."""
-
-    def __init__(self, app: ASGIApp, settings: Settings, limiter: RateLimiter) -> None:
-        self.app = app
-        self.settings = settings
-        self.limiter = limiter
-
-    async def __call__(
-        self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path, method = scope.get("path", ""), scope.get("method", "GET")
-        headers = dict(scope.get("headers") or [])
-        refusal = self._refusal(path, method, headers, scope)
-        if refusal is not None:
-            status, body, extra = refusal
-            await self._send_problem(send, status, body, extra, path)
-            return
-        if path in ("/docs", "/docs/oauth2-redirect"):
-            csp = _CSP_DOCS
-        elif path == "/guide" or path.startswith("/guide/"):
-            csp = guide.CSP
-        else:
-            csp = _CSP_API
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                raw = list(message.get("headers") or [])
-                raw += _SECURITY_HEADERS
-                raw.append((b"content-security-policy", csp))
-                if path.startswith(_NO_STORE):
-                    raw.append((b"cache-control", b"no-store"))
-                message["headers"] = raw
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _refusal(
-        self, path: str, method: str, headers: dict[bytes, bytes], scope: Scope
-    ) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]] | None:
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            return 413, {"title": "Requête trop volumineuse", "detail": f"corps de plus de {MAX_BODY} octets"}, []
-        if method == "OPTIONS":
-            return None
-        if path == "/sparql":
-            bucket, limit = "sparql", self.settings.api_rate_sparql_per_min
-        elif method in WRITE_METHODS:
-            bucket, limit = "write", self.settings.api_rate_write_per_min
-        else:
-            return None
-        auth = headers.get(b"authorization", b"")
-        if auth.lower().startswith(b"bearer "):
-            client = "t:" + hashlib.sha256(auth[7:].strip()).hexdigest()[:24]
-        else:
-            client = "ip:" + str((scope.get("client") or ("?", 0))[0])
-        wait = self.limiter.hit(bucket, client, limit)
-        if wait is None:
-            return None
-        what = "requêtes SPARQL" if bucket == "sparql" else "écritures"
-        body = {"title": "Trop de requêtes", "detail": f"plus de {limit} {what} par minute : réessayez dans {wait} s"}
-        return 429, body, [(b"retry-after", str(wait).encode())]
-
-    @staticmethod
-    async def _send_problem(
-        send: Callable[[Message], Awaitable[None]],
-        status: int,
-        body: dict[str, Any],
-        extra: list[tuple[bytes, bytes]],
-        path: str,
-    ) -> None:
-        payload = json.dumps({"type": "about:blank", "status": status, "instance": path, **body}, ensure_ascii=False)
-        data = payload.encode()
-        headers = [
-            (b"content-type", PROBLEM_TYPE.encode()),
-            (b"content-length", str(len(data)).encode()),
-            *extra,
-            *_SECURITY_HEADERS,
-            (b"content-security-policy", _CSP_API),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": data})
 
 
 def _warm_up(app: FastAPI, context: Context) -> None:
