@@ -95,12 +95,45 @@ def role(*roles: str) -> Any:
 Contributeur = Annotated[User, role("contributeur")]
 Moderateur = Annotated[User, role("moderateur")]
 
+#: Where the guard leaves the client's identity in the ASGI scope's state, for :func:`client_id`.
+CLIENT_KEY = "capitalis_client"
+
+
+def identify(accounts: Accounts | None, authorization: bytes, address: str) -> tuple[str, bool]:
+    """The client's key and whether its bearer token, if any, is valid: ``u:<account id>`` for a token that names
+    an active account, else ``ip:<address>`` (anonymous, or a token unknown, expired or revoked)."""
+    anonymous = "ip:" + address
+    if not authorization.lower().startswith(b"bearer "):
+        return anonymous, True
+    if accounts is None:  # before the lifespan opened the accounts
+        return anonymous, False
+    try:
+        user = accounts.authenticate(authorization[7:].strip().decode("latin-1"))
+    except Unauthorized:
+        return anonymous, False
+    return f"u:{user.id}", True
+
+
 Limit = Annotated[int, Query(ge=1, le=100, description="Nombre d'éléments par page (1 à 100).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Éléments à sauter (pagination).")]
 
 
+def client_id(request: Request) -> str:
+    """Who sends the request, as :class:`api.guard.Guard` identified it: ``u:<account id>`` for a valid bearer
+    token, else ``ip:<address>`` (the key of the rate limits and of the SPARQL workers' fair share)."""
+    known = request.scope.get("state", {}).get(CLIENT_KEY)
+    return known or "ip:" + (request.client.host if request.client else "?")
+
+
+ClientDep = Annotated[str, Depends(client_id)]
+
+
 class RateLimiter:
-    """Sliding one-minute windows per (bucket, client): enough for one process; a proxy does it past that."""
+    """Sliding one-minute windows per (bucket, client): enough for one process; a proxy does it past that.
+
+    ``client`` is a verified identity (:func:`identify`): a token that names no account buys no window of its
+    own, so rotating made-up tokens does not escape the limit.
+    """
 
     def __init__(self) -> None:
         self._hits: dict[tuple[str, str], deque[float]] = {}

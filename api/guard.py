@@ -2,16 +2,25 @@
 
 It runs outermost (``api.main._add_middlewares``), before routing, so that a refusal costs no parsing and every
 response, a refusal included, carries the same security headers.
+
+- Rate limits key on a verified identity (:func:`api.deps.identify`): the account behind a valid bearer token,
+  else the client's address. A made-up token buys no bucket of its own. On ``/sparql`` an invalid token is a
+  401: a client that sends credentials wants them used, and silently demoting it to anonymous would hide an
+  expired key behind a smaller share; the 401 is counted in the address's bucket first, so a flood of made-up
+  tokens ends in 429 too. Elsewhere an invalid token counts in the address's bucket and the route answers 401.
+- The body size is counted as the body arrives (``receive`` is wrapped), not only from ``Content-Length``: a
+  chunked body past :data:`MAX_BODY` gets its 413 at once, and the route never reads the rest.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from api.deps import RateLimiter
+from starlette.datastructures import State
+
+from api.deps import CLIENT_KEY, RateLimiter, identify
 from api.problems import PROBLEM_TYPE
 from api.routes import guide
 from kg.settings import Settings
@@ -42,10 +51,11 @@ _NO_STORE = ("/auth", "/contributions")
 class Guard:
     """ASGI middleware: rate limits (writes, /sparql), body size, security headers on every response."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, limiter: RateLimiter, state: State) -> None:
         self.app = app
         self.settings = settings
         self.limiter = limiter
+        self.state = state  # the app's state: the accounts, once the lifespan opened them
 
     async def __call__(
         self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
@@ -77,7 +87,35 @@ class Guard:
                 message["headers"] = raw
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        received = 0
+        refused = False
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request" and not refused:
+                received += len(message.get("body", b""))
+                if received > MAX_BODY:
+                    refused = True
+                    if not started:
+                        body = {"title": "Requête trop volumineuse", "detail": f"corps de plus de {MAX_BODY} octets"}
+                        await self._send_problem(send, 413, body, [(b"connection", b"close")], path)
+                    return {"type": "http.disconnect"}  # the route stops reading: nothing more is parsed
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:  # the 413 went out: what the route answers after its read failed is dropped
+                return
+            started = True
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
     def _refusal(
         self, path: str, method: str, headers: dict[bytes, bytes], scope: Scope
@@ -93,13 +131,15 @@ class Guard:
             bucket, limit = "write", self.settings.api_rate_write_per_min
         else:
             return None
-        auth = headers.get(b"authorization", b"")
-        if auth.lower().startswith(b"bearer "):
-            client = "t:" + hashlib.sha256(auth[7:].strip()).hexdigest()[:24]
-        else:
-            client = "ip:" + str((scope.get("client") or ("?", 0))[0])
+        address = str((scope.get("client") or ("?", 0))[0])
+        client, valid = identify(getattr(self.state, "accounts", None), headers.get(b"authorization", b""), address)
+        scope.setdefault("state", {})[CLIENT_KEY] = client
         wait = self.limiter.hit(bucket, client, limit)
         if wait is None:
+            if not valid and bucket == "sparql":
+                detail = "jeton invalide, expiré ou révoqué : retirez-le ou renouvelez-le"
+                body = {"title": "Non authentifié", "detail": detail}
+                return 401, body, [(b"www-authenticate", b"Bearer")]
             return None
         what = "requêtes SPARQL" if bucket == "sparql" else "écritures"
         body = {"title": "Trop de requêtes", "detail": f"plus de {limit} {what} par minute : réessayez dans {wait} s"}

@@ -165,7 +165,7 @@ def _add_middlewares(app: FastAPI, settings: Settings) -> None:
         allow_headers=["Authorization", "Content-Type", "Accept"],
         max_age=600,
     )
-    app.add_middleware(Guard, settings=settings, limiter=app.state.rate_limiter)
+    app.add_middleware(Guard, settings=settings, limiter=app.state.rate_limiter, state=app.state)
 
 
 def _version() -> str:

@@ -34,6 +34,45 @@ class Settings(BaseSettings):
         le=32,
         description="Nombre de processus qui exécutent les requêtes SPARQL publiques (chacun peut être interrompu).",
     )
+    sparql_per_client: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Requêtes SPARQL publiques d'un même client (compte, sinon adresse) exécutées en même temps ; "
+            "les suivantes attendent leur tour, pour que les processus restent partagés entre clients."
+        ),
+    )
+    sparql_queue_per_client: int = Field(
+        default=4,
+        ge=0,
+        description="Requêtes SPARQL publiques d'un même client en attente au plus ; au-delà, réponse 429.",
+    )
+    sparql_max_query_bytes: int = Field(
+        default=20_000, ge=100, description="Taille maximale, en octets, d'une requête SPARQL publique."
+    )
+    sparql_max_depth: int = Field(
+        default=24,
+        ge=2,
+        description="Profondeur maximale d'imbrication ({ }, ( ), [ ]) d'une requête SPARQL publique.",
+    )
+    sparql_max_triple_patterns: int = Field(
+        default=64,
+        ge=1,
+        description="Nombre maximal de motifs de triplets (donc de jointures) d'une requête SPARQL publique.",
+    )
+    sparql_max_operators: int = Field(
+        default=128,
+        ge=1,
+        description=(
+            "Nombre maximal d'opérateurs (&&, ||, =, <, +, *, /…) d'une requête SPARQL publique : "
+            "l'analyse d'une expression coûte environ une milliseconde par opérateur."
+        ),
+    )
+    sparql_max_path_stars: int = Field(
+        default=4,
+        ge=0,
+        description="Nombre maximal de chemins de propriétés répétés (*, +) d'une requête SPARQL publique.",
+    )
     explorer_url: str = Field(
         default="http://localhost:8501",
         description=(

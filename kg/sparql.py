@@ -19,17 +19,20 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import queue
+import re
 import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from pyparsing import ParseResults
+from rdflib.paths import MulPath
+from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -74,6 +77,14 @@ class EndpointBusy(CapitalisError):
     title = "Point d'accès SPARQL saturé"
 
 
+class ClientBusy(CapitalisError):
+    """A client already has as many public queries running and waiting as it may have."""
+
+    status = 429
+    exit_code = 2
+    title = "Trop de requêtes SPARQL simultanées"
+
+
 @dataclass
 class SparqlResult:
     kind: QueryKind
@@ -81,8 +92,13 @@ class SparqlResult:
     media_type: str
 
 
-def check_query(query: str) -> QueryKind:
+def check_query(query: str, settings: Settings | None = None) -> QueryKind:
     """Decide what a public query may do from its parsed algebra, never from its text; return its form.
+
+    A pathological query is refused first (:class:`QueryError`, before any parsing, then on the algebra): more
+    bytes, deeper nesting, more operators, triple patterns or repeated property paths than ``settings`` allow.
+    rdflib's parser is recursive and slow (about a millisecond per operator): unbounded, a query costs the
+    parsing process seconds of CPU or its stack, and the engine's own recursion can take its worker down.
 
     The query is parsed and translated by rdflib's SPARQL 1.1 grammar (codepoint escapes such as ``\\u0053``
     are expanded first, as the recommendation says). Refused: updates (:class:`Forbidden`), any ``SERVICE``
@@ -90,6 +106,8 @@ def check_query(query: str) -> QueryKind:
     accept (:class:`QueryError`): what cannot be parsed here is not handed to the engine. The query workers
     cannot open network connections either (:mod:`kg.sandbox`).
     """
+    settings = settings or Settings()
+    _check_shape(query, settings)
     try:
         parsed = translateQuery(parseQuery(query))
     except RecursionError:
@@ -100,10 +118,81 @@ def check_query(query: str) -> QueryKind:
         raise QueryError(f"requête SPARQL invalide : {_parse_message(exc)}") from None
     if _has_service(parsed.algebra):
         raise QueryError("SERVICE n'est pas autorisé : les requêtes fédérées sont désactivées")
+    _check_size(parsed.algebra, settings)
     kind = _FORMS.get(parsed.algebra.name)
     if kind is None:
         raise QueryError("requête SPARQL : forme inconnue (SELECT, ASK, CONSTRUCT ou DESCRIBE attendu)")
     return kind
+
+
+# what the lexical scan skips: strings (long ones first), IRIs, comments; braces or operators there do not count
+_SKIPPED = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|' + r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
+    r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'|"
+    r'<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*',
+)
+_BRACKETS = re.compile(r"[{}()\[\]]")
+_OPERATORS = re.compile(r"&&|\|\||[!<>]=?|=|\+|(?<![\w:.])-|\*|/")
+
+
+def _refuse(what: str, found: int, limit: int, setting: str) -> QueryError:
+    return QueryError(
+        f"requête SPARQL trop complexe : {what} ({found}, au plus {limit}) ; simplifiez-la "
+        f"(réglage CAPITALIS_{setting.upper()})"
+    )
+
+
+def _check_shape(query: str, settings: Settings) -> None:
+    """Size, nesting depth and operators of the query text, measured in one linear scan before any parsing."""
+    size = len(query.encode())
+    if size > settings.sparql_max_query_bytes:
+        raise _refuse("taille en octets", size, settings.sparql_max_query_bytes, "sparql_max_query_bytes")
+    text = _SKIPPED.sub(" ", query)
+    depth = deepest = groups = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+            groups += match.group() == "{"
+        else:
+            depth -= 1
+    if deepest > settings.sparql_max_depth:
+        raise _refuse("profondeur d'imbrication", deepest, settings.sparql_max_depth, "sparql_max_depth")
+    if groups > settings.sparql_max_triple_patterns:
+        limit = settings.sparql_max_triple_patterns
+        raise _refuse("nombre de groupes { }", groups, limit, "sparql_max_triple_patterns")
+    operators = len(_OPERATORS.findall(text))
+    if operators > settings.sparql_max_operators:
+        raise _refuse("nombre d'opérateurs", operators, settings.sparql_max_operators, "sparql_max_operators")
+
+
+def _check_size(algebra: object, settings: Settings) -> None:
+    """Triple patterns (each one a join) and repeated property paths (``*``, ``+``) of the parsed query."""
+    triples = stars = 0
+    stack = [algebra]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, CompValue):
+            if current.name == "BGP":
+                triples += len(current.get("triples") or ())
+            stack.extend(current.values())
+        elif isinstance(current, PropertyPath):
+            stars += isinstance(current, MulPath) and current.mod in ("*", "+")
+            stack.extend(vars(current).values())
+        elif isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple | set | frozenset | ParseResults):
+            stack.extend(current)
+    if triples > settings.sparql_max_triple_patterns:
+        limit = settings.sparql_max_triple_patterns
+        raise _refuse("motifs de triplets", triples, limit, "sparql_max_triple_patterns")
+    if stars > settings.sparql_max_path_stars:
+        limit = settings.sparql_max_path_stars
+        raise _refuse("chemins de propriétés répétés (*, +)", stars, limit, "sparql_max_path_stars")
 
 
 def _is_update(query: str) -> bool:
@@ -146,15 +235,19 @@ def run_public_query(
     *,
     timeout_s: float | None = None,
     settings: Settings | None = None,
+    client: str | None = None,
 ) -> SparqlResult:
     """Run a read-only query on the public graphs with the configured timeout and result cap.
 
     ``timeout_s`` overrides ``settings.sparql_timeout_s``; ``settings`` defaults to the environment's. On an
     on-disk store the query runs in a worker process (see the module docstring); :class:`QueryTimeout` when
-    it runs too long.
+    it runs too long. ``client`` names who asks (the API passes the account, else the address): a client runs
+    at most ``settings.sparql_per_client`` queries at once and waits its turn for more (:class:`ClientBusy` past
+    ``settings.sparql_queue_per_client`` waiting), so that one client's slow queries never hold every worker;
+    ``None`` (the CLI, the explorer) is not limited per client.
     """
-    check_query(query)
     settings = settings or Settings()
+    check_query(query, settings)
     rdf_fmt = "xml" if fmt == "rdfxml" else fmt
     timeout = settings.sparql_timeout_s if timeout_s is None else timeout_s
     path = getattr(store, "path", None)
@@ -162,7 +255,15 @@ def run_public_query(
         kind, body = store.query_serialized(query, rdf_fmt, max_results=settings.sparql_max_results)
     else:
         pool = get_pool(Path(path), settings.sparql_workers)
-        kind, body = pool.run(query, rdf_fmt, settings.sparql_max_results, timeout)
+        kind, body = pool.run(
+            query,
+            rdf_fmt,
+            settings.sparql_max_results,
+            timeout,
+            client=client,
+            per_client=settings.sparql_per_client,
+            queue_per_client=settings.sparql_queue_per_client,
+        )
     return SparqlResult(
         kind, body, MEDIA_TYPES["rdfxml" if kind in ("construct", "describe") and fmt == "xml" else fmt]
     )
@@ -278,20 +379,48 @@ class _Worker:
                 conn.close()
 
 
+_NOBODY = object()  # no waiting client may run one more query now
+
+
+class _Ticket:
+    """One query waiting for a worker: the scheduler hands it one (``worker``) under the pool's lock."""
+
+    __slots__ = ("client", "worker")
+
+    def __init__(self, client: str | None) -> None:
+        self.client = client
+        self.worker: _Worker | None = None
+
+
 class QueryPool:
-    """A few worker processes serving public queries on one store; a runaway query costs its worker."""
+    """A few worker processes serving public queries on one store; a runaway query costs its worker.
+
+    Workers are shared fairly between clients: a client runs at most ``per_client`` queries at once, and a freed
+    worker goes to the waiting client served least recently (round robin), not to the first query queued; a
+    client's extra queries wait behind its own, and their wait counts in their deadline.
+    """
 
     def __init__(self, path: Path, size: int = 2) -> None:
         self.path = path
         self.size = max(1, size)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._waiting: OrderedDict[str | None, deque[_Ticket]] = OrderedDict()  # by client, in turn order
+        self._running: dict[str | None, int] = {}
+        self._caps: dict[str | None, int] = {}  # per-client cap of each waiting client
         self._closed = False
         self.failure: str | None = None  # why workers cannot start (no network isolation here)
         starting = [_Worker(self.path) for _ in range(self.size)]  # imports run in parallel
         for worker in starting:
             self._add(worker)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        """Process ids of the workers in service (a test sees that a refused query killed none)."""
+        with self._lock:
+            return tuple(sorted(w.process.pid for w in self._all))
 
     def _add(self, worker: _Worker | None = None) -> None:
         """Put a worker in service once it is ready (imports done, store open): start-up is not query time."""
@@ -309,7 +438,8 @@ class QueryPool:
                 worker.stop()
                 return
             self._all.add(worker)
-        self._idle.put(worker)
+            self._idle.append(worker)
+            self._dispatch()
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker (runaway or broken) and start its successor in the background."""
@@ -319,35 +449,116 @@ class QueryPool:
         if not self._closed:
             threading.Thread(target=self._add, daemon=True, name="capitalis-sparql-respawn").start()
 
-    def run(self, query: str, fmt: str, max_results: int | None, timeout: float) -> tuple[QueryKind, bytes]:
-        """Run one query within ``timeout`` seconds (waiting for a free worker counts)."""
+    def _dispatch(self) -> None:
+        """Hand idle workers to waiting queries, one client at a time in turn (the lock is held)."""
+        handed = False
+        while self._idle and self._waiting:
+            client = next(
+                (c for c in self._waiting if c is None or self._running.get(c, 0) < self._caps.get(c, 1)), _NOBODY
+            )
+            if client is _NOBODY:
+                break
+            tickets = self._waiting[client]
+            ticket = tickets.popleft()
+            if tickets:
+                self._waiting.move_to_end(client)  # its next query waits for the other clients' turn
+            else:
+                del self._waiting[client]
+            ticket.worker = self._idle.pop()
+            self._running[client] = self._running.get(client, 0) + 1
+            handed = True
+        if handed:
+            self._changed.notify_all()
+
+    def _acquire(
+        self, client: str | None, timeout: float, deadline: float, per_client: int, queue_per_client: int
+    ) -> _Worker:
+        """A worker for ``client``'s query, once its turn comes; :class:`EndpointBusy` at the deadline."""
+        with self._lock:
+            if client is not None:
+                queued = len(self._waiting.get(client, ())) + self._running.get(client, 0)
+                if queued >= per_client + queue_per_client:
+                    raise ClientBusy(
+                        f"{queued} requêtes SPARQL de ce client sont déjà en cours ou en attente : "
+                        "attendez leurs réponses avant d'en envoyer d'autres"
+                    )
+                self._caps[client] = per_client
+            ticket = _Ticket(client)
+            self._waiting.setdefault(client, deque()).append(ticket)
+            self._dispatch()
+            while ticket.worker is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    tickets = self._waiting.get(client)
+                    if tickets is not None and ticket in tickets:
+                        tickets.remove(ticket)
+                        if not tickets:
+                            del self._waiting[client]
+                    raise EndpointBusy(
+                        f"toutes les requêtes SPARQL en cours occupent le serveur depuis {timeout:g} s : "
+                        "réessayez plus tard"
+                    )
+                self._changed.wait(remaining)
+            return ticket.worker
+
+    def _release(self, client: str | None, worker: _Worker | None) -> None:
+        """A query is done; its worker (``None`` when it was killed) serves the next one."""
+        with self._lock:
+            count = self._running.get(client, 1) - 1
+            if count > 0:
+                self._running[client] = count
+            else:
+                self._running.pop(client, None)
+                if client not in self._waiting:
+                    self._caps.pop(client, None)
+            if worker is not None and not self._closed:
+                self._idle.append(worker)
+            self._dispatch()
+
+    def run(
+        self,
+        query: str,
+        fmt: str,
+        max_results: int | None,
+        timeout: float,
+        *,
+        client: str | None = None,
+        per_client: int = 1,
+        queue_per_client: int = 4,
+    ) -> tuple[QueryKind, bytes]:
+        """Run one query within ``timeout`` seconds (waiting for a free worker, or for the client's turn, counts).
+
+        ``client`` (``None``: not limited per client) runs at most ``per_client`` queries at once, with at most
+        ``queue_per_client`` more waiting (:class:`ClientBusy` beyond)."""
         deadline = time.monotonic() + timeout
         if self.failure is not None and not self._all:
             raise StoreError(f"le point d'accès SPARQL ne peut pas démarrer : {self.failure}")
+        worker: _Worker | None = self._acquire(client, timeout, deadline, per_client, queue_per_client)
         try:
-            worker = self._idle.get(timeout=max(timeout, 0.01))
-        except queue.Empty:
-            raise EndpointBusy(
-                f"toutes les requêtes SPARQL en cours occupent le serveur depuis {timeout:g} s : réessayez plus tard"
-            ) from None
-        try:
+            assert worker is not None
             worker.send.send((query, fmt, max_results))
             if not worker.recv.poll(max(deadline - time.monotonic(), 0.01)):
                 self._replace(worker)
+                worker = None
                 raise QueryTimeout(
                     f"la requête SPARQL a dépassé la durée maximale de {timeout:g} s et a été interrompue : "
                     "restreignez-la (motifs plus précis, LIMIT, moins de jointures ou de chemins de propriétés)"
                 )
             answer = worker.recv.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
+            assert worker is not None
             self._replace(worker)
+            worker = None
             raise StoreError(f"le processus SPARQL s'est arrêté : {exc}") from None
         except QueryTimeout:
             raise
         except BaseException:
-            self._replace(worker)
+            if worker is not None:
+                self._replace(worker)
+                worker = None
             raise
-        self._idle.put(worker)
+        finally:
+            self._release(client, worker)
         if answer[0] == "ok":
             return answer[1], answer[2]
         _, name, message = answer
@@ -359,6 +570,7 @@ class QueryPool:
             self._closed = True
             workers = list(self._all)
             self._all.clear()
+            self._idle.clear()
         for worker in workers:
             worker.stop()
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import SettingsDep, StoreDep
+from api.deps import SettingsDep, StoreDep, client_id
 from api.negotiation import choose
 from api.problems import problem, responses
 from kg.errors import CapitalisError, Forbidden, QueryError
@@ -107,13 +107,16 @@ async def _answer(request: Request, store, settings, query: str | None, fmt: str
     if len(query.encode()) > MAX_QUERY_BYTES:
         return problem(413, f"requête de plus de {MAX_QUERY_BYTES} octets", instance=request.url.path)
     try:
-        kind = check_query(query)
+        kind = await run_in_threadpool(check_query, query, settings)  # bounded, but rdflib's parsing is slow
         chosen = _format(kind, request.headers.get("accept"), fmt)
         if chosen is None:
             offered = ", ".join(sorted(_RESULTS if kind in ("select", "ask") else _GRAPHS))
             detail = f"aucun des formats demandés n'est disponible pour {kind.upper()} ; offerts : {offered}"
             return problem(406, detail, instance=request.url.path)
-        result = await run_in_threadpool(lambda: run_public_query(store, query, chosen, settings=settings))
+        client = client_id(request)
+        result = await run_in_threadpool(
+            lambda: run_public_query(store, query, chosen, settings=settings, client=client)
+        )
     except Forbidden as exc:
         return problem(403, exc.message, title=exc.title, instance=request.url.path)
     except QueryError as exc:  # the protocol's "malformed query" is a 400
@@ -123,7 +126,7 @@ async def _answer(request: Request, store, settings, query: str | None, fmt: str
     return Response(result.body, media_type=result.media_type or MEDIA_TYPES[chosen], headers={"Vary": "Accept"})
 
 
-@router.get("/sparql", responses={**_OK, **responses(400, 403, 406, 413, 429, 503)})
+@router.get("/sparql", responses={**_OK, **responses(400, 401, 403, 406, 413, 429, 503)})
 async def sparql_get(
     request: Request, store: StoreDep, settings: SettingsDep, query: QueryParam = None, format: FormatParam = None
 ) -> Response:
@@ -142,7 +145,7 @@ async def sparql_get(
 
 @router.post(
     "/sparql",
-    responses={**_OK, **responses(400, 403, 406, 413, 415, 429, 503)},
+    responses={**_OK, **responses(400, 401, 403, 406, 413, 415, 429, 503)},
     openapi_extra={
         "requestBody": {
             "required": True,
