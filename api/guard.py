@@ -22,7 +22,7 @@ from starlette.datastructures import State
 
 from api.deps import CLIENT_KEY, RateLimiter, identify
 from api.problems import PROBLEM_TYPE
-from api.routes import guide
+from api.routes import docs, guide
 from kg.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -40,11 +40,6 @@ _SECURITY_HEADERS = [
     (b"strict-transport-security", b"max-age=31536000"),
 ]
 _CSP_API = b"default-src 'none'; frame-ancestors 'none'"
-_CSP_DOCS = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    b"frame-ancestors 'none'"
-)
 _NO_STORE = ("/auth", "/contributions")
 
 
@@ -70,8 +65,8 @@ class Guard:
             status, body, extra = refusal
             await self._send_problem(send, status, body, extra, path)
             return
-        if path in ("/docs", "/docs/oauth2-redirect"):
-            csp = _CSP_DOCS
+        if path in docs.PAGES:
+            csp = docs.CSP
         elif path == "/guide" or path.startswith("/guide/"):
             csp = guide.CSP
         else:

@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
+from api.cors import Cors
 from api.deps import RateLimiter
 from api.guard import Guard
 from api.problems import install
@@ -24,6 +24,7 @@ from api.routes import (
     auth,
     collectivites,
     contributions,
+    docs,
     dumps,
     experiences,
     guide,
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         lifespan=_lifespan,
         generate_unique_id_function=lambda route: getattr(route, "name", None) or str(route),
+        docs_url=None,  # api.routes.docs serves /docs and /redoc from installed assets (no CDN)
         redoc_url=None,
     )
     app.state.settings = settings
@@ -148,23 +150,20 @@ ROUTERS = (
     auth,
     contributions,
     guide,
+    docs,
 )
 
 
 def _include_routers(app: FastAPI) -> None:
     for module in ROUTERS:
+        docs.summarise(module.router.routes)  # French summaries from the docstrings
         app.include_router(module.router)
 
 
 def _add_middlewares(app: FastAPI, settings: Settings) -> None:
-    """CORS for the browsers of the configured origins; the guard (rate limits, body size, headers) outermost."""
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.api_cors_origins),
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Accept"],
-        max_age=600,
-    )
+    """CORS (every origin on the public SPARQL endpoint, the configured ones elsewhere: :mod:`api.cors`); the guard
+    (rate limits, body size, headers) outermost."""
+    app.add_middleware(Cors, origins=list(settings.api_cors_origins))
     app.add_middleware(Guard, settings=settings, limiter=app.state.rate_limiter, state=app.state)
 
 

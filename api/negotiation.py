@@ -1,4 +1,5 @@
-"""Content negotiation: pick the best offered media type for an ``Accept`` header (RFC 9110 q-values)."""
+"""Content negotiation: pick the best offered media type for an ``Accept`` header (RFC 9110 q-values), and read
+the format names that clients send instead of (or beside) an ``Accept`` header."""
 
 from __future__ import annotations
 
@@ -51,3 +52,32 @@ def choose(header: str | None, offered: list[str]) -> str | None:
         if best is None or key > best:
             best, chosen = key, media
     return chosen
+
+
+#: Format names that SPARQL clients send in ``format=`` or ``output=`` (SPARQLWrapper sends both, rdflib, YASGUI,
+#: Fuseki and Virtuoso users too), and the media types themselves, each mapped to our short name: a synonym of
+#: the ``Accept`` header that would ask for it. N3 is read as Turtle (Turtle is N3's RDF subset).
+FORMAT_NAMES = {
+    **dict.fromkeys(("json", "srj", "sparql-results+json", "application/sparql-results+json"), "json"),
+    **dict.fromkeys(("application/json", "text/javascript", "application/javascript"), "json"),
+    **dict.fromkeys(("xml", "srx", "sparql-results+xml", "application/sparql-results+xml"), "xml"),
+    **dict.fromkeys(("application/xml", "text/xml"), "xml"),
+    **dict.fromkeys(("csv", "text/csv"), "csv"),
+    **dict.fromkeys(("tsv", "text/tab-separated-values"), "tsv"),
+    **dict.fromkeys(("ttl", "turtle", "text/turtle", "application/turtle", "application/x-turtle"), "ttl"),
+    **dict.fromkeys(("n3", "text/n3", "text/rdf+n3", "application/n3"), "ttl"),
+    **dict.fromkeys(("nt", "ntriples", "n-triples", "application/n-triples"), "nt"),
+    **dict.fromkeys(("jsonld", "json-ld", "application/ld+json", "application/x-json+ld"), "jsonld"),
+    **dict.fromkeys(("rdfxml", "rdf+xml", "rdf/xml", "rdf", "application/rdf+xml"), "rdfxml"),
+}
+
+
+def format_name(value: str | None) -> str | None:
+    """Our short name (json, xml, csv, tsv, ttl, nt, jsonld, rdfxml) of a client's format name or media type;
+    ``None`` for an unknown one. Case and parameters (``; charset=…``) do not matter; a comma-separated list (what
+    SPARQLWrapper sends for JSON-LD, RDF/XML and TSV: its Accept header) gives its first known item."""
+    for item in (value or "").split(","):
+        name = FORMAT_NAMES.get(item.split(";")[0].strip().lower())
+        if name:
+            return name
+    return None

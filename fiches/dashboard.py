@@ -73,7 +73,11 @@ def departements(store: Store) -> list[dict[str, Any]]:
 
 
 def per_region(ctx: Context) -> list[dict[str, Any]]:
-    """Experiences per région of their carriers, with the count per 100,000 inhabitants."""
+    """Experiences per région of their carriers, with the count per 100,000 inhabitants.
+
+    An experience counts once in each région of its carriers (an EPCI lies in the régions of its communes) or of
+    the territory it names: the search's ``region`` facet, and the definition of the example query
+    ``explorer/queries/03_experiences_par_region.rq`` (a test holds them equal on the samples)."""
     counts = overview(ctx)["facets"].get("region", {})
     out = []
     for r in regions(ctx.store):

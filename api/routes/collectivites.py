@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from api.deps import Limit, Offset, StoreDep
+from api.pagination import set_links
 from api.problems import responses
 from api.routes._schemas import ExperienceSummariesPublic, Key, Properties
 from fiches import resources
@@ -38,8 +39,11 @@ def collectivites_get(code: Key, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/{code}/experiences", response_model=ExperienceSummariesPublic, responses=responses(404))
-def collectivites_experiences(code: Key, store: StoreDep, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
+def collectivites_experiences(
+    request: Request, response: Response, code: Key, store: StoreDep, limit: Limit = 20, offset: Offset = 0
+) -> dict[str, Any]:
     """Les expériences portées par une collectivité, des plus récentes aux plus anciennes."""
     iri = resources.collectivite_iri(store, code)
     data, count = resources.experiences_of(store, "porteur", iri, limit, offset)
+    set_links(response, request, offset, limit, count)
     return {"data": data, "count": count}

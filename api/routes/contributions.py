@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,7 @@ from api.deps import (
     StoreDep,
     WritableStoreDep,
 )
+from api.pagination import set_links
 from api.problems import responses
 from contributions.proposals import Contribution, Proposition
 from kg.context import Context
@@ -59,6 +60,8 @@ def contributions_create(
 
 @router.get("", response_model=ContributionsPublic, responses=responses(401))
 def contributions_list(
+    request: Request,
+    response: Response,
     user: CurrentUser,
     contributions: ContributionsDep,
     statut: Annotated[Literal["en-attente", "acceptee", "refusee"] | None, Query(description="Filtre.")] = None,
@@ -67,6 +70,7 @@ def contributions_list(
 ) -> dict[str, Any]:
     """Les contributions visibles : les siennes pour un contributeur, toutes pour la modération."""
     data, count = contributions.list(user, statut, limit, offset)
+    set_links(response, request, offset, limit, count)
     return {"data": data, "count": count}
 
 

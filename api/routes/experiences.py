@@ -1,15 +1,22 @@
-"""Experiences: hybrid search with facets (the CLI's filters and JSON), one experience, similar ones."""
+"""Experiences: hybrid search with facets (the CLI's filters and JSON), one experience, similar ones.
+
+The search also answers in CSV (``Accept: text/csv`` or ``format=csv``) and GeoJSON (``application/geo+json``,
+``format=geojson``): the explorer's downloads (:mod:`fiches.export`), one page of results; ``Link`` gives the others.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, Limit, Offset, SearchDep, StoreDep
+from api.negotiation import choose
+from api.pagination import set_links
 from api.problems import responses
 from fiches import resources
+from fiches.export import experiences_csv, experiences_geojson
 from search import SOURCES, TAILLES, Filters, SearchResult, search, similar
 
 router = APIRouter(prefix="/experiences", tags=["expériences"])
@@ -96,10 +103,31 @@ Technologies = Annotated[
     Query(max_length=20, description="Technologies (toute graphie connue)."),
 ]
 Sources = _values(f"Sources ({', '.join(SOURCES)}).")
+Format = Annotated[
+    Literal["json", "csv", "geojson"] | None,
+    Query(description="Format de la réponse, à la place de l'en-tête Accept : json, csv ou geojson."),
+]
+#: The search's answers by media type (JSON first: the default of a client that accepts anything).
+_MEDIA = {"application/json": "json", "text/csv": "csv", "application/geo+json": "geojson"}
+_SEARCH_OK = {
+    200: {
+        "description": (
+            "Les résultats (JSON), ou la page de résultats en CSV (une ligne par expérience, cellules neutralisées "
+            "pour les tableurs) ou en GeoJSON (un point par porteur localisé). En-tête Link : pages suivante, "
+            "précédente, première et dernière."
+        ),
+        "content": {
+            "text/csv": {"schema": {"type": "string"}, "example": "iri,titre,annee,porteurs,services,technologies"},
+            "application/geo+json": {"schema": {"type": "object"}, "example": {"type": "FeatureCollection"}},
+        },
+    }
+}
 
 
-@router.get("", response_model=ExperiencesPublic, responses=responses(503))
+@router.get("", response_model=ExperiencesPublic, responses={**_SEARCH_OK, **responses(503)})
 def experiences_search(
+    request: Request,
+    response: Response,
     context: ContextDep,
     index: SearchDep,
     q: Query_ = "",
@@ -116,8 +144,10 @@ def experiences_search(
     annee_max: Annee = None,
     technologie: Technologies = [],  # noqa: B006
     source: Sources = [],  # noqa: B006
-) -> ExperiencesPublic:
-    """Recherche d'expériences (hybride : sens, mots et graphe) avec filtres, facettes et pagination."""
+    format: Format = None,
+) -> Any:
+    """Recherche d'expériences (hybride : sens, mots et graphe) avec filtres, facettes et pagination ; en JSON,
+    CSV ou GeoJSON."""
     filters = Filters(
         axe=axe,
         enjeu=enjeu,
@@ -132,6 +162,15 @@ def experiences_search(
         source=source,
     )
     result = search(context, q, filters, limit, offset, index=index)
+    set_links(response, request, offset, limit, result.total)
+    chosen = format or _MEDIA.get(choose(request.headers.get("accept"), list(_MEDIA)) or "", "json")
+    headers = {"Link": response.headers["Link"], "Vary": "Accept"}
+    if chosen == "csv":
+        return Response(experiences_csv(result.results), media_type="text/csv; charset=utf-8", headers=headers)
+    if chosen == "geojson":
+        body = experiences_geojson(context, result.results)
+        return Response(body, media_type="application/geo+json", headers=headers)
+    response.headers["Vary"] = "Accept"
     return ExperiencesPublic(**result.model_dump())
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Limit, Offset, StoreDep
+from api.pagination import set_links
 from api.problems import responses
 from fiches import resources
 
@@ -36,6 +37,8 @@ class LieuxPublic(BaseModel):
 
 @router.get("", response_model=LieuxPublic, responses=responses())
 def lieux_list(
+    request: Request,
+    response: Response,
     store: StoreDep,
     q: Annotated[str | None, Query(max_length=200, description="Mots du nom du lieu.")] = None,
     code_postal: Annotated[
@@ -46,4 +49,5 @@ def lieux_list(
 ) -> dict[str, Any]:
     """Les lieux de médiation numérique, filtrés par nom et code postal, par ordre alphabétique."""
     data, count = resources.lieux(store, q, code_postal, limit, offset)
+    set_links(response, request, offset, limit, count)
     return {"data": data, "count": count}

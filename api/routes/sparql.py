@@ -2,8 +2,12 @@
 
 GET ``?query=``, POST form-encoded (``query=``), POST ``application/sparql-query``. SELECT and ASK answer in
 JSON, XML, CSV or TSV; CONSTRUCT and DESCRIBE in Turtle, N-Triples, JSON-LD or RDF/XML, chosen by ``Accept``
-(or ``format=``). Updates are refused (403). Every query runs in a worker process killed at the deadline
-(``kg.sparql``). Without a query, GET returns the SPARQL service description.
+or by a format name (``format=`` or ``output=``, in the URL or the form: the names SPARQLWrapper, rdflib, YASGUI
+and curl users send, :data:`api.negotiation.FORMAT_NAMES`); a name the query form has no format for gets the
+nearest one it has (``xml`` for a CONSTRUCT → RDF/XML, ``json`` → JSON-LD, ``turtle`` for a SELECT → JSON).
+Updates are refused (403). Every query runs in a worker process killed at the deadline (``kg.sparql``).
+Without a query, GET returns the SPARQL service description, in every RDF format. Browsers of any origin may
+query it (CORS, :mod:`api.cors`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, Namespace
 
 from api.deps import SettingsDep, StoreDep, client_id
-from api.negotiation import choose
+from api.negotiation import FORMAT_NAMES, choose, format_name, parse_accept
 from api.problems import problem, responses
+from api.routes.linked_data import RDF_MEDIA, serialize
 from kg.errors import CapitalisError, Forbidden, QueryError
 from kg.sparql import MEDIA_TYPES, check_query, run_public_query
+from kg.store import Store
+from ontology.iri import PUBLIC_GRAPHS, graph
 
 router = APIRouter(tags=["sparql"])
 
@@ -43,8 +52,34 @@ _GRAPHS = {
     "application/rdf+xml": "rdfxml",
     "application/xml": "rdfxml",
     "text/xml": "rdfxml",
+    "application/turtle": "ttl",
+    "text/n3": "ttl",
+    "text/rdf+n3": "ttl",
 }
-_FORMATS = {"json", "xml", "csv", "tsv", "ttl", "nt", "jsonld", "rdfxml"}
+#: The format each query form answers for a format name: its own, else the nearest one it has (a result set asked
+#: in an RDF syntax comes in the results syntax of the same family; a graph asked as a table comes in Turtle).
+_NEAREST = {
+    "results": {
+        "json": "json",
+        "xml": "xml",
+        "csv": "csv",
+        "tsv": "tsv",
+        "jsonld": "json",
+        "rdfxml": "xml",
+        "ttl": "json",
+        "nt": "json",
+    },
+    "graph": {
+        "ttl": "ttl",
+        "nt": "nt",
+        "jsonld": "jsonld",
+        "rdfxml": "rdfxml",
+        "json": "jsonld",
+        "xml": "rdfxml",
+        "csv": "ttl",
+        "tsv": "ttl",
+    },
+}
 _CONTENT = {
     "application/sparql-results+json": {},
     "application/sparql-results+xml": {},
@@ -68,37 +103,115 @@ QueryParam = Annotated[
 ]
 FormatParam = Annotated[
     str | None,
-    Query(pattern="^(json|xml|csv|tsv|ttl|nt|jsonld|rdfxml)$", description="Format, à défaut d'en-tête Accept."),
+    Query(
+        max_length=100,
+        description=(
+            "Format, à la place de l'en-tête Accept : json, xml, csv, tsv (SELECT, ASK) ; turtle (ttl), n3, nt, "
+            "json-ld (jsonld), rdf+xml (rdfxml) (CONSTRUCT, DESCRIBE) ; ou le type de média. Un format que la forme "
+            "de requête n'a pas donne le plus proche (xml pour un CONSTRUCT : RDF/XML). Synonyme : output."
+        ),
+        examples=["json"],
+    ),
 ]
 
 
 def _format(kind: str, accept: str | None, explicit: str | None) -> str | None:
-    table = _RESULTS if kind in ("select", "ask") else _GRAPHS
+    """The format of the answer: the format name when one is given (the nearest the form has), else ``Accept``."""
+    results = kind in ("select", "ask")
     if explicit:
-        if explicit not in table.values():
-            raise QueryError(f"format : {explicit!r} indisponible pour une requête {kind.upper()}")
-        return explicit
+        name = format_name(explicit)
+        if name is None:
+            known = ", ".join(sorted(k for k in FORMAT_NAMES if "/" not in k))
+            raise QueryError(f"format : {explicit[:100]!r} inconnu ; noms acceptés : {known}, ou un type de média")
+        return _NEAREST["results" if results else "graph"][name]
+    table = _RESULTS if results else _GRAPHS
     media = choose(accept, list(table))
-    return table[media] if media else None
+    if media:
+        return table[media]
+    # a type of the other family (rdflib's SPARQLStore asks results JSON for a CONSTRUCT): the nearest we have
+    for asked, q, _ in sorted(parse_accept(accept), key=lambda r: (-r[1], r[2])):
+        if q > 0 and (name := format_name(asked)):
+            return _NEAREST["results" if results else "graph"][name]
+    return None
 
 
-def _service_description(request: Request) -> Response:
-    endpoint = str(request.url_for("sparql_get"))
-    body = f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
-@prefix void: <http://rdfs.org/ns/void#> .
-@prefix dct: <http://purl.org/dc/terms/> .
+def _format_asked(request: Request, form: dict[str, list[str]] | None = None) -> str | None:
+    """The first non-empty ``format=``, else ``output=`` (Fuseki's name), from the URL, then from the form.
 
-<{endpoint}> a sd:Service ;
-    sd:endpoint <{endpoint}> ;
-    sd:supportedLanguage sd:SPARQL11Query ;
-    sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON>, <http://www.w3.org/ns/formats/SPARQL_Results_XML>,
-        <http://www.w3.org/ns/formats/SPARQL_Results_CSV>, <http://www.w3.org/ns/formats/SPARQL_Results_TSV>,
-        <http://www.w3.org/ns/formats/Turtle>, <http://www.w3.org/ns/formats/N-Triples>,
-        <http://www.w3.org/ns/formats/JSON-LD>, <http://www.w3.org/ns/formats/RDF_XML> ;
-    sd:feature sd:UnionDefaultGraph ;
-    dct:description "Point d'accès SPARQL 1.1 de Capitalis : lecture seule, graphes publics."@fr .
-"""
-    return Response(body, media_type="text/turtle; charset=utf-8")
+    SPARQLWrapper sends ``format``, ``output`` and ``results``, some twice (``format=rdf+xml&format=``)."""
+    url = request.query_params
+    candidates = [*url.getlist("format"), *url.getlist("output")]
+    candidates += [*(form or {}).get("format", []), *(form or {}).get("output", [])]
+    return next((c for c in candidates if c.strip()), None)
+
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+_RESULT_FORMATS = (
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "JSON-LD",
+    "RDF_XML",
+)
+_DESCRIPTION_FORMATS = {
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+}
+
+_SERVICE_TEXT = "Point d'accès SPARQL 1.1 de Capitalis : lecture seule, graphes publics, ouvert à toutes les origines."
+_DEFAULT_GRAPH_TEXT = (
+    "L'union des graphes nommés publics : un triplet que deux graphes donnent y figure deux fois ; comptez avec "
+    "COUNT(DISTINCT …) ou nommez les graphes avec GRAPH."
+)
+
+
+def _public_graphs(store: Store) -> list[str]:
+    """The public named graphs present in the store, in the order of :data:`ontology.iri.PUBLIC_GRAPHS`."""
+    present = set(store.graphs())
+    return [str(graph(g)) for g in PUBLIC_GRAPHS if str(graph(g)) in present]
+
+
+def service_description(endpoint: str, named_graphs: list[str]) -> Graph:
+    """The SPARQL 1.1 service description: formats, the union default graph, the named graphs, read-only."""
+    g = Graph()
+    g.bind("sd", SD)
+    g.bind("void", VOID)
+    g.bind("dct", DCTERMS)
+    service, dataset, default = URIRef(endpoint), URIRef(f"{endpoint}#jeu-de-donnees"), BNode("graphe-par-defaut")
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, SD.endpoint, service))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    for name in _RESULT_FORMATS:
+        g.add((service, SD.resultFormat, FORMATS[name]))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    g.add((service, DCTERMS.description, Literal(_SERVICE_TEXT, lang="fr")))
+    g.add((service, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    g.add((default, DCTERMS.description, Literal(_DEFAULT_GRAPH_TEXT, lang="fr")))
+    for name in named_graphs:
+        node = BNode()
+        g.add((dataset, SD.namedGraph, node))
+        g.add((node, RDF.type, SD.NamedGraph))
+        g.add((node, SD.name, URIRef(name)))
+    return g
+
+
+def _service_description(request: Request, store: Store, asked: str | None) -> Response:
+    """The description in the format asked (a format name or ``Accept``), Turtle when none of ours is acceptable."""
+    name = _NEAREST["graph"].get(format_name(asked) or "") if asked else None
+    media = _DESCRIPTION_FORMATS[name] if name else choose(request.headers.get("accept"), list(RDF_MEDIA))
+    media = media or "text/turtle"
+    body = serialize(service_description(str(request.url_for("sparql_get")), _public_graphs(store)), media)
+    return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
 async def _answer(request: Request, store, settings, query: str | None, fmt: str | None) -> Response:  # type: ignore[no-untyped-def]
@@ -139,8 +252,8 @@ async def sparql_get(
             instance="/sparql",
         )
     if query is None:
-        return _service_description(request)
-    return await _answer(request, store, settings, query, format)
+        return _service_description(request, store, _format_asked(request))
+    return await _answer(request, store, settings, query, _format_asked(request))
 
 
 @router.post(
@@ -180,7 +293,7 @@ async def sparql_post(request: Request, store: StoreDep, settings: SettingsDep, 
             instance=request.url.path,
         )
     if ctype == "application/sparql-query":
-        return await _answer(request, store, settings, text, format)
+        return await _answer(request, store, settings, text, _format_asked(request))
     if ctype == "application/x-www-form-urlencoded":
         form = parse_qs(text, keep_blank_values=True)
         if "update" in form:
@@ -193,7 +306,7 @@ async def sparql_post(request: Request, store: StoreDep, settings: SettingsDep, 
         if "default-graph-uri" in form or "named-graph-uri" in form:
             return problem(400, "default-graph-uri et named-graph-uri ne sont pas pris en charge", instance="/sparql")
         query = (form.get("query") or [None])[0]
-        return await _answer(request, store, settings, query, format)
+        return await _answer(request, store, settings, query, _format_asked(request, form))
     return problem(
         415,
         "corps attendu : application/sparql-query ou application/x-www-form-urlencoded (query=…)",

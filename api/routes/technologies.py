@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Limit, Offset, StoreDep
+from api.pagination import set_links
 from api.problems import responses
 from api.routes._schemas import ExperienceSummaryPublic, Key, Properties
 from fiches import resources
@@ -40,6 +41,8 @@ class TechnologiePublic(BaseModel):
 
 @router.get("", response_model=TechnologiesPublic, responses=responses())
 def technologies_list(
+    request: Request,
+    response: Response,
     store: StoreDep,
     q: Annotated[str | None, Query(max_length=200, description="Mots du nom ou d'une graphie.")] = None,
     limit: Limit = 20,
@@ -47,6 +50,7 @@ def technologies_list(
 ) -> dict[str, Any]:
     """Les technologies, des plus utilisées aux moins utilisées, avec leurs graphies."""
     data, count = resources.technologies(store, q, limit, offset)
+    set_links(response, request, offset, limit, count)
     return {"data": data, "count": count}
 
 

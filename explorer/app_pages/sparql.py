@@ -15,6 +15,11 @@ st.markdown(
     "sont jamais). Partez d'un exemple ou écrivez votre requête. Préfixes utiles : `cap:` "
     "(`https://w3id.org/capitalis/ontology#`), `skos:`, `dct:`, `prov:`, `igeo:` (INSEE)."
 )
+st.caption(
+    "Le graphe par défaut est l'union des graphes publics (un graphe nommé par source) : un fait que deux sources "
+    "donnent y figure deux fois. Comptez avec `COUNT(DISTINCT …)`, ou nommez les graphes avec `GRAPH ?g`. Les "
+    "requêtes d'exemple comptent ainsi, comme le tableau de bord (une expérience par région de ses porteurs)."
+)
 
 examples = data.examples()
 by_id = {e["id"]: e for e in examples}
