@@ -109,7 +109,8 @@ def check_query(query: str, settings: Settings | None = None) -> QueryKind:
     settings = settings or Settings()
     _check_shape(query, settings)
     try:
-        parsed = translateQuery(parseQuery(query))
+        with _PARSING:
+            parsed = translateQuery(parseQuery(query))
     except RecursionError:
         raise QueryError("requête SPARQL trop imbriquée pour être analysée") from None
     except Exception as exc:  # pyparsing's and rdflib's own errors: the query is malformed
@@ -131,6 +132,9 @@ _SKIPPED = re.compile(
     r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'|"
     r'<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*',
 )
+#: rdflib's SPARQL grammar (pyparsing) is not thread-safe: parsing in two threads at once fails at random
+#: ("Param.postParse2() missing 1 required positional argument"); the API checks queries in its thread pool.
+_PARSING = threading.Lock()
 _BRACKETS = re.compile(r"[{}()\[\]]")
 _OPERATORS = re.compile(r"&&|\|\||[!<>]=?|=|\+|(?<![\w:.])-|\*|/")
 
@@ -197,7 +201,8 @@ def _check_size(algebra: object, settings: Settings) -> None:
 
 def _is_update(query: str) -> bool:
     try:
-        parseUpdate(query)
+        with _PARSING:
+            parseUpdate(query)
     except (Exception, RecursionError):
         return False
     return True

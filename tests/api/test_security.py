@@ -22,7 +22,7 @@ import pytest
 from api.main import create_app
 from contributions.accounts import open_accounts
 from kg.settings import Settings
-from kg.sparql import get_pool
+from kg.sparql import check_query, get_pool
 from tests.api.conftest import CAP, Api, free_port, serve
 
 COUNT = f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{CAP}Experience> }}"
@@ -179,3 +179,23 @@ def test_a_slow_client_does_not_starve_the_others(api: Api) -> None:
     while len(get_pool(api.home / "store", api.settings.sparql_workers).pids) < api.settings.sparql_workers:
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def test_queries_are_checked_in_parallel_threads_without_failing() -> None:
+    """The API checks queries in its thread pool; rdflib's parser, shared by every thread, is not thread-safe."""
+    settings = Settings()
+    failures: list[str] = []
+
+    def check() -> None:
+        for _ in range(15):
+            try:
+                assert check_query(COUNT, settings) == "select" and check_query(RUNAWAY, settings) == "select"
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=check) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures[:3]
