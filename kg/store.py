@@ -609,7 +609,7 @@ class OxigraphStore:
         are copied into one in-memory default graph, which is an order of magnitude faster than going
         through an rdflib graph and pyshacl on the 400,000 triples of the referential.
         """
-        import pyshacl_turbo
+        import pyshacl_turbo  # lazily: its Rust engine loads only when a validation runs
 
         snapshot = ox.Store()
         snapshot.bulk_extend(

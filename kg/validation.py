@@ -10,6 +10,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from kg.store import Store
+from ontology import shapes_graph, validate
 
 
 @dataclass
@@ -43,16 +44,12 @@ class ValidationReport:
 
 def validate_graph(data: Graph) -> ValidationReport:
     """Validate one rdflib graph (a reader's output, a test sample) with pyshacl, ontology merged in."""
-    from ontology import validate
-
     conforms, results, _ = validate(data)
     return _report(conforms, results, len(data))
 
 
 def validate_store(store: Store) -> ValidationReport:
     """Validate every graph of the store, the private ones included."""
-    from ontology import shapes_graph
-
     conforms, results = store.shacl(shapes_graph())
     triples = sum(
         int(r["n"]) for r in store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
