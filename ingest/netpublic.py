@@ -23,7 +23,9 @@ Decisions worth knowing (see ``docs/decisions/2026-11-28-netpublic.md``):
 - a legacy row's "Dernière mise à jour" is a fact about the row, so it goes on its source record
   (``cap:dateMaj`` of the ``cap:SourceRecord``); on a shared lieu the legacy name becomes a ``skos:altLabel``
   and a legacy postal code that disagrees with the national one stays on the source record too;
-- a description longer than :data:`LONG_TEXT` is kept whole and reported (nothing is cut);
+- a text longer than :data:`ingest.cells.LONG_TEXT` is kept whole and reported (nothing is cut), a row with a
+  value beyond :data:`ingest.cells.MAX_VALUE` is rejected, values that a spreadsheet would read as a formula and
+  cells beyond the header are reported (:mod:`ingest.cells`, the rules of every reader);
 - coordinates 0,0 are dropped (the lieu keeps its commune); swapped coordinates are swapped back when the
   commune's position proves it.
 """
@@ -47,6 +49,7 @@ from weakref import WeakKeyDictionary
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
+from ingest.cells import LONG_TEXT, check_length, check_values, extra_cells, place_ident
 from ingest.graphs import scope_graph
 from ingest.html import html_to_text
 from ingest.resolve import Resolved, Resolver, structures
@@ -83,6 +86,9 @@ COLONNES_LEGACY: tuple[str, ...] = (
     "Dernière mise à jour",
 )  # fmt: skip
 REQUISES_LEGACY: tuple[str, ...] = ("N° EPN", "Nom de l'EPN", "Adresse", "CP", "Ville")
+#: How the messages name the two formats.
+WHAT_LIEUX = "le standard des lieux de médiation numérique 1.0.2 (32 colonnes, « , »)"
+WHAT_LEGACY = "l'ancien export NetPublic (20 colonnes, « ; »)"
 
 #: Enumerated multi-valued columns of the standard (``|``-separated): one plain literal per value.
 _ENUMERATIONS = {
@@ -101,9 +107,7 @@ _ENUMERATIONS = {
 #: Legacy list columns (values separated by ", ").
 _LISTES_LEGACY = {"Labels": CAP.labelFormation, "Services proposés": CAP.servicesMediation, "Public": CAP.publics}
 
-#: Descriptions longer than this are reported (and kept whole).
-LONG_TEXT = 2000
-#: The standard wants a short presentation_resume.
+#: The standard wants a short presentation_resume (longer texts follow the rule of every reader, ``long_text``).
 LONG_RESUME = 280
 #: Beyond this distance from its commune's town hall, coordinates are suspect.
 _FAR_KM = 50.0
@@ -209,7 +213,7 @@ def _head(path: Path, size: int = 65536) -> str:
 
 def _decode_file(path: Path, ctx: Context) -> Decoded:
     """Decode a whole export, say which encoding in the report and report stray bytes (repaired)."""
-    decoded = decode(path.read_bytes(), path.name)
+    decoded = decode(path.read_bytes(), str(path))
     ctx.report.encoding = decoded.encoding
     if decoded.stray:
         ctx.report.problem(
@@ -221,6 +225,45 @@ def _decode_file(path: Path, ctx: Context) -> Decoded:
             "repaired",
         )
     return decoded
+
+
+def diagnose_csv(path: Path, delimiter: str, expected: tuple[str, ...], what: str) -> tuple[float, IngestError] | None:
+    """The fault of a CSV that is nearly of a format (its header names at least 3 of the format's columns), with
+    the share of the format's columns found: a UTF-16 file, bytes that are neither UTF-8 nor Latin-1, another
+    separator, or missing columns."""
+    with open(path, "rb") as f:
+        data = f.read(65536)
+    if len(data) == 65536:  # never judge the encoding on a character cut by the probe
+        data = data[: data.rfind(b"\n") + 1] or data[:-4]
+    keys = {_key(c) for c in expected}
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    line = data.split(b"\n", 1)[0]
+    try:
+        first = line.decode("utf-16" if utf16 else "utf-8")
+    except UnicodeDecodeError:
+        first = line.decode("utf-16" if utf16 else "cp1252", "replace")
+    first = first.lstrip("\ufeff").strip()
+    other = ";" if delimiter == "," else ","
+    found = {sep: [c for c in _header(first, sep) if _key(c) in keys] for sep in (delimiter, other, "\t")}
+    near = max(found, key=lambda sep: len(found[sep]))
+    if len(found[near]) < 3:
+        return None
+    share, name = len(set(found[near])) / len(expected), str(path)
+    if utf16:
+        return share, IngestError(name, f"encodage UTF-16 non pris en charge : {what} s'écrit en UTF-8 ou Latin-1")
+    try:
+        decode(data, name)
+    except IngestError as error:
+        return share, error
+    if near != delimiter:
+        shown = "tabulation" if near == "\t" else f"« {near} »"
+        return share, IngestError(name, f"séparateur {shown} au lieu de « {delimiter} » : attendu {what}", "1")
+    header = {_key(c) for c in _header(first, delimiter)}
+    missing = [c for c in expected if _key(c) not in header]
+    if not missing:
+        return None
+    message = f"en-tête : colonne(s) {', '.join(missing)} absente(s) ; attendu {what}"
+    return share, IngestError(name, message, "1", ", ".join(missing))
 
 
 def _header(text: str, delimiter: str) -> list[str]:
@@ -590,6 +633,8 @@ class _Row:
     cells: dict[str, str]
     extra: list[tuple[str, str]]
     id: str
+    beyond: list[str] = field(default_factory=list)  # non-empty cells past the header's last column
+    width: int = 0  # the header's number of columns
     commune: str | None = None  # resolved INSEE code
     place: str = ""
     found: Resolved | None = None  # the resolved commune, when resolved before mapping
@@ -631,6 +676,7 @@ class _Mapper:
             self.problem(column, "balises HTML retirées : texte brut gardé", kind, "repaired")
         text = cleaned.text
         if text:
+            check_length(self.ctx.report, self.row.place, column, text)
             self.add(predicate, text_literal(text, lang))
         return text
 
@@ -756,7 +802,7 @@ def _niveau(nom: str, hint: str | None = None) -> str | None:
 def _rows(text: str, delimiter: str, expected: tuple[str, ...], file: str, what: str) -> Iterator[_Row]:
     """The data rows of a CSV text as dicts keyed by the expected column names (matched loosely)."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
-    header = [c.strip() for c in next(reader, [])]
+    header = [c.strip() for c in next(_csv_records(reader, file), [])]
     by_key = {_key(c): c for c in expected}
     positions: dict[str, int] = {}
     extra: dict[int, str] = {}
@@ -774,7 +820,7 @@ def _rows(text: str, delimiter: str, expected: tuple[str, ...], file: str, what:
             "1",
         )
     line = 1
-    for cells in reader:
+    for cells in _csv_records(reader, file):
         line += 1
         if not any(c.strip() for c in cells):
             continue
@@ -784,7 +830,25 @@ def _rows(text: str, delimiter: str, expected: tuple[str, ...], file: str, what:
             for i, v in enumerate(cells)
             if i not in positions.values() and v.strip()
         ]
-        yield _Row(line, values, extras, "")
+        beyond = [v.strip() for v in cells[len(header) :] if v.strip()]
+        yield _Row(line, values, extras, "", beyond, len(header))
+
+
+def _csv_records(reader: Iterator[list[str]], file: str) -> Iterator[list[str]]:
+    """The records of a csv reader; a csv fault becomes an ``IngestError`` naming the line."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        line = getattr(reader, "line_num", 0)
+        raise IngestError(file, f"CSV illisible à la ligne {line} ({error})", str(line)) from error
+
+
+def _admitted(row: _Row, ctx: Context) -> bool:
+    """Apply the rules of every reader to a row (:mod:`ingest.cells`): False when it is rejected."""
+    if not check_values(ctx.report, row.place, [*row.cells.items(), *row.extra], "lieu ignoré"):
+        return False
+    extra_cells(ctx.report, row.place, row.beyond, row.width)
+    return True
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -804,17 +868,21 @@ class LieuxReader:
         header = {_key(c) for c in _header(_head(path), ",")}
         return {"id", "pivot", "nom", "adresse", "code postal"} <= header
 
+    def diagnose(self, path: Path) -> tuple[float, IngestError] | None:
+        return diagnose_csv(path, ",", COLONNES, WHAT_LIEUX)
+
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
         decoded = _decode_file(path, ctx)
-        what = "le standard des lieux de médiation numérique 1.0.2 (32 colonnes)"
-        rows = list(_rows(decoded.text, ",", COLONNES, path.name, what))
+        rows = list(_rows(decoded.text, ",", COLONNES, str(path), WHAT_LIEUX))
         ctx.report.read += len(rows)
         ctx.report.rows["lieux"] = len(rows)
         ref = ctx.resolver.ref
         kept: list[_Row] = []
         for row in rows:
             row.id = row.cells["id"]
-            row.place = f"{row.line} ({row.id})" if row.id else str(row.line)
+            row.place = f"{row.line} ({place_ident(row.id)})" if row.id else str(row.line)
+            if not _admitted(row, ctx):
+                continue
             missing = [c for c in REQUISES if not row.cells[c]]
             if missing:
                 ctx.report.problem(
@@ -877,17 +945,13 @@ class LieuxReader:
         m.url("site_web", cells["site_web"], CAP.siteWeb)
         m.text("horaires", cells["horaires"], CAP.horaires, lang=None)
         resume = m.text("presentation_resume", cells["presentation_resume"], CAP.resume)
-        detail = m.text("presentation_detail", cells["presentation_detail"], DCTERMS.description)
-        for column, text, limit in (
-            ("presentation_resume", resume, LONG_RESUME),
-            ("presentation_detail", detail, LONG_TEXT),
-        ):
-            if len(text) > limit:
-                m.problem(
-                    column,
-                    f"texte de {len(text)} caractères (au-delà de {limit}) : gardé en entier, sans coupe",
-                    "long_description",
-                )
+        m.text("presentation_detail", cells["presentation_detail"], DCTERMS.description)
+        if LONG_RESUME < len(resume) <= LONG_TEXT:
+            m.problem(
+                "presentation_resume",
+                f"résumé de {len(resume)} caractères (le standard en veut au plus {LONG_RESUME}) : gardé en entier",
+                "long_resume",
+            )
         m.text("source", cells["source"], CAP.sourceOrigine, lang=None)
         if cells["structure_parente"]:
             departement = ctx.resolver.ref.communes[row.commune].departement if row.commune else None
@@ -1032,16 +1096,20 @@ class LegacyReader:
         header = {_key(c) for c in _header(_head(path), ";")}
         return _key("N° EPN") in header and _key("Nom de l'EPN") in header
 
+    def diagnose(self, path: Path) -> tuple[float, IngestError] | None:
+        return diagnose_csv(path, ";", COLONNES_LEGACY, WHAT_LEGACY)
+
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
         decoded = _decode_file(path, ctx)
-        what = "l'ancien export NetPublic (20 colonnes, « ; »)"
-        rows = list(_rows(decoded.text, ";", COLONNES_LEGACY, path.name, what))
+        rows = list(_rows(decoded.text, ";", COLONNES_LEGACY, str(path), WHAT_LEGACY))
         ctx.report.read += len(rows)
         ctx.report.rows["lieux"] = len(rows)
         kept: list[_Row] = []
         for row in rows:
             row.id = row.cells["N° EPN"]
-            row.place = f"{row.line} ({row.id})" if row.id else str(row.line)
+            row.place = f"{row.line} ({place_ident(row.id)})" if row.id else str(row.line)
+            if not _admitted(row, ctx):
+                continue
             missing = [c for c in REQUISES_LEGACY if not row.cells[c]]
             if missing:
                 ctx.report.problem(

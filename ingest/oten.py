@@ -13,6 +13,9 @@ Decisions worth knowing:
   sort and filter alike; ``cap:dateDebut``/``cap:dateFin`` keep the precision the fiche gives.
 - Values that would make the graph lie (an end before the start, a note above its scale, an address that is
   not one) are not asserted: they stay as annotations next to where they would have been.
+- Every value of a fiche (texts and attributes) follows the rules of every reader (:mod:`ingest.cells`): a value
+  beyond ``MAX_VALUE`` rejects its fiche, a description beyond ``LONG_TEXT`` is reported (kept whole), a value a
+  spreadsheet would read as a formula is reported (kept).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import calendar
 import gc
 import hashlib
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -32,6 +36,7 @@ from pathlib import Path
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, SKOS
 
+from ingest.cells import MAX_VALUE, check_formula, check_length, check_values, place_ident
 from ingest.html import html_to_text
 from ingest.resolve import Resolved, structures
 from ingest.sources import MOIS, Context, Outcome, Record, register
@@ -315,6 +320,31 @@ def thematiques() -> dict[str, Thematique]:
     return table
 
 
+#: The largest file :func:`thematic_list` reads as a candidate thematic list (the real one is 3 kB).
+THEMATIC_LIST_MAX_BYTES = 1_000_000
+
+
+def thematic_list(path: Path) -> dict[str, list[str]] | None:
+    """OTeN's own thematic list (``oten_thematiques.json``: ``{"thematiques": [{"code", "libelle", …}]}``), a
+    companion of the fiches: its codes, and those the taxonomy (``taxonomy.ttl``, generated from it by
+    ``tools/gen_taxonomy.py``) lacks. None when the file is not that list. Nothing is imported: the themes and
+    their alignment on ATLAAS are already in the ontology graph."""
+    try:
+        if path.stat().st_size > THEMATIC_LIST_MAX_BYTES:
+            return None
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    themes = data.get("thematiques") if isinstance(data, dict) else None
+    if not isinstance(themes, list) or not themes:
+        return None
+    if not all(isinstance(t, dict) and isinstance(t.get("code"), str) and "libelle" in t for t in themes):
+        return None
+    codes = [str(t["code"]).strip().upper() for t in themes]
+    known = thematiques()
+    return {"codes": codes, "absent": [c for c in codes if c not in known]}
+
+
 @cache
 def competences() -> dict[str, URIRef]:
     """Normalised label (preferred or alternative, any language) → competence concept."""
@@ -409,6 +439,25 @@ class OtenReader:
             return False
         return False
 
+    def diagnose(self, path: Path) -> tuple[float, IngestError] | None:
+        """An export in UTF-16 that says otherwise, or whose root is ``export`` in another namespace (another
+        version of the format)."""
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) and NS in head.decode("utf-16", "replace"):
+            message = "encodage UTF-16 contraire à la déclaration XML du fichier : export OTeN illisible"
+            return 0.9, IngestError(str(path), message)
+        try:
+            for _event, element in ET.iterparse(path, events=("start",)):
+                namespace, _, local = element.tag[1:].partition("}") if element.tag.startswith("{") else ("", "", "")
+                if local == "export" and "oten" in namespace.lower():
+                    message = f"espace de noms « {namespace} » non pris en charge : export OTeN {NS} attendu"
+                    return 0.9, IngestError(str(path), message, "export")
+                return None
+        except (ET.ParseError, UnicodeDecodeError):
+            return None
+        return None
+
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
         """Stream the fiches (iterparse: the XML tree never grows) and map each one.
 
@@ -486,6 +535,15 @@ class OtenReader:
             else:
                 ctx.report.problem("export", "date", f"date d'export illisible : « {exported} »", "date_format")
         for name, value in element.attrib.items():
+            if len(value) > MAX_VALUE:
+                ctx.report.problem(
+                    "export",
+                    f"@{name}",
+                    f"attribut de {len(value)} caractères (au-delà de {MAX_VALUE}) : ignoré",
+                    "oversized_value",
+                )
+                continue
+            check_formula(ctx.report, "export", f"@{name}", value)
             if name not in ("version", "date"):
                 facts.append((_C.annotation, Literal(f"export/@{name}={value}")))
 
@@ -494,7 +552,9 @@ class OtenReader:
         """One fiche as a record, or None when it is rejected (no id, no title, exact copy of another)."""
         report = ctx.report
         written_id = _simple(element.get("id"))
-        place = f"fiche {rank} ({written_id or 'sans id'})"
+        place = f"fiche {rank} ({place_ident(written_id) or 'sans id'})"
+        if not check_values(report, place, _fiche_values(element), "fiche rejetée"):
+            return None
         if not written_id:
             report.problem(place, "id", "fiche sans identifiant : rejetée", "missing_id", "rejected")
             return None
@@ -535,6 +595,30 @@ class OtenReader:
         return Record(source_id, place, mapper.experience, "fiche", mapper.triples, mapper.private)
 
 
+def _fiche_values(fiche: ET.Element) -> Iterator[tuple[str, str]]:
+    """Every value of a fiche as (field, value), for the rules of every reader (:mod:`ingest.cells`): its
+    attributes (``maj``), then each element's text (``evaluation/indicateur``) and attributes
+    (``evaluation/indicateur/@valeur``); an element with mixed content (HTML in a description) is one value."""
+    yield from fiche.attrib.items()
+    for child in fiche:
+        yield from _element_values(child, _tag(child))
+
+
+def _element_values(element: ET.Element, path: str) -> Iterator[tuple[str, str]]:
+    for name, value in element.attrib.items():
+        yield f"{path}/@{name}", value
+    text = element.text or ""
+    if len(element) == 0 or text.strip() or any((c.tail or "").strip() for c in element):
+        yield path, "".join(element.itertext()).strip() if len(element) else text.strip()
+        for node in element.iter():
+            if node is not element:
+                for name, value in node.attrib.items():
+                    yield f"{path}/{_tag(node)}/@{name}", value
+        return
+    for child in element:
+        yield from _element_values(child, f"{path}/{_tag(child)}")
+
+
 class _FicheMapper:
     """Maps one fiche to triples; one instance per fiche keeps the code free of long argument lists."""
 
@@ -569,6 +653,7 @@ class _FicheMapper:
             self.problem(field, "contenu <script> supprimé", f"script_in_{field}", "repaired")
         if had_html:
             self.problem(field, "balises HTML retirées, texte gardé", f"html_in_{field}", "repaired")
+        check_length(self.report, self.place, field, value.strip())
         return value.strip()
 
     # --- the whole fiche -------------------------------------------------------------------------------------

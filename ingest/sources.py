@@ -17,10 +17,21 @@ from rdflib import URIRef
 from rdflib.term import Node
 
 from ingest.resolve import Resolver
-from kg.errors import Fault
+from kg.errors import Fault, IngestError
 from kg.store import Store, Triple
 
 Outcome = Literal["rejected", "repaired", "reported"]
+#: The longest message, and the longest place or field, a problem keeps (see :meth:`Report.problem`).
+MESSAGE_MAX = 500
+PLACE_MAX = 120
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text`` whole when short enough, else its beginning and its end around "[…]"."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 5
+    return f"{text[: limit - tail - 5]} […] {text[-tail:]}"
 
 
 @dataclass
@@ -72,7 +83,13 @@ class Report:
     encoding: str | None = None  # how a text file was decoded (utf-8, cp1252, iso-8859-1), when it matters
 
     def problem(self, place: str, field_name: str, message: str, kind: str, outcome: Outcome = "reported") -> None:
-        """Record a fault: ``rejected`` drops the record, ``repaired`` keeps a corrected value."""
+        """Record a fault: ``rejected`` drops the record, ``repaired`` keeps a corrected value.
+
+        A message quotes the value at fault; a long one keeps its beginning and its end (what was done), so that
+        a blown-up value does not blow up the report (nor a blown-up element or column name its place).
+        """
+        message = _shortened(message, MESSAGE_MAX)
+        place, field_name = _shortened(place, PLACE_MAX), _shortened(field_name, PLACE_MAX)
         self.problems.append(Problem(Fault(self.file, place, field_name, message), kind, outcome))
         if outcome == "rejected":
             self.rejected += 1
@@ -119,7 +136,7 @@ class Reader(Protocol):
 
     Optional members, looked up with ``getattr`` by the pipeline: ``scoped_snapshot = True`` when the source
     has several formats with records of their own (an import then replaces only its format's records, see
-    ``ingest.load.scope_graph``), and :meth:`after_load`.
+    ``ingest.load.scope_graph``), :meth:`after_load`, and :meth:`diagnose`.
     """
 
     source: str  # the named graph and the ``source`` of the records: villes-internet, netpublic, oten
@@ -131,6 +148,12 @@ class Reader(Protocol):
 
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
         """Yield the records of the file; report faults in ``ctx.report``; raise IngestError if unreadable."""
+        ...
+
+    def diagnose(self, path: Path) -> tuple[float, IngestError] | None:
+        """Optional: for a file :meth:`sniff` refused, the fault that makes it nearly this format (a wrong
+        encoding, a missing sheet or column) with how much of the format it shows (0 to 1: the share of its
+        sheets or columns found), or None when it is not nearly this format."""
         ...
 
     def after_load(self, store: Store) -> None:

@@ -15,9 +15,11 @@ so that importing either file never withdraws the other's records. ``capitalis i
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from xml.etree import ElementTree as ET
 from python_calamine import CalamineError, CalamineWorkbook, XmlError
 from rdflib import Literal, URIRef
 
+from ingest.cells import check_length, check_values, extra_cells, place_ident
 from ingest.html import html_to_text
 from ingest.resolve import Resolved, structures
 from ingest.sources import MOIS, Context, Outcome, Record, register
@@ -100,15 +103,23 @@ class AtlaasWorkbookReader:
     label = "villes-internet-xlsx"
 
     def sniff(self, path: Path) -> bool:
+        names = _xlsx_sheet_names(path)
+        return names is not None and not _absent_sheets(names)
+
+    def diagnose(self, path: Path) -> tuple[float, IngestError] | None:
         if not zipfile.is_zipfile(path):
-            return False
-        with zipfile.ZipFile(path) as archive:
+            return None
+        names = _xlsx_sheet_names(path)
+        if names is None:
             try:
-                workbook = ET.fromstring(archive.read("xl/workbook.xml"))
-            except (KeyError, ET.ParseError):
-                return False
-        names = {e.get("name") for e in workbook.iter() if e.tag.rsplit("}", 1)[-1] == "sheet"}
-        return set(SHEETS) <= names
+                with zipfile.ZipFile(path) as archive:
+                    excel = any(n.startswith("xl/") for n in archive.namelist())
+            except (zipfile.BadZipFile, OSError, ValueError):
+                excel = False
+            if not excel:
+                return None
+            return 0.5, IngestError(str(path), "classeur Excel endommagé : la liste de ses feuilles est illisible")
+        return _missing_sheets(path, names)
 
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
         yield from _Workbook(path, _load_workbook(path, "classeur Excel"), ctx).records()
@@ -122,17 +133,18 @@ class AtlaasLegacyReader:
     label = "villes-internet-xls"
 
     def sniff(self, path: Path) -> bool:
+        names = _xls_sheet_names(path)
+        return names is not None and not _absent_sheets(names)
+
+    def diagnose(self, path: Path) -> tuple[float, IngestError] | None:
+        names = _xls_sheet_names(path)
+        if names is not None:
+            return _missing_sheets(path, names)
         with open(path, "rb") as handle:
             if handle.read(8) != _OLE2_MAGIC:
-                return False
-        try:
-            book = CalamineWorkbook.from_path(str(path))
-        except (CalamineError, OSError, ValueError):
-            return False
-        try:
-            return set(SHEETS) <= set(book.sheet_names)
-        finally:
-            book.close()
+                return None
+        message = "classeur Excel 97-2003 endommagé : sa structure (OLE2) est illisible, la liste des feuilles aussi"
+        return 0.5, IngestError(str(path), message)
 
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
         yield from _Workbook(path, _load_workbook(path, "classeur Excel 97-2003"), ctx).records()
@@ -146,13 +158,73 @@ class LabelsReader:
     label = "villes-internet-labels"
 
     def sniff(self, path: Path) -> bool:
-        with open(path, "rb") as handle:
-            first = handle.readline(4096)
-        header = first.decode("utf-8-sig", "replace").strip().replace(" ", "")
-        return tuple(header.split(",")) == LABELS_HEADER
+        return tuple(_labels_header(path)) == LABELS_HEADER
+
+    def diagnose(self, path: Path) -> tuple[float, IngestError] | None:
+        found = set(_labels_header(path)) & set(LABELS_HEADER)
+        if len(found) < 3:
+            return None
+        try:
+            _label_rows(path)
+        except IngestError as error:
+            return len(found) / len(LABELS_HEADER), error
+        return None
 
     def read(self, path: Path, ctx: Context) -> Iterator[Record]:
         yield from read_labels(path, ctx, self.source)
+
+
+def _labels_header(path: Path) -> list[str]:
+    with open(path, "rb") as handle:
+        first = handle.readline(4096)
+    return first.decode("utf-8-sig", "replace").strip().replace(" ", "").split(",")
+
+
+def _xlsx_sheet_names(path: Path) -> set[str] | None:
+    """The sheet names an .xlsx workbook lists, or None when the file is no readable .xlsx."""
+    if not zipfile.is_zipfile(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+        return None  # not a workbook, or a damaged or encrypted archive
+    return {e.get("name") or "" for e in workbook.iter() if e.tag.rsplit("}", 1)[-1] == "sheet"}
+
+
+def _xls_sheet_names(path: Path) -> set[str] | None:
+    """The sheet names of an Excel 97-2003 file (OLE2), or None when the file is no readable .xls."""
+    with open(path, "rb") as handle:
+        if handle.read(8) != _OLE2_MAGIC:
+            return None
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError):
+        return None
+    try:
+        return set(book.sheet_names)
+    finally:
+        book.close()
+
+
+def _absent_sheets(names: set[str]) -> list[str]:
+    """The ATLAAS sheets a workbook lacks, its names compared as the reader compares them (case, accents)."""
+    present = {_texte(n) for n in names}
+    return [s for s in SHEETS if _texte(s) not in present]
+
+
+def _missing_sheets(path: Path, names: set[str]) -> tuple[float, IngestError] | None:
+    """A workbook with some of the ATLAAS sheets: which ones are missing (compared as the reader compares)."""
+    missing = _absent_sheets(names)
+    if not missing:
+        return None
+    share = 1 - len(missing) / len(SHEETS)
+    listed = ", ".join(f"« {s} »" for s in missing)
+    if share == 0:
+        message = f"classeur Excel sans aucune des feuilles d'un export ATLAAS ({', '.join(SHEETS)})"
+    else:
+        message = f"feuille(s) {listed} absente(s) du classeur : ce n'est pas un export ATLAAS complet"
+    return share, IngestError(str(path), message, missing[0])
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -162,11 +234,21 @@ class LabelsReader:
 
 @dataclass
 class Sheet:
-    """One sheet: its header as written and its data rows as (Excel row number, {column: value})."""
+    """One sheet: its header as written and its data rows as (Excel row number, {column: value}).
+
+    A cell under no column name is kept as ``colonne_{n}`` (n its column number; the mapping annotates it);
+    ``beyond`` lists, by row number, the cells past the header's last named column (reported).
+    """
 
     name: str
     header: list[str]
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    beyond: dict[int, list[Any]] = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        """The number of columns of the header, up to its last named one."""
+        return max((i + 1 for i, h in enumerate(self.header) if h), default=0)
 
 
 def _cell(value: Any) -> Any:
@@ -187,11 +269,17 @@ def _sheet(name: str, rows: Iterable[tuple[int, tuple[Any, ...]]]) -> Sheet:
     _, header_row = next(iterator, (1, ()))
     header = [str(h).strip() if h is not None else "" for h in header_row]
     sheet = Sheet(name, header)
+    width = sheet.width
+    names = [h or f"colonne_{i + 1}" for i, h in enumerate(header)]
     for number, values in iterator:
         cells = [_cell(v) for v in values]
         if all(c is None for c in cells):
             continue
-        sheet.rows.append((number, {h: c for h, c in zip(header, cells, strict=False) if h and c is not None}))
+        row = {names[i] if i < len(names) else f"colonne_{i + 1}": c for i, c in enumerate(cells) if c is not None}
+        sheet.rows.append((number, row))
+        beyond = [c for c in cells[width:] if c is not None]
+        if beyond:
+            sheet.beyond[number] = beyond
     return sheet
 
 
@@ -437,7 +525,9 @@ class _Workbook:
                 sheet.rows = [(n, {rename.get(k, k): v for k, v in row.items()}) for n, row in sheet.rows]
             for column in REQUIRED[name]:
                 if column not in sheet.header:
-                    raise IngestError(str(self.path), f"colonne « {column} » absente", f"{name}!1", column)
+                    raise IngestError(
+                        str(self.path), f"colonne « {column} » absente de la feuille « {name} »", f"{name}!1", column
+                    )
             for column in columns:
                 if column not in sheet.header:
                     self.report.problem(f"{name}!1", column, f"colonne « {column} » absente de la feuille {name}",
@@ -446,7 +536,18 @@ class _Workbook:
             checked[name] = sheet
             self.report.rows[name] = len(sheet.rows)
             self.report.read += len(sheet.rows)
+            sheet.rows = list(self._admitted(sheet, columns[0]))
         return checked
+
+    def _admitted(self, sheet: Sheet, ident_column: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The rows of a sheet that pass the rules of every reader (:mod:`ingest.cells`); the others reported."""
+        for number, row in sheet.rows:
+            ident = source_id(row.get(ident_column))
+            place = _place(sheet.name, number, place_ident(ident) if ident else None)
+            if not check_values(self.report, place, row.items(), "ligne ignorée"):
+                continue
+            extra_cells(self.report, place, sheet.beyond.get(number, []), sheet.width)
+            yield number, row
 
     def problem(self, place: str, column: str, message: str, kind: str, outcome: Outcome = "reported") -> None:
         self.report.problem(place, column, message, kind, outcome)
@@ -468,6 +569,7 @@ class _Workbook:
         if had_script:
             kind = "script_in_" + iri.slug(column).replace("-", "_")
             self.problem(place, column, "script retiré du texte", kind, "repaired")
+        check_length(self.report, place, column, cleaned)
         return cleaned or None
 
     # --- records ------------------------------------------------------------------------------------
@@ -1153,25 +1255,23 @@ def read_labels(path: Path, ctx: Context, source: str = LABELS_SOURCE) -> Iterat
     """The records of a label palmarès: one ``cap:LabelVillesInternet`` per year and collectivité, linked
     from the collectivité by ``cap:label``."""
     report, resolver = ctx.report, ctx.resolver
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except OSError as error:
-        raise IngestError(str(path), f"fichier des labels illisible : {error}") from error
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise IngestError(str(path), f"CSV des labels illisible (UTF-8, virgules attendus) : {error}") from error
-    if not rows or tuple(h.strip() for h in rows[0][: len(LABELS_HEADER)]) != LABELS_HEADER:
-        raise IngestError(str(path), f"en-tête attendu : {','.join(LABELS_HEADER)}", "1")
+    rows = _label_rows(path)
     header = [h.strip() for h in rows[0]]
+    names = [h or f"colonne_{i + 1}" for i, h in enumerate(header)]
     name = path.name
     data = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(c.strip() for c in row)]
     report.rows["labels"] = len(data)
     report.read += len(data)
     seen: dict[str, int] = {}
     for number, cells in data:
-        row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}
+        row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(names)}
+        beyond = [c.strip() for c in cells[len(names) :] if c.strip()]
+        row.update((f"colonne_{len(names) + i + 1}", c) for i, c in enumerate(beyond))
         annee, code = row["annee"], row["code_insee"] or row["siren"]
-        place = f"{name}!{number} ({annee}/{code})" if code else f"{name}!{number}"
+        place = f"{name}!{number} ({place_ident(annee)}/{place_ident(code)})" if code else f"{name}!{number}"
+        if not check_values(report, place, row.items(), "label ignoré"):
+            continue
+        extra_cells(report, place, beyond, len(names))
         if not re.fullmatch(r"(19|20)\d\d", annee):
             report.problem(place, "annee", f"année « {annee} » invalide : label ignoré", "invalid_annee", "rejected")
             continue
@@ -1222,6 +1322,39 @@ def read_labels(path: Path, ctx: Context, source: str = LABELS_SOURCE) -> Iterat
             if key not in LABELS_HEADER and value:
                 triples.append((label, CAP.annotation, Literal(f"{key}={value}")))
         yield Record(record_id, f"{name}!{number}", label, "label", triples)
+
+
+def _label_rows(path: Path) -> list[list[str]]:
+    """The rows of a label palmarès (UTF-8, comma), its header checked; each fault named in French."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise IngestError(str(path), f"fichier des labels illisible : {error.strerror or error}") from error
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as error:
+        offset = bom + error.start
+        raise IngestError(
+            str(path),
+            f"encodage illisible : l'octet 0x{data[offset]:02x} (octet {offset}) n'est pas de l'UTF-8, "
+            "l'encodage du palmarès des labels",
+            f"octet {offset}",
+        ) from error
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise IngestError(str(path), f"CSV des labels illisible ({error})") from error
+    if not any(any(c.strip() for c in row) for row in rows):
+        raise IngestError(str(path), "fichier vide : ni en-tête ni ligne de label")
+    header = tuple(h.strip() for h in rows[0])
+    if header[: len(LABELS_HEADER)] != LABELS_HEADER:
+        missing = [c for c in LABELS_HEADER if c not in header]
+        what = f"colonne(s) {', '.join(missing)} absente(s)" if missing else "colonnes dans un autre ordre"
+        raise IngestError(
+            str(path), f"en-tête inattendu : {what} ; attendu : {','.join(LABELS_HEADER)}", "1", ", ".join(missing)
+        )
+    return rows
 
 
 def _label_holder(row: dict[str, str], record: URIRef, ctx: Context, place: str) -> Resolved | None:

@@ -2,6 +2,8 @@
 
 Each case runs the import in a real subprocess with ``CAPITALIS_FAILPOINT`` set (:mod:`ingest.failpoint`), which
 kills itself with SIGKILL at that point; then the store opens, validates, and a re-run ends as a clean import does.
+The states before and after a clean import are built once per (steps before, file) and shared by the cases; each
+case starts from a copy of the closed "before" store.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,64 +54,92 @@ def _public(store: OxigraphStore) -> set[bytes]:
     return {_TIMES.sub(b"T", line) for line in out.getvalue().splitlines()}
 
 
-def _state(tmp: Path, name: str, steps: list[Path]) -> set[bytes]:
-    with OxigraphStore(tmp / name) as store:
-        ensure_ontology(store)  # not the import's: loaded before it, as every command does
-        for path in steps:
-            import_file(store, path)
-        return _public(store)
+@dataclass(frozen=True)
+class Reference:
+    """The store before an import (closed, to be copied) and the public graphs before and after it, clean."""
+
+    before_dir: Path
+    before: set[bytes]
+    after: set[bytes]
+    counts: dict[str, int]
 
 
 @pytest.fixture(scope="module")
-def changed_netpublic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The national file with one lieu renamed and one removed: a re-import updates an existing graph."""
-    text = NETPUBLIC.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    text = "".join(line for line in lines if not line.startswith("np-epn-0108,"))
-    path = tmp_path_factory.mktemp("np") / "netpublic_lieux_mediation.csv"
-    path.write_text(text.replace("Écran Partagé Le Chesnay", "Écran Partagé du Chesnay", 1), encoding="utf-8")
-    return path
+def references(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[Path], Path], Reference]:
+    """The reference states of each (steps before, file) pair, built once for the cases that share them."""
+    cache: dict[tuple[tuple[Path, ...], Path], Reference] = {}
+
+    def reference(before: list[Path], path: Path) -> Reference:
+        key = (tuple(before), path)
+        if key not in cache:
+            root = tmp_path_factory.mktemp("reference")
+            with OxigraphStore(root / "before") as store:
+                ensure_ontology(store)  # not the import's: loaded before it, as every command does
+                for step in before:
+                    import_file(store, step)
+                before_state = _public(store)
+            shutil.copytree(root / "before", root / "after")
+            with OxigraphStore(root / "after") as store:
+                report = import_file(store, path).as_dict()
+                after_state = _public(store)
+            counts = {k: report[k] for k in ("created", "updated", "unchanged", "withdrawn")}
+            cache[key] = Reference(root / "before", before_state, after_state, counts)
+        return cache[key]
+
+    return reference
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Smaller copies of the samples (every case still passes its failpoint): the national file's first 120 lieux,
+    the same with one lieu renamed and one removed (a re-import updates an existing graph), the first 30 fiches."""
+    root = tmp_path_factory.mktemp("inputs")
+    lines = NETPUBLIC.read_text(encoding="utf-8").splitlines(keepends=True)[:121]
+    (root / "netpublic.csv").write_text("".join(lines), encoding="utf-8")
+    changed = "".join(line for line in lines if not line.startswith("np-epn-0108,"))
+    changed = changed.replace("Écran Partagé - antenne du Chesnay", "Écran Partagé - antenne de Chesnay", 1)
+    (root / "changed").mkdir()
+    (root / "changed" / "netpublic.csv").write_text(changed, encoding="utf-8")
+    text = OTEN.read_text(encoding="utf-8")
+    cut = 0
+    for _ in range(30):
+        cut = text.index("</oten:fiche>", cut) + len("</oten:fiche>")
+    (root / "oten.xml").write_text(text[:cut] + "\n</oten:export>\n", encoding="utf-8")
+    changed_path = root / "changed" / "netpublic.csv"
+    return {"netpublic": root / "netpublic.csv", "changed": changed_path, "oten": root / "oten.xml"}
 
 
 CASES = [
-    ("first-import-mid-stream", [], NETPUBLIC, "import.reading:50"),
-    ("first-import-staged", [], NETPUBLIC, "import.staged"),
-    ("first-import-private-written", [], OTEN, "import.private-committed"),
-    ("update-mid-stream", [NETPUBLIC], "changed", "import.reading:100"),
-    ("update-private-written", [NETPUBLIC], "changed", "import.private-committed"),
-    ("update-committed", [NETPUBLIC], "changed", "import.committed"),
+    ("first-import-mid-stream", [], "netpublic", "import.reading:50"),
+    ("first-import-staged", [], "netpublic", "import.staged"),
+    ("first-import-private-written", [], "oten", "import.private-committed"),
+    ("update-mid-stream", ["netpublic"], "changed", "import.reading:100"),
+    ("update-private-written", ["netpublic"], "changed", "import.private-committed"),
+    ("update-committed", ["netpublic"], "changed", "import.committed"),
 ]
 
 
 @pytest.mark.parametrize(("name", "before", "file", "failpoint"), CASES, ids=[c[0] for c in CASES])
 def test_killed_import_leaves_before_or_after(
-    tmp_path: Path, changed_netpublic: Path, name: str, before: list[Path], file: Path | str, failpoint: str
+    tmp_path: Path,
+    inputs: dict[str, Path],
+    references: Callable[[list[Path], Path], Reference],
+    name: str,
+    before: list[str],
+    file: str,
+    failpoint: str,
 ) -> None:
-    path = changed_netpublic if file == "changed" else file
-    assert isinstance(path, Path)
-    before_state = _state(tmp_path, "before", before)
-    after_state = _state(tmp_path, "after", [*before, path])
-    clean_report = None
-    with OxigraphStore(tmp_path / "clean") as clean:
-        for step in before:
-            import_file(clean, step)
-        clean_report = import_file(clean, path).as_dict()
-        clean_state = _public(clean)
-
-    with OxigraphStore(tmp_path / "store") as store:
-        ensure_ontology(store)
-        for step in before:
-            import_file(store, step)
+    path = inputs[file]
+    reference = references([inputs[step] for step in before], path)
+    shutil.copytree(reference.before_dir, tmp_path / "store")
     _killed_import(tmp_path / "store", path, failpoint)
 
     with OxigraphStore(tmp_path / "store") as store:
         assert validate_store(store).conforms
         state = _public(store)
-        assert state in (before_state, after_state), name
+        assert state in (reference.before, reference.after), name
         report = import_file(store, path).as_dict()
-        if state == before_state:  # the killed run left nothing: the re-run is the import, and says so
-            assert {k: report[k] for k in ("created", "updated", "unchanged", "withdrawn")} == {
-                k: clean_report[k] for k in ("created", "updated", "unchanged", "withdrawn")
-            }
-            assert _public(store) == clean_state
+        if state == reference.before:  # the killed run left nothing: the re-run is the import, and says so
+            assert {k: report[k] for k in reference.counts} == reference.counts
+            assert _public(store) == reference.after
         assert validate_store(store).conforms

@@ -158,12 +158,12 @@ def test_header_of_neither_format_is_refused(tmp_path: Path, store: OxigraphStor
     wrong.write_text("id,pivot,nom,adresse,code_postal\nnp-1,0,Lieu,1 rue,75001\n", encoding="utf-8")
     with pytest.raises(IngestError) as caught:
         import_file(store, wrong, source="netpublic")
-    assert caught.value.fault.file == "lieux.csv"
+    assert caught.value.fault.file == str(wrong)
     assert "commune" in caught.value.message and "standard des lieux de médiation" in caught.value.message
     ctx = Context(Report("netpublic", "x"), Resolver(None, "netpublic"))
     with pytest.raises(IngestError) as caught:
         list(readers()["netpublic-legacy"].read(NATIONAL, ctx))
-    assert caught.value.fault.file == NATIONAL.name and "N° EPN" in caught.value.message
+    assert caught.value.fault.file == str(NATIONAL) and "N° EPN" in caught.value.message
 
 
 # --- the national file: counts, mapping, defects ------------------------------------------------------------
@@ -185,7 +185,7 @@ DEFECTS = [
     ("duplicate", "197 (np-epn-0283)", "id", "rejected"),
     ("empty_required", "54 (np-epn-0077)", "pivot", "rejected"),
     ("coords_zero", "67 (np-epn-0096)", "latitude", "repaired"),
-    ("long_description", "68 (np-epn-0098)", "presentation_detail", "reported"),
+    ("long_text", "68 (np-epn-0098)", "presentation_detail", "reported"),
     ("html_in_description", "81 (np-epn-0121)", "presentation_detail", "repaired"),
     ("latlon_swapped", "94 (np-epn-0142)", "latitude", "repaired"),
     ("missing_insee", "115 (np-epn-0172)", "code_insee", "repaired"),
