@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from capitalis.commands import explore, fiches, graph, ingest, parrainage, search, serve, territories
+from capitalis.commands import explore, fiches, graph, ingest, neo4j, parrainage, search, serve, territories
 from capitalis.group import CommandGroup, sub_app
 from capitalis.state import CliState, settings_from_options
 
@@ -34,7 +34,7 @@ def _root(
     ctx.obj = CliState(settings_from_options(home=home))
 
 
-for module in (territories, ingest, fiches, graph, search, parrainage, serve, explore):
+for module in (territories, ingest, fiches, graph, search, parrainage, serve, explore, neo4j):
     module.register(app)
 
 #: Transitional aliases for a test that still imports the old private names (tests/parrainage/test_matching.py);

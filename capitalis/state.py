@@ -26,7 +26,11 @@ class CliState:
     settings: Settings
 
     def open(self, *, read_only: bool = False) -> Context:
-        """A context on the store of these settings (use it in a ``with``: it closes the store)."""
+        """A context on the store of these settings (use it in a ``with``: it closes the store).
+
+        A command that only reads passes ``read_only=True``: it then works while ``capitalis serve`` or an import
+        holds the embedded store (it reads the writer's latest snapshot); only writers take the writer's lock.
+        """
         return Context.open(self.settings, read_only=read_only)
 
 

@@ -1,16 +1,18 @@
 """Cached access to the knowledge graph for the explorer's pages: thin wrappers over the domain functions.
 
 This is the explorer's root: it builds its own :class:`~kg.context.Context` from the environment (``capitalis
-explore`` passes ``CAPITALIS_HOME``), on the store opened READ-ONLY (the API or the CLI may hold the write lock),
-and caches it with ``st.cache_resource``. A read-only Oxigraph handle sees the database as it was when opened,
-so the context is keyed by a cheap signature of the store directory and reopened when a writer committed since.
-Results are cached with ``st.cache_data`` under the same signature, so a new import or a recorded parrainage
-shows up at the next rerun without stale answers.
+explore`` passes ``CAPITALIS_HOME``), on the store opened READ-ONLY, and caches it with ``st.cache_resource``. On
+the embedded store a reader opens the writer's latest snapshot (the API or an import may be writing: see
+:class:`kg.store.OxigraphStore`), so the context is keyed by the snapshot's generation (and a signature of the
+store directory) and reopened when a writer published a newer one. On a SPARQL server (``CAPITALIS_STORE``) the
+context stays open and answers are kept :data:`SERVER_TTL_S` seconds. Results are cached with ``st.cache_data``
+under the same signature, so a new import or a recorded parrainage shows up at the next rerun.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from importlib import import_module
@@ -28,6 +30,8 @@ from kg.store import Store
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 _TTL = 3600
+#: On a SPARQL server no file tells when the graph changed: cached answers live this long.
+SERVER_TTL_S = 30
 
 
 def settings() -> Settings:
@@ -40,9 +44,18 @@ def store_path() -> Path:
 
 
 def signature() -> str:
-    """Names, sizes and times of the public database's files: changes with every commit of a writer."""
-    path = store_path()
+    """The state of the store the answers come from: the snapshot generation and files of the embedded store
+    (they change with every commit of a writer), or a time slot of :data:`SERVER_TTL_S` on a SPARQL server."""
+    current = settings()
+    if current.store:
+        return f"{current.store}@{int(time.time() // SERVER_TTL_S)}"
+    path = current.store_path
     return str(hash((str(path), store_signature(path))))
+
+
+def _context_key(sig: str) -> str:
+    """What the context is reopened on: the store state (embedded), never (a server: the connection stays)."""
+    return "serveur" if settings().store else sig
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -50,7 +63,7 @@ def _open(settings_json: str, sig: str) -> Context:
     """The read-only context for one state of the store (``sig``); the previous one is dropped."""
     del sig
     current = Settings.model_validate_json(settings_json)
-    if not (current.store_path / "public").is_dir():
+    if not current.store and not (current.store_path / "public").is_dir():
         raise StoreError(
             f"aucun entrepôt dans {current.store_path} : chargez les données avec `capitalis territories load` "
             "puis `capitalis ingest all data/samples` (ou `make demo`)"
@@ -61,7 +74,7 @@ def _open(settings_json: str, sig: str) -> Context:
 def context() -> Context:
     """The explorer's context (settings, store opened read-only, domain caches), reopened when a writer changed
     the store."""
-    return _open(settings().model_dump_json(), signature())
+    return _open(settings().model_dump_json(), _context_key(signature()))
 
 
 def store() -> Store:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kg.settings import Settings
+from kg.sparql_server import from_settings
 from kg.store import Store, open_store
 
 T = TypeVar("T")
@@ -33,7 +34,15 @@ class Context:
 
     @classmethod
     def open(cls, settings: Settings, *, read_only: bool = False, path: Path | None = None) -> Context:
-        """A context on the embedded store of ``settings.home`` (or ``path``)."""
+        """A context on the store the settings name: the SPARQL server of ``settings.store`` when set (several
+        processes share it), else the embedded store of ``settings.home`` (or ``path``, which always means an
+        embedded store).
+
+        ``read_only``: a reader. On the embedded store it opens the writer's latest snapshot and takes no lock,
+        so that it works beside ``capitalis serve`` and imports; on a server it refuses writes.
+        """
+        if settings.store and path is None:
+            return cls(settings, from_settings(settings, read_only=read_only))
         return cls(settings, open_store(path or settings.store_path, read_only=read_only))
 
     def cached(self, name: str, build: Callable[[], T], *, key: Hashable = None) -> T:

@@ -21,6 +21,20 @@ class Settings(BaseSettings):
         default=Path("var"),
         description="Dossier où vivent l'entrepôt RDF, l'index de recherche et les comptes.",
     )
+    store: str | None = Field(
+        default=None,
+        description=(
+            "Adresse d'un serveur SPARQL 1.1 (http://hôte:7878) qui tient les graphes publics, partagé par plusieurs "
+            "processus ; vide = entrepôt embarqué sous le dossier CAPITALIS_HOME."
+        ),
+    )
+    store_prive: str | None = Field(
+        default=None,
+        description=(
+            "Adresse du second serveur SPARQL (ou jeu de données) qui tient les graphes privés (coordonnées des "
+            "personnes), jamais interrogé publiquement ; avec CAPITALIS_STORE seulement."
+        ),
+    )
     sparql_timeout_s: float = Field(
         default=10.0, description="Durée maximale d'une requête SPARQL publique, en secondes."
     )
@@ -168,6 +182,16 @@ class Settings(BaseSettings):
     api_key: str | None = Field(
         default=None,
         description="Explorateur : clé d'API d'un compte contributeur, envoyée à l'API pour proposer un parrainage.",
+    )
+
+    neo4j_url: str | None = Field(
+        default=None,
+        description="Projection Neo4j : adresse Bolt du serveur (bolt://hôte:7687 ou neo4j://hôte:7687).",
+    )
+    neo4j_user: str = Field(default="neo4j", description="Projection Neo4j : utilisateur.")
+    neo4j_password: str | None = Field(default=None, description="Projection Neo4j : mot de passe.")
+    neo4j_database: str | None = Field(
+        default=None, description="Projection Neo4j : base de données ; vide = la base par défaut du serveur."
     )
 
     @property

@@ -6,9 +6,10 @@ deadline (``settings.sparql_timeout_s``) passes, the worker is killed and replac
 :class:`QueryTimeout` (HTTP 503) with a French message. Workers are kept in a small pool per store
 (``settings.sparql_workers``) so that a query costs no process start.
 
-A read-only Oxigraph handle sees the database as it was when it was opened: each worker checks, before each
-query, a cheap signature of the store directory (names, sizes and times of its files: the write-ahead log
-grows with every commit) and reopens its handle when it changed, so answers follow the writer.
+Workers never open the live databases, which the API (or an import) writes: they open the writer's latest
+snapshot (see :class:`kg.store.OxigraphStore`), check its generation before each query and reopen when a newer
+one was published; the caller publishes the writes of its own process first (``store.checkpoint()``), so an
+answer follows every write made before the query.
 
 Only the public database is queried: the private graphs live in another database that no public query
 can reach (see :class:`kg.store.OxigraphStore`). An in-memory store (tests) runs in-process, unbounded in time.
@@ -40,7 +41,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from kg.errors import CapitalisError, Forbidden, QueryError, StoreError
 from kg.sandbox import forbid_network
 from kg.settings import Settings
-from kg.store import OxigraphStore, QueryKind, Store
+from kg.store import OxigraphStore, QueryKind, Store, store_generation
 
 MEDIA_TYPES = {
     "json": "application/sparql-results+json",
@@ -256,6 +257,7 @@ def run_public_query(
     rdf_fmt = "xml" if fmt == "rdfxml" else fmt
     timeout = settings.sparql_timeout_s if timeout_s is None else timeout_s
     path = getattr(store, "path", None)
+    store.checkpoint()  # the workers read the published snapshot: publish this process's writes first
     if path is None or timeout <= 0:
         kind, body = store.query_serialized(query, rdf_fmt, max_results=settings.sparql_max_results)
     else:
@@ -278,13 +280,15 @@ def run_public_query(
 
 
 def store_signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """Names, sizes and modification times of the public database's files: changes with every commit."""
+    """The generation of the store's latest snapshot (what a reader opens; see :func:`kg.store.store_generation`),
+    then the names, sizes and modification times of the live public database's files (they change at every
+    commit, before the snapshot that publishes it: a cache in the writer's own process follows at once)."""
     public = path / "public"
     try:
         entries = list(os.scandir(public))
     except OSError:
         return ()
-    out = []
+    out = [("snapshot", store_generation(path), 0)]
     for entry in entries:
         if entry.name.startswith("LOG"):  # RocksDB's own diagnostics log, written without any commit
             continue

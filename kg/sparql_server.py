@@ -56,9 +56,11 @@ from kg.store import (
     RESULT_FORMATS,
     QueryKind,
     Row,
+    Store,
     Triple,
     bind,
     is_private,
+    memory_store,
     ntriples_line,
     query_kind,
     split_prologue,
@@ -134,6 +136,9 @@ class SparqlServerStore:
 
     def close(self) -> None:
         self._http.close()
+
+    def checkpoint(self) -> None:
+        """Nothing to publish: every client reads the server's committed state."""
 
     def _endpoints(self, graph: str) -> Endpoints:
         if not is_private(graph):
@@ -304,6 +309,43 @@ class SparqlServerStore:
     def drop_graph(self, graph: str) -> None:
         self._writable()
         self._update(self._endpoints(graph), f"DROP SILENT GRAPH <{graph}>")
+
+    # staged writes
+    def staging(self, graphs: Iterable[str]) -> Store:
+        """An in-memory store holding copies of ``graphs`` (public and private), read from the server: a writer
+        builds its result there (an import), then :meth:`commit` makes the server hold it at once."""
+        staged = memory_store()
+        for name in graphs:
+            staged.load(self.triples(name), name)
+        return staged
+
+    def commit(self, staged: Store, graphs: Iterable[str]) -> int:
+        """Make ``graphs`` hold what they hold in ``staged``: ONE update per dataset (private first, then public),
+        the difference as ``DELETE DATA`` + ``INSERT DATA`` (a graph with blank nodes cleared and filled anew in the
+        same update), so that readers see the public graphs of the call before or after, never between.
+        Returns how many triples changed."""
+        self._writable()
+        names, changed = list(graphs), 0
+        for private in (True, False):
+            parts: list[str] = []
+            for name in (n for n in names if is_private(n) == private):
+                old = set(self._graph_triples(self._endpoints(name), name))
+                text = "".join(ntriples_line(t) for t in staged.triples(name))
+                try:
+                    new = {ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(text, ox.RdfFormat.N_TRIPLES)}
+                except SyntaxError as exc:
+                    raise StoreError(f"triplets invalides pour le graphe {name} : {exc}") from exc
+                changed += len(old ^ new)
+                parts.append(_replacement(name, old, new))
+            update = " ;\n".join(part for part in parts if part)
+            if update:
+                self._update(self._private_endpoints() if private else self._public, update)
+        return changed
+
+    def _private_endpoints(self) -> Endpoints:
+        if self._private is None:
+            raise StoreError("aucun entrepôt privé configuré (adresse du second jeu de données absente)")
+        return self._private
 
     def update(self, update: str, **values: Node | str | int | float) -> None:
         """Run a SPARQL 1.1 UPDATE on the public dataset (one transaction); ``$name`` filled by :func:`bind`."""
@@ -610,6 +652,23 @@ def _projection(query: str) -> str:
 
 def _ntriples(triples: Iterable[ox.Triple]) -> str:
     return "\n".join(f"{t} ." for t in triples)
+
+
+def _replacement(graph: str, old: set[ox.Triple], new: set[ox.Triple]) -> str:
+    """The update that turns a graph holding ``old`` into one holding ``new`` ("" when equal); blank nodes, which
+    ``DELETE DATA`` cannot name, make it clear the graph and insert anew."""
+    removed, added = old - new, new - old
+    if not removed and not added:
+        return ""
+    if any(isinstance(term, ox.BlankNode) for t in (*removed, *added) for term in (t.subject, t.object)):
+        body = f" ;\nINSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(new)} }} }}" if new else ""
+        return f"CLEAR SILENT GRAPH <{graph}>{body}"
+    parts = []
+    if removed:
+        parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{ {_ntriples(removed)} }} }}")
+    if added:
+        parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(added)} }} }}")
+    return " ;\n".join(parts)
 
 
 def _from_ox(term: Any) -> Node:

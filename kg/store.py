@@ -6,17 +6,22 @@ Only this module imports pyoxigraph. Everything else speaks rdflib terms (``URIR
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
+import itertools
 import os
 import re
+import shutil
 import string
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Any, Literal, Protocol, TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
@@ -223,6 +228,7 @@ class Store(Protocol):
     def restore(self, path: Path) -> None: ...
     def to_graph(self, graphs: Iterable[str] | None = None) -> Graph: ...
     def shacl(self, shapes: Graph) -> tuple[bool, Graph]: ...
+    def checkpoint(self) -> None: ...
 
 
 def is_private(graph: str) -> bool:
@@ -237,6 +243,49 @@ def is_working_copy(graph: str) -> bool:
     return graph.startswith(PRIVATE_GRAPH_PREFIX + "/") and "/" in graph[len(PRIVATE_GRAPH_PREFIX) + 1 :]
 
 
+# --- snapshots: what readers open beside a writer ------------------------------------------------------------
+
+#: Where the writer publishes its snapshots, under the store directory: ``snapshots/{generation}/public`` and
+#: ``…/prive`` (RocksDB checkpoints made by ``Store.backup``: hard links to the immutable files of the live
+#: databases, so a snapshot costs a memtable flush, not a copy) and ``snapshots/CURRENT``, the generation to open.
+SNAPSHOTS = "snapshots"
+#: Seconds after the first unpublished write when the writer publishes a snapshot (a debounce: an import makes
+#: hundreds of writes, a snapshot costs ~0.2 s). Readers in other processes see a write this late at most;
+#: :meth:`OxigraphStore.checkpoint` publishes at once (the SPARQL endpoint calls it before a query).
+SNAPSHOT_DELAY_S = 1.0
+#: Seconds a superseded snapshot stays on disk, for readers that opened it just before: a CLI export, a query.
+SNAPSHOT_GRACE_S = 120.0
+_DIRTY = "DIRTY"  # present while the live databases hold writes that no snapshot has
+
+
+def store_generation(path: Path) -> int:
+    """The generation of the latest snapshot of the store at ``path`` (0 when none was published yet).
+
+    Cheap (one small file read): the SPARQL workers and the explorer call it to know when to reopen.
+    """
+    try:
+        return int((path / SNAPSHOTS / "CURRENT").read_text(encoding="ascii").strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _writes(method: F) -> F:
+    """Serialise a write with the snapshots and mark the store changed (a snapshot follows, see SNAPSHOT_DELAY_S)."""
+
+    @wraps(method)
+    def wrapper(self: OxigraphStore, *args: Any, **kwargs: Any) -> Any:
+        with self._write_lock:
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self._changed()
+
+    return wrapper  # type: ignore[return-value]
+
+
 class OxigraphStore:
     """The embedded default backend: two RocksDB-backed Oxigraph stores under one directory.
 
@@ -247,18 +296,29 @@ class OxigraphStore:
     :meth:`select_private` is the one door to the private one.
 
     Open it with :func:`open_store` and close it (``with`` or :meth:`close`): closing flushes, so the next
-    process reopens quickly. Only one process may open a directory read-write at a time.
+    process reopens quickly. Only one process may open a directory read-write at a time: the writer.
+
+    **Readers beside the writer.** pyoxigraph leaves a read-only handle on a database that another process writes
+    undefined, so readers never open the live databases while a writer may run: the writer publishes consistent
+    snapshots (RocksDB checkpoints, hard links) under ``snapshots/`` — one at opening when the last writer left
+    changes unpublished, then one at most :data:`SNAPSHOT_DELAY_S` after a write, and one when it closes — and
+    ``read_only=True`` opens the latest snapshot. A snapshot is taken under the writer's lock, between two write
+    calls, so a reader sees every call (an import's commit, a contribution) whole or not at all.
     """
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
+        self.generation = 0  # of the snapshot a reader opened, or of the last one this writer published
+        self._write_lock = threading.RLock()
+        self._dirty = False
+        self._due: float | None = None
+        self._publisher: threading.Thread | None = None
         try:
             if path is None:
                 self._store, self._private = ox.Store(), ox.Store()
             elif read_only:
-                self._store = ox.Store.read_only(str(path / "public"))
-                self._private = ox.Store.read_only(str(path / "prive"))
+                self._open_snapshot(path)
             else:
                 path.mkdir(parents=True, exist_ok=True)
                 self._store, self._private = ox.Store(str(path / "public")), ox.Store(str(path / "prive"))
@@ -269,6 +329,88 @@ class OxigraphStore:
                     "arrêtez-le le temps de cette commande (une seule écriture à la fois)"
                 ) from exc
             raise StoreError(f"impossible d'ouvrir l'entrepôt {path} : {exc}") from exc
+        if path is not None and not read_only:
+            if store_generation(path) == 0 or (path / SNAPSHOTS / _DIRTY).exists():
+                self.checkpoint(force=True)  # a writer killed before publishing, or a home from before snapshots
+            else:
+                self.generation = store_generation(path)
+
+    def _open_snapshot(self, path: Path) -> None:
+        """Open the latest snapshot read-only (a home no writer has opened since snapshots exist: the live
+        databases, which is safe only when nothing writes them)."""
+        for attempt in range(3):
+            generation = store_generation(path)
+            base = path / SNAPSHOTS / str(generation) if generation else path
+            try:
+                self._store = ox.Store.read_only(str(base / "public"))
+                self._private = ox.Store.read_only(str(base / "prive"))
+                self.generation = generation
+                return
+            except OSError:
+                if attempt == 2 or not generation:
+                    raise
+                time.sleep(0.05)  # pruned between reading CURRENT and opening it: read CURRENT again
+
+    # snapshots
+    def _changed(self) -> None:
+        """After a write: mark the live databases ahead of the snapshot, and schedule one."""
+        if self.path is None or self.read_only:
+            return
+        if not self._dirty:
+            self._dirty = True
+            snapshots = self.path / SNAPSHOTS
+            snapshots.mkdir(exist_ok=True)
+            (snapshots / _DIRTY).touch()
+            self._due = time.monotonic() + SNAPSHOT_DELAY_S
+        if self._publisher is None or not self._publisher.is_alive():
+            self._publisher = threading.Thread(target=self._publish_later, name="capitalis-snapshot", daemon=True)
+            self._publisher.start()
+
+    def _publish_later(self) -> None:
+        while True:
+            due = self._due
+            if due is None:
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(min(wait, SNAPSHOT_DELAY_S))
+                continue
+            with self._write_lock:
+                if getattr(self, "_store", None) is None or not self._dirty:
+                    self._due = None
+                    return
+                with contextlib.suppress(StoreError):  # retried at the next write, or at close
+                    self.checkpoint()
+
+    def checkpoint(self, *, force: bool = False) -> None:
+        """Publish a snapshot of the live databases for the readers of other processes, now (no-op when no write
+        is unpublished, on a read-only or in-memory store)."""
+        if self.path is None or self.read_only:
+            return
+        with self._write_lock:
+            if not (self._dirty or force) or getattr(self, "_store", None) is None:
+                return
+            snapshots = self.path / SNAPSHOTS
+            snapshots.mkdir(exist_ok=True)
+            generation = max(store_generation(self.path), self.generation) + 1
+            tmp = snapshots / f".{generation}.{os.getpid()}.tmp"
+            try:
+                if tmp.exists():
+                    shutil.rmtree(tmp)
+                tmp.mkdir()
+                self._store.backup(str(tmp / "public"))
+                self._private.backup(str(tmp / "prive"))
+                tmp.rename(snapshots / str(generation))
+                pointer = snapshots / f".CURRENT.{os.getpid()}"
+                pointer.write_text(str(generation), encoding="ascii")
+                os.replace(pointer, snapshots / "CURRENT")  # atomic: readers read the old generation or the new
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise StoreError(f"instantané de l'entrepôt {self.path} impossible : {exc}") from exc
+            self.generation, self._dirty, self._due = generation, False, None
+            with contextlib.suppress(FileNotFoundError):
+                (snapshots / _DIRTY).unlink()
+            _prune(snapshots, generation)
 
     # lifecycle
     def __enter__(self) -> OxigraphStore:
@@ -279,12 +421,16 @@ class OxigraphStore:
 
     def close(self) -> None:
         """Flush to disk and release the directory locks."""
-        if getattr(self, "_store", None) is None:
-            return
-        if self.path is not None and not self.read_only:
-            self._store.flush()
-            self._private.flush()
-        del self._store, self._private
+        with self._write_lock:
+            if getattr(self, "_store", None) is None:
+                return
+            if self.path is not None and not self.read_only:
+                self._store.flush()
+                self._private.flush()
+                with contextlib.suppress(StoreError):  # else the next writer publishes it at opening (DIRTY stays)
+                    self.checkpoint()
+            self._due = None
+            del self._store, self._private
 
     def _db(self, graph: str) -> ox.Store:
         return self._private if is_private(graph) else self._store
@@ -295,6 +441,7 @@ class OxigraphStore:
         for s, p, o in triples:
             yield ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), graph)  # type: ignore[arg-type]
 
+    @_writes
     def load(self, triples: Iterable[Triple], graph: str) -> int:
         """Bulk-load triples into a named graph (fast, not transactional); returns how many were given."""
         counter = _Counter(triples)
@@ -361,18 +508,21 @@ class OxigraphStore:
                 raise error
         return len(seen)
 
+    @_writes
     def add(self, triples: Iterable[Triple], graph: str) -> int:
         """Add a small set of triples in one transaction."""
         counter = _Counter(triples)
         self._db(graph).extend(self._quads(counter, ox.NamedNode(graph)))
         return counter.count
 
+    @_writes
     def remove(self, triples: Iterable[Triple], graph: str) -> None:
         """Remove the given triples from a named graph."""
         g, db = ox.NamedNode(graph), self._db(graph)
         for q in self._quads(triples, g):
             db.remove(q)
 
+    @_writes
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int:
         """Replace a named graph by the given triples; returns how many distinct triples it now holds.
 
@@ -388,6 +538,7 @@ class OxigraphStore:
             return self._load_new(graph, lambda scratch: self._bulk_load(graph, triples, scratch))
         return self._apply(graph, set(self._quads(triples, ox.NamedNode(graph))))
 
+    @_writes
     def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int:
         """:meth:`replace_graph` for triples already written as N-Triples lines (:func:`ntriples_line`), without
         blank nodes: an import writes each record's lines once, for its digest and for the store."""
@@ -438,6 +589,7 @@ class OxigraphStore:
                 staged._db(name).add_graph(g)
         return staged
 
+    @_writes
     def commit(self, staged: Store, graphs: Iterable[str]) -> int:
         """Make ``graphs`` hold what they hold in ``staged``: one transaction for the private graphs, then ONE for
         the public ones, so that readers, and a process killed at any point, see the public graphs of the call
@@ -458,11 +610,13 @@ class OxigraphStore:
                 db.update(update)
         return changed
 
+    @_writes
     def drop_graph(self, graph: str) -> None:
         node, db = ox.NamedNode(graph), self._db(graph)
         if db.contains_named_graph(node):
             db.remove_graph(node)
 
+    @_writes
     def update(self, update: str, **values: Node | str | int | float) -> None:
         """Run a SPARQL 1.1 UPDATE on the public store (transactional); ``$name`` filled by :func:`bind`."""
         try:
@@ -587,6 +741,7 @@ class OxigraphStore:
                 triples = (ox.Triple(q.subject, q.predicate, q.object) for q in self._quads_of(wanted))
                 ox.serialize(triples, stream, rdf_format, prefixes=_PREFIXES)
 
+    @_writes
     def restore(self, path: Path) -> None:
         """Load an N-Quads dump (optionally gzip) graph by graph, private graphs into the private store."""
         opener = gzip.open if path.suffix == ".gz" else open
@@ -630,6 +785,23 @@ class OxigraphStore:
             for t in self.triples(g):
                 graph.add(t)
         return graph
+
+
+def _prune(snapshots: Path, current: int) -> None:
+    """Remove the snapshots superseded for more than :data:`SNAPSHOT_GRACE_S` (the current and the previous one
+    always stay); a reader that still holds one keeps reading the files it opened."""
+    found = sorted(int(p.name) for p in snapshots.iterdir() if p.name.isdigit())
+    now = time.time()
+    for older, newer in itertools.pairwise(found):
+        if older >= current - 1:
+            break
+        with contextlib.suppress(OSError):
+            if now - (snapshots / str(newer)).stat().st_mtime > SNAPSHOT_GRACE_S:
+                shutil.rmtree(snapshots / str(older), ignore_errors=True)
+    for leftover in snapshots.glob(".*.tmp"):  # a writer killed mid-snapshot
+        with contextlib.suppress(OSError):
+            if now - leftover.stat().st_mtime > SNAPSHOT_GRACE_S:
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 _PREFIXES = {
@@ -679,7 +851,12 @@ class _open_out:
 
 
 def open_store(path: Path, *, read_only: bool = False) -> OxigraphStore:
-    """Open the embedded store at ``path`` (a context's is ``settings.store_path``: see ``kg.context``)."""
+    """Open the embedded store at ``path`` (a context's is ``settings.store_path``: see ``kg.context``, which
+    opens the SPARQL server backend instead when the settings name one).
+
+    Read-write: the writer, one process at a time (it publishes snapshots). ``read_only``: a reader, any number,
+    beside the writer: it opens the latest snapshot (see :class:`OxigraphStore`) and takes no lock.
+    """
     return OxigraphStore(path, read_only=read_only)
 
 

@@ -9,6 +9,7 @@ It lives in ``$CAPITALIS_HOME/search/`` (``meta.json``, ``docs.sqlite``, ``array
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -155,7 +156,7 @@ class Index:
     def save(self, directory: Path) -> None:
         """Write the index to ``directory`` atomically (a sibling temp dir swapped in)."""
         directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = directory.with_name(directory.name + ".tmp")
+        tmp = directory.with_name(f"{directory.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
@@ -354,15 +355,24 @@ def _date_key(date: str | None) -> int:
 
 
 def _swap_in(tmp: Path, directory: Path) -> None:
-    """Replace ``directory`` by ``tmp`` (the old one is renamed aside, then removed)."""
-    old = directory.with_name(directory.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if directory.exists():
-        directory.rename(old)
-    tmp.rename(directory)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+    """Replace ``directory`` by ``tmp`` (the old one is renamed aside, then removed).
+
+    A reader in another process (an API replica) that looks in the short gap between the two renames finds no
+    index, and one that loads across them would mix two generations: :func:`open_index` waits and reads again.
+    Another writer swapping at the same moment makes this one's rename fail: the newest index wins.
+    """
+    old = tmp.with_suffix(".old")
+    try:
+        if directory.exists():
+            directory.rename(old)
+        tmp.rename(directory)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not directory.exists() and old.exists():
+            old.rename(directory)
+        if not directory.exists():
+            raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # --- opening, updating -------------------------------------------------------------------------------------
@@ -387,13 +397,40 @@ def open_index(ctx: Context, *, check_embedder: bool = True) -> Index:
     it was built by another embedder than the configured one.
     """
     directory = index_dir(ctx.settings)
-    meta = read_meta(directory)
-    if meta is None:
-        raise MissingIndex(NO_INDEX)
-    if check_embedder:
-        check_embedder_of(ctx, meta)
-    key = (str(directory), (directory / "meta.json").stat().st_mtime)
-    return ctx.cached(CACHE_NAME, lambda: Index.load(directory), key=key)
+    for attempt in range(_SWAP_RETRIES):
+        try:
+            meta = read_meta(directory)
+            if meta is None:
+                raise MissingIndex(NO_INDEX)
+            if check_embedder:
+                check_embedder_of(ctx, meta)
+            key = _generation(directory)
+            index = ctx.cached(CACHE_NAME, lambda: Index.load(directory), key=key)
+            if _generation(directory) == key:  # not swapped while it loaded: one generation throughout
+                return index
+            ctx.forget(CACHE_NAME)
+        except (MissingIndex, OSError, ValueError):
+            # another process is swapping a new generation in (see _swap_in): read again, shortly
+            if attempt == _SWAP_RETRIES - 1 or not _swapping(directory):
+                raise
+        time.sleep(0.05)
+    raise MissingIndex(NO_INDEX)
+
+
+_SWAP_RETRIES = 40
+
+
+def _generation(directory: Path) -> tuple[str, int, int]:
+    """What tells one generation of the index from the next: its metadata file's identity and time."""
+    stat = (directory / "meta.json").stat()
+    return str(directory), stat.st_ino, stat.st_mtime_ns
+
+
+def _swapping(directory: Path) -> bool:
+    """Whether a writer is saving an index beside ``directory`` (its temporary or its old directory exists)."""
+    return any(directory.parent.glob(f"{directory.name}.*.tmp")) or any(
+        directory.parent.glob(f"{directory.name}.*.old")
+    )
 
 
 def check_embedder_of(ctx: Context, meta: dict[str, Any]) -> None:

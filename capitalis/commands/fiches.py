@@ -20,7 +20,7 @@ def list_command(
     json_output: Annotated[bool, typer.Option("--json", help="Un objet JSON par ligne.")] = False,
 ) -> None:
     """Liste les entités d'un type (données publiques et leurs sources)."""
-    with cli_state(ctx).open() as context:
+    with cli_state(ctx).open(read_only=True) as context:
         items = list_entities(context.store, kind)
     if json_output:
         emit_json_lines(items)
@@ -39,7 +39,7 @@ def show_command(
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
     """Affiche une entité : ses propriétés publiques, le graphe d'où vient chacune, et ses sources."""
-    with cli_state(ctx).open() as context:
+    with cli_state(ctx).open(read_only=True) as context:
         entity = show(context.store, iri)
     if json_output:
         emit_json(entity)

@@ -34,7 +34,7 @@ def sparql(
     """Interroge le graphe en SPARQL (lecture seule, graphes publics par défaut)."""
     text = Path(query[1:]).read_text(encoding="utf-8") if query.startswith("@") else query
     state = cli_state(ctx)
-    with state.open() as context:
+    with state.open(read_only=True) as context:
         if fmt == "table":
             result = run_public_query(context.store, text, "json", settings=state.settings)
             _print_results_table(result.body)
@@ -62,7 +62,7 @@ def stats(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False
 ) -> None:
     """Triplets par graphe nommé et instances par classe (graphes publics)."""
-    with cli_state(ctx).open() as context:
+    with cli_state(ctx).open(read_only=True) as context:
         data = compute_stats(context.store)
     if json_output:
         emit_json(data)
@@ -85,7 +85,7 @@ def export(
     """Exporte les graphes publics (jamais le graphe des données personnelles)."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"{fmt!r} inconnu (nq, ttl ou jsonld)", field="fmt")
-    with cli_state(ctx).open() as context:
+    with cli_state(ctx).open(read_only=True) as context:
         present = set(context.store.graphs())
         graphs = [str(graph(g)) for g in PUBLIC_GRAPHS if str(graph(g)) in present]
         context.store.dump(output, fmt, graphs)
@@ -98,7 +98,7 @@ def validate(
     limit: Annotated[int, typer.Option(help="Nombre de violations détaillées affichées.")] = 50,
 ) -> None:
     """Valide tout l'entrepôt contre les formes SHACL (code de sortie 1 en cas de violation)."""
-    with cli_state(ctx).open() as context, err.status("Validation SHACL…"):
+    with cli_state(ctx).open(read_only=True) as context, err.status("Validation SHACL…"):
         report = validate_store(context.store)
     if json_output:
         emit_json(report.as_dict())

@@ -162,7 +162,7 @@ def resolution_review(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False
 ) -> None:
     """Liste les rapprochements douteux entre expériences de sources différentes (non fusionnées)."""
-    with cli_state(ctx).open() as context:
+    with cli_state(ctx).open(read_only=True) as context:
         pairs = review(context.store)
     if json_output:
         emit_json(pairs)
