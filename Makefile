@@ -21,11 +21,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The referential and the sample exports in the embedded store, then the search index.
-# `ingest all` exits 1 on a partial import: the samples carry known defects, reported on the way.
+# `ingest all` exits 1 on a partial import: the samples carry known defects, summed up per file on the way and
+# detailed in $(HOME_DIR)/rapports/import-<date>.json|csv.
 data: install
 	$(BIN)/capitalis --home $(HOME_DIR) territories load
 	$(BIN)/capitalis --home $(HOME_DIR) ingest all data/samples || test $$? -eq 1
-	$(BIN)/capitalis --home $(HOME_DIR) stats
+	@echo "Entrepôt prêt : $(HOME_DIR) (le détail : $(BIN)/capitalis --home $(HOME_DIR) stats)"
 	@# a demo contributor whose API key lets the explorer record parrainages through the API
 	test -s $(HOME_DIR)/demo-api-key || $(BIN)/capitalis --home $(HOME_DIR) users add demo \
 		--role contributeur --collectivite 79202 --no-password --api-key > $(HOME_DIR)/demo-api-key

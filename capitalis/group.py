@@ -2,9 +2,10 @@
 
 A :class:`CapitalisError` becomes one red line on stderr and its exit code; an :class:`InvalidInput` names the
 option of the command that carries its domain field (``annee_min`` → ``--annee-min``). Usage errors (unknown
-command or option, a value of the wrong type) keep Click's usage line and exit 2. A reader that closes the pipe
-early (``capitalis list experiences --json | head -1``) ends the command silently. Any other exception is a bug:
-one line, the traceback with ``CAPITALIS_DEBUG=1``.
+command or option, a value of the wrong type) keep Click's usage line, in French (:mod:`capitalis.translation`),
+and exit 2. A reader that closes the pipe early (``capitalis list experiences --json | head -1``) ends the command
+silently. Any other exception is a bug: one line, the traceback with ``CAPITALIS_DEBUG=1``. The exit codes are
+listed in :data:`EXIT_CODES`, printed at the end of ``capitalis --help`` and in docs/cli.md.
 """
 
 from __future__ import annotations
@@ -18,18 +19,63 @@ import typer
 from typer.core import TyperGroup
 
 from capitalis.console import err
+from capitalis.translation import FrenchContext, french_help, french_message
 from kg.errors import CapitalisError, InvalidInput
 
-__all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERNAL", "CommandGroup", "option_label", "sub_app"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_CODES",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "CommandGroup",
+    "exit_codes_text",
+    "option_label",
+    "sub_app",
+]
 
 #: Exit code of a bug (EX_SOFTWARE of sysexits.h).
 EXIT_INTERNAL = 70
 #: Exit code when the reader of stdout went away: what a shell reports for a process killed by SIGPIPE.
 EXIT_BROKEN_PIPE = 141
+#: Exit code of an interrupted command (Ctrl-C): 128 + SIGINT.
+EXIT_INTERRUPTED = 130
+
+#: What each exit code of ``capitalis`` means (the ``exit_code`` of :mod:`kg.errors`, and the ones above).
+EXIT_CODES = {
+    0: "succès",
+    1: "résultat partiel ou absent : import avec anomalies, entité introuvable, entrepôt vide, violations SHACL",
+    2: "usage ou entrée invalide : option inconnue, valeur refusée, fichier illisible, entrepôt inaccessible",
+    EXIT_INTERNAL: "erreur interne (un bogue : relancez avec CAPITALIS_DEBUG=1 pour la trace)",
+    EXIT_INTERRUPTED: "interrompu (Ctrl-C)",
+    EXIT_BROKEN_PIPE: "sortie fermée par le lecteur (`capitalis … | head`)",
+}
 
 
 class CommandGroup(TyperGroup):
-    """A Typer group that turns Capitalis errors into a red line and an exit code."""
+    """A Typer group that turns Capitalis errors into a red line and an exit code, and speaks French."""
+
+    context_class = FrenchContext
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        """A sub-command, with its usage line and its help option in French (Typer builds it in English)."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, CommandGroup):
+            command.context_class = FrenchContext
+            french_help(command.get_help_option(ctx))
+        return command
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            french_help(param)
+        return params
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:  # the group's own options: Typer prints the usage line and exits 2
+            french_message(exc)
+            raise
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -44,11 +90,14 @@ class CommandGroup(TyperGroup):
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except KeyboardInterrupt:
             err.print("[red]Interrompu.[/]")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except typer.Exit:
             _flush_stdout()
             raise
-        except (typer.Abort, typer.TyperException):  # usage errors: Typer prints the usage line and exits 2
+        except typer.Abort:
+            raise
+        except typer.TyperException as exc:  # usage errors: Typer prints the usage line and exits 2
+            french_message(exc)
             raise
         except Exception as exc:  # a bug: say so in one line, keep the traceback for developers
             if os.environ.get("CAPITALIS_DEBUG"):
@@ -61,17 +110,24 @@ class CommandGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def sub_app(name: str, help_text: str) -> typer.Typer:
-    """A Typer app of the ``capitalis`` family: French help, errors translated, no completion installer."""
+def sub_app(name: str, help_text: str, *, add_completion: bool = False, epilog: str | None = None) -> typer.Typer:
+    """A Typer app of the ``capitalis`` family: French help, errors translated; the completion installer is the
+    root's only (``add_completion``)."""
     return typer.Typer(
         name=name,
         help=help_text,
+        epilog=epilog,
         cls=CommandGroup,
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=add_completion,
         pretty_exceptions_enable=False,
         rich_markup_mode="rich",
     )
+
+
+def exit_codes_text() -> str:
+    """The exit codes, one paragraph each: the epilog of ``capitalis --help``."""
+    return "\n\n".join(["Codes de sortie :", *(f"{code} : {meaning}." for code, meaning in EXIT_CODES.items())])
 
 
 def option_label(command: Any, field: str) -> str:

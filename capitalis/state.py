@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from kg.context import Context
+from kg.errors import NotFound
 from kg.settings import Settings
 
 __all__ = ["CliState", "cli_state", "settings_from_options"]
@@ -30,8 +31,21 @@ class CliState:
 
         A command that only reads passes ``read_only=True``: it then works while ``capitalis serve`` or an import
         holds the embedded store (it reads the writer's latest snapshot); only writers take the writer's lock.
+        A reader of an embedded store that was never filled gets :class:`NotFound` saying how to fill it (and
+        the home is not created).
         """
-        return Context.open(self.settings, read_only=read_only)
+        empty = NotFound(
+            f"l'entrepôt de {self.settings.home} est vide : lancez `make data` ou "
+            f"`capitalis --home {self.settings.home} ingest all <dossier des exports>`"
+        )
+        embedded = read_only and not self.settings.store
+        if embedded and not (self.settings.store_path / "public").is_dir():
+            raise empty
+        context = Context.open(self.settings, read_only=read_only)
+        if embedded and not context.store.graphs():
+            context.close()
+            raise empty
+        return context
 
 
 def settings_from_options(**options: Any) -> Settings:

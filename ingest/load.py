@@ -149,6 +149,7 @@ class _Previous:
     statut: str
     run: URIRef | None
     retire_le: str | None
+    file: str | None = None  # the file of the run that last changed it (its provenance)
 
 
 @dataclass
@@ -348,11 +349,14 @@ class _RecordConstants:
 
     def bookkeeping(self, record: Record, digest: str, changed_by: URIRef) -> list[Triple]:
         node = iri.source_record(self.run.source, record.source_id)
+        before = self.run.previous.get(record.source_id)
+        # an unchanged record keeps the file that created or last changed it, not the one that confirmed it
+        kept = before.file if before is not None and changed_by != self.run.run else None
         triples: list[Triple] = [
             (node, RDF.type, CAP.SourceRecord),
             (node, CAP.source, self.source),
             (node, CAP.identifiantSource, text_literal(record.source_id)),
-            (node, CAP.fichier, self.file),
+            (node, CAP.fichier, text_literal(kept) if kept else self.file),
             (node, CAP.empreinte, text_literal(digest)),
             (node, CAP.statutEnregistrement, self.actif),
             (node, CAP.importRun, changed_by),
@@ -406,11 +410,12 @@ def _previous_records(store: Store, graph_iri: str, scope: str | None) -> dict[s
     """The records of the source (of its format, with a scope) as the public source graph holds them."""
     of_format = f"; <{CAP.versionFormat}> {text_literal(scope).n3()}" if scope else ""
     rows = store.select(
-        f"""SELECT ?id ?h ?st ?run ?ret WHERE {{ GRAPH <{graph_iri}> {{
+        f"""SELECT ?id ?h ?st ?run ?ret ?f WHERE {{ GRAPH <{graph_iri}> {{
             ?r a <{CAP.SourceRecord}> ; <{CAP.identifiantSource}> ?id ; <{CAP.empreinte}> ?h ;
                <{CAP.statutEnregistrement}> ?st {of_format} .
             OPTIONAL {{ ?r <{CAP.importRun}> ?run }}
-            OPTIONAL {{ ?r <{CAP.retireLe}> ?ret }} }} }}"""
+            OPTIONAL {{ ?r <{CAP.retireLe}> ?ret }}
+            OPTIONAL {{ ?r <{CAP.fichier}> ?f }} }} }}"""
     )
     return {
         str(r["id"]): _Previous(
@@ -418,6 +423,7 @@ def _previous_records(store: Store, graph_iri: str, scope: str | None) -> dict[s
             str(r["st"]),
             r.get("run"),  # type: ignore[arg-type]
             str(r["ret"]) if "ret" in r else None,
+            str(r["f"]) if "f" in r else None,
         )
         for r in rows
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,6 @@ from rich.table import Table
 from capitalis.console import emit_json, err, out
 from capitalis.state import cli_state
 from fiches.queries import stats as compute_stats
-from kg.errors import InvalidInput
 from kg.sparql import run_public_query
 from kg.validation import validate_store
 from ontology.iri import PUBLIC_GRAPHS, graph
@@ -21,15 +21,18 @@ from ontology.iri import PUBLIC_GRAPHS, graph
 __all__ = ["EXPORT_FORMATS", "register"]
 
 EXPORT_FORMATS = ("nq", "ttl", "jsonld")
+#: The choices of ``--format``, as enums so that the help lists them and Click checks them.
+SparqlFormat = StrEnum("SparqlFormat", [(name, name) for name in ("table", "json", "csv", "ttl", "nt", "jsonld")])  # type: ignore[misc]
+ExportFormat = StrEnum("ExportFormat", [(name, name) for name in EXPORT_FORMATS])  # type: ignore[misc]
 
 
 def sparql(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Requête SPARQL 1.1 (SELECT, ASK, CONSTRUCT, DESCRIBE) ou @fichier.")],
     fmt: Annotated[
-        str,
+        SparqlFormat,
         typer.Option("--format", "-f", help="table, json, csv (SELECT/ASK) ; ttl, nt, jsonld (CONSTRUCT)."),
-    ] = "table",
+    ] = SparqlFormat.table,
 ) -> None:
     """Interroge le graphe en SPARQL (lecture seule, graphes publics par défaut)."""
     text = Path(query[1:]).read_text(encoding="utf-8") if query.startswith("@") else query
@@ -39,7 +42,7 @@ def sparql(
             result = run_public_query(context.store, text, "json", settings=state.settings)
             _print_results_table(result.body)
         else:
-            result = run_public_query(context.store, text, fmt, settings=state.settings)
+            result = run_public_query(context.store, text, fmt.value, settings=state.settings)
             sys.stdout.buffer.write(result.body)
             if not result.body.endswith(b"\n"):
                 sys.stdout.write("\n")
@@ -80,15 +83,13 @@ def stats(
 def export(
     ctx: typer.Context,
     output: Annotated[Path, typer.Argument(help="Fichier de sortie (.gz pour compresser).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="nq, ttl ou jsonld.")] = "nq",
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Format du fichier.")] = ExportFormat.nq,
 ) -> None:
     """Exporte les graphes publics (jamais le graphe des données personnelles)."""
-    if fmt not in EXPORT_FORMATS:
-        raise InvalidInput(f"{fmt!r} inconnu (nq, ttl ou jsonld)", field="fmt")
     with cli_state(ctx).open(read_only=True) as context:
         present = set(context.store.graphs())
         graphs = [str(graph(g)) for g in PUBLIC_GRAPHS if str(graph(g)) in present]
-        context.store.dump(output, fmt, graphs)
+        context.store.dump(output, fmt.value, graphs)
     err.print(f"Exporté : {output} ({', '.join(g.rsplit('/', 1)[-1] for g in graphs)}).")
 
 

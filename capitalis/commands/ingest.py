@@ -1,11 +1,17 @@
 """The import commands of ``capitalis``: ``ingest villes-internet|netpublic|oten|all`` and ``resolution review``.
 
 One file's failure never stops the others: each gets its report (or its error), the exit code is the worst.
-After an import the search index follows the graph (``--no-index`` to skip).
+Each file gets a summary (counts, anomalies by kind); the anomalies themselves go to a report file under the
+home (``rapports/import-<date>.json`` and ``.csv``), whose path is printed. After an import the search index
+follows the graph (``--no-index`` to skip).
 """
 
 from __future__ import annotations
 
+import csv
+import json
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +24,7 @@ from capitalis.group import sub_app
 from capitalis.state import cli_state
 from ingest.load import import_file
 from ingest.merge import review
+from ingest.oten import thematic_list
 from ingest.readers import sniff
 from kg.errors import IngestError, InvalidInput
 
@@ -45,11 +52,17 @@ def _ingest(
     """Import files one after the other, update the index, report; exit with the worst file's code."""
     reports: list[dict[str, Any]] = []
     code = 0
-    with cli_state(ctx).open() as context:
+    state = cli_state(ctx)
+    with state.open() as context:
         for path, source in paths:
             report, file_code = _import_one(context.store, path, source, options, json_output)
+            if not json_output and "source" in report:
+                _print_summary(report, reports)
             reports.append(report)
             code = max(code, file_code)
+        if any(r["errors"] for r in reports):
+            written = write_report(state.settings.home / "rapports", reports)
+            err.print(f"Anomalies en détail : {written} (et {written.with_suffix('.csv').name})", highlight=False)
         if index and any("source" in r for r in reports):
             refresh_index(context, quiet=json_output)
     if json_output:
@@ -71,8 +84,6 @@ def _import_one(
         return {"file": str(path), "errors": [exc.fault.as_dict()]}, 2
     except InvalidInput as exc:
         return _failure(path, exc.message, exc.message), 2
-    if not json_output:
-        _print_report(report.as_dict())
     return report.as_dict(), report.exit_code
 
 
@@ -83,18 +94,52 @@ def _failure(path: Path, message: str, line: str) -> dict[str, Any]:
     return {"file": str(path), "errors": [fault]}
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _print_summary(report: dict[str, Any], earlier: list[dict[str, Any]]) -> None:
+    """Two lines per file: its counts, then its anomalies by kind (or that they are those of an earlier file)."""
     err.print(
-        f"[bold]{report['source']}[/] {report['file']} : {report['read']} lus, {report['created']} créés, "
+        f"[bold]{report['source']}[/] {Path(report['file']).name} : {report['read']} lus, {report['created']} créés, "
         f"{report['updated']} mis à jour, {report['unchanged']} inchangés, {report['withdrawn']} retirés, "
         f"{report['rejected']} rejetés, {report['repaired']} réparés.",
         highlight=False,
     )
-    if report["errors"]:
-        table = Table("ligne ou fiche", "champ", "problème", title=f"{len(report['errors'])} anomalie(s)")
-        for e in report["errors"][:200]:
-            table.add_row(e["row_or_record"], e["field"], e["message"])
-        err.print(table)
+    errors = report["errors"]
+    if not errors:
+        return
+    same = next((r for r in earlier if r.get("source") == report["source"] and _same_faults(r, report)), None)
+    if same is not None:
+        err.print(f"  {len(errors)} anomalie(s), les mêmes que {Path(same['file']).name}.", highlight=False)
+        return
+    kinds = Counter(e.get("kind") or "autre" for e in errors)
+    detail = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common())
+    err.print(f"  {len(errors)} anomalie(s) : {detail}.", highlight=False)
+
+
+def _same_faults(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two reports list the same anomalies (the same workbook in two formats), whatever the file."""
+
+    def faults(report: dict[str, Any]) -> list[tuple[str, ...]]:
+        return sorted((e["row_or_record"], e["field"], e.get("kind", ""), e["message"]) for e in report["errors"])
+
+    return faults(one) == faults(other)
+
+
+#: The columns of the CSV report: one row per anomaly.
+REPORT_COLUMNS = ("source", "file", "row_or_record", "field", "kind", "outcome", "message")
+
+
+def write_report(directory: Path, reports: list[dict[str, Any]]) -> Path:
+    """Write an import's reports, anomalies included, as ``import-<date>.json`` and ``.csv``; return the JSON's
+    path. The JSON has every file's report; the CSV one row per anomaly (for a spreadsheet)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"import-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.json"
+    path.write_text(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    with path.with_suffix(".csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, REPORT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for report in reports:
+            for error in report["errors"]:
+                writer.writerow({"source": report.get("source", ""), **error})
+    return path
 
 
 @ingest_app.command("villes-internet")
@@ -149,12 +194,29 @@ def ingest_all(
     paths: list[tuple[Path, str | None]] = []
     for path in sorted(p for p in directory.iterdir() if p.is_file()):
         reader = sniff(path)
-        if reader is None:
-            err.print(f"[yellow]Ignoré :[/] {path.name} (format non reconnu)")
-        else:
+        if reader is not None:
             paths.append((path, reader.source))
+        elif (themes := thematic_list(path)) is not None:
+            _print_thematic_list(path, themes, quiet=json_output)
+        else:
+            err.print(f"[yellow]Ignoré :[/] {path.name} (format non reconnu)")
     paths.sort(key=lambda item: (SOURCE_ORDER.get(item[1] or "", 3), item[0].name))
     _ingest(ctx, paths, {}, json_output, index)
+
+
+def _print_thematic_list(path: Path, themes: dict[str, list[str]], *, quiet: bool) -> None:
+    """OTeN's thematic list is not imported: its themes are in the taxonomy; say so, or which codes it lacks."""
+    if themes["absent"]:
+        err.print(
+            f"[yellow]Liste des thématiques OTeN :[/] {path.name} : codes absents de la taxonomie "
+            f"{', '.join(themes['absent'])} (régénérez ontology/taxonomy.ttl avec tools/gen_taxonomy.py).",
+            highlight=False,
+        )
+    elif not quiet:
+        err.print(
+            f"oten {path.name} : liste des {len(themes['codes'])} thématiques OTeN, déjà dans la taxonomie.",
+            highlight=False,
+        )
 
 
 @resolution_app.command("review")

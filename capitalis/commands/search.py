@@ -7,6 +7,7 @@ the ``ingest`` commands call after an import so that the index follows the graph
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +16,11 @@ from capitalis.console import emit_json, err, escape, out
 from capitalis.state import cli_state
 from kg.context import Context
 from search import Filters, index_status, rebuild_index, search, similar, update_index
+from search.models import SOURCES, TAILLES
+
+#: The choices of ``--taille`` and ``--source``, as enums so that the help lists them and Click checks them.
+Taille = StrEnum("Taille", [(name, name) for name in TAILLES])  # type: ignore[misc]
+Source = StrEnum("Source", [(name, name) for name in SOURCES])  # type: ignore[misc]
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
@@ -62,27 +68,21 @@ def search_command(
         list[str] | None, typer.Option("--departement", help="Code de département, répétable.")
     ] = None,
     taille: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--taille",
-            help="village, petite-ville, ville-moyenne, grande-ville, epci, departement, region, mutualisation.",
-        ),
+        list[Taille] | None, typer.Option("--taille", help="Taille du porteur, répétable.")
     ] = None,
     annee_min: Annotated[int | None, typer.Option("--annee-min", help="Année minimale.")] = None,
     annee_max: Annotated[int | None, typer.Option("--annee-max", help="Année maximale.")] = None,
     technologie: Annotated[
         list[str] | None, typer.Option("--technologie", help="Technologie (toute graphie connue), répétable.")
     ] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="villes-internet, oten ou contributions, répétable.")
-    ] = None,
+    source: Annotated[list[Source] | None, typer.Option("--source", help="Source, répétable.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON (résultats et facettes).")] = False,
 ) -> None:
     """Recherche sémantique d'expériences (hybride : sens, mots et graphe), avec filtres et facettes."""
     filters = Filters(
         axe=axe or [], enjeu=enjeu or [], usage=usage or [], service=service or [], region=region or [],
-        departement=departement or [], taille=taille or [], annee_min=annee_min, annee_max=annee_max,
-        technologie=technologie or [], source=source or [],
+        departement=departement or [], taille=[t.value for t in taille or []], annee_min=annee_min,
+        annee_max=annee_max, technologie=technologie or [], source=[s.value for s in source or []],
     )
     with cli_state(ctx).open(read_only=True) as context:
         result = search(context, text, filters, limit, offset)

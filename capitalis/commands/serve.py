@@ -112,7 +112,7 @@ def _check_collectivite(state: CliState, iri: str) -> None:
     """Refuse a collectivité the graph does not know (when the store can be read)."""
     try:
         context = state.open(read_only=True)
-    except StoreError:
+    except (StoreError, NotFound):
         return  # no store yet, or locked: the account may still be created
     with context:
         if not context.store.graphs():

@@ -40,9 +40,10 @@ def run(home: Path, *args: str) -> object:
 
 def test_help_everywhere() -> None:
     for args in ([], ["territories"], ["territories", "load"], ["sparql"], ["stats"], ["export"], ["validate"]):
-        result = runner.invoke(app, [*args, "--help"])
+        result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, args
-        assert "Usage" in result.output
+        assert "Usage : capitalis" in result.output
+        assert "Afficher ce message et quitter." in result.output
 
 
 def test_sparql_formats(tmp_path: Path) -> None:

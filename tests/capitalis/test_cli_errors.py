@@ -33,7 +33,8 @@ runner = CliRunner()
 def test_usage_errors_exit_2_with_the_usage_line(tmp_path: Path, args: list[str]) -> None:
     result = runner.invoke(app, ["--home", str(tmp_path), *args])
     assert result.exit_code == 2, result.output
-    assert "Usage:" in result.output
+    assert "Usage : capitalis" in result.output
+    assert "Erreur" in result.output and "Error" not in result.output
     assert "Erreur interne" not in result.output
 
 
@@ -73,10 +74,12 @@ def test_invalid_input_names_the_option_of_the_command(args: list[str], label: s
     assert result.stderr.startswith(f"Erreur : {label} : ")
 
 
-def test_export_names_its_format_option(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["--home", str(tmp_path), "export", str(tmp_path / "x"), "--format", "xml"])
+def test_export_refuses_a_format_outside_its_choices(tmp_path: Path) -> None:
+    args = ["--home", str(tmp_path), "export", str(tmp_path / "x"), "--format", "xml"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 2
-    assert "Erreur : --format : 'xml' inconnu" in result.stderr
+    assert "Valeur invalide pour '--format'" in result.stderr
+    assert "'xml' n'est pas un choix possible ('nq', 'ttl', 'jsonld')" in result.stderr
 
 
 def test_a_reader_closing_the_pipe_early_ends_the_listing_silently(tmp_path: Path) -> None:
