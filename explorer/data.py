@@ -26,6 +26,9 @@ from kg.errors import CapitalisError, Forbidden, InvalidInput, StoreError
 from kg.settings import Settings
 from kg.sparql import run_public_query, store_signature
 from kg.store import Store
+from parrainage import lifecycle as parrainage
+from search import Filters
+from territoires.collectivites import find_collectivites, point_of_collectivite
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
@@ -161,6 +164,26 @@ def departement_names() -> dict[str, str]:
     return {d["code"]: d["nom"] for d in call("fiches.dashboard.departements")}
 
 
+# --- home ----------------------------------------------------------------------------------------------
+
+
+def latest(limit: int = 5) -> Any:
+    """The newest experiences (the answer of an empty search is ordered newest first)."""
+    return search("", Filters(), limit, 0)
+
+
+def figures() -> dict[str, int]:
+    """The observatory in four figures: experiences, carriers' régions, technologies, mediation places."""
+    overview = call_with_context("fiches.dashboard.overview")
+    facets = overview["facets"]
+    return {
+        "experiences": overview["total"],
+        "regions": len(facets.get("region", {})),
+        "technologies": len(facets.get("technologie", {})),
+        "lieux": sum(x["lieux"] for x in call("fiches.dashboard.epn_per_departement")),
+    }
+
+
 # --- dashboard -------------------------------------------------------------------------------------------
 
 
@@ -215,15 +238,6 @@ def sparql(query: str, fmt: str = "json") -> tuple[str, bytes]:
 # --- parrainage ------------------------------------------------------------------------------------------
 
 
-def match_available() -> bool:
-    """Whether the parrainage modules are installed (they are written beside the explorer)."""
-    try:
-        import parrainage.matching  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def match(
     collectivite: str,
     besoin: str | None = None,
@@ -247,14 +261,10 @@ def grappes(departement: str, **kwargs: Any) -> Any:
 
 def collectivites(text: str, limit: int = 20) -> list[dict[str, str]]:
     """Any collectivity of the COG by name or code (for choosing a filleul)."""
-    from territoires.collectivites import find_collectivites
-
     return find_collectivites(text, limit)
 
 
 def point_of(code: str) -> tuple[float, float] | None:
-    from territoires.collectivites import point_of_collectivite
-
     return point_of_collectivite(code)
 
 
@@ -277,8 +287,6 @@ def propose(
     of the store when no other process holds its lock; when one does (the API serving the same store), it
     goes through the API (``CAPITALIS_API_URL``, with the contributor key ``CAPITALIS_API_KEY``).
     """
-    from parrainage import lifecycle as parrainage
-
     current = settings()
     try:
         writer = Context.open(current)

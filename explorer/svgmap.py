@@ -9,10 +9,15 @@ the country. Hovering a shape or a point shows its ``<title>``. Used where a map
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
+
+import streamlit as st
+
+from explorer.data import ASSETS_DIR
 
 #: Metropolitan France (with Corsica): lon_min, lat_min, lon_max, lat_max.
 METRO = (-5.3, 41.2, 9.7, 51.2)
@@ -43,10 +48,6 @@ def _rings(geometry: dict[str, Any]) -> Iterable[list[list[float]]]:
 @lru_cache(maxsize=16)
 def _paths(name: str, bbox: tuple[float, ...], width: int) -> tuple[tuple[str, str, str], ...]:
     """(code, name, SVG path) of every feature of an asset that shows in ``bbox``."""
-    import json
-
-    from explorer.data import ASSETS_DIR
-
     shapes = json.loads((ASSETS_DIR / f"{name}.geojson").read_text(encoding="utf-8"))
     out = []
     for feature in shapes["features"]:
@@ -129,8 +130,6 @@ def height_of(bbox: Sequence[float] = METRO, width: int = 600) -> int:
 
 def show(svg: str, height: int) -> None:
     """Display an SVG map in the page (an iframe: Streamlit's HTML sanitiser drops SVG)."""
-    import streamlit as st
-
     page = f"<!doctype html><html><body style='margin:0;font-family:sans-serif'>{svg}</body></html>"
     st.iframe(page, height=height + 6)
 

@@ -9,6 +9,7 @@ with the flags that keep it off the network. ``missing_browser()`` says why a br
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from explorer.server import APP, explorer_env, streamlit_command
+from explorer.server import APP, start
 from ingest import samples
 from ingest.samples import import_samples, load_referential_subset
 from kg.context import Context
@@ -91,9 +92,8 @@ def serve(
 ) -> Iterator[str]:
     """``app`` (default: the explorer) serving ``home`` on 127.0.0.1; yields its base URL and stops it afterwards."""
     port = port or free_port()
-    process_env = {**explorer_env(home), **(env or {})}
     log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the life of the server, closed below)
-    process = subprocess.Popen(streamlit_command("127.0.0.1", port, app=app), env=process_env, stdout=log, stderr=log)
+    process = start("127.0.0.1", port, home, app=app, env=env or {}, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -123,9 +123,11 @@ def serve(
 
 @contextmanager
 def browser(width: int = 1400, height: int = 1800) -> Iterator[Any]:
-    """A headless Chromium driven by Selenium, with a fresh profile removed afterwards."""
+    """A headless Chromium driven by Selenium, with a fresh profile removed afterwards; its network requests
+    are logged (:func:`requested_urls`)."""
+    # selenium is a test dependency (the dev extra): the explorer itself runs without it
     from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.chrome.service import Service  # the same test dependency
 
     profile = tempfile.mkdtemp(prefix="capitalis-chromium-")
     options = webdriver.ChromeOptions()
@@ -134,6 +136,7 @@ def browser(width: int = 1400, height: int = 1800) -> Iterator[Any]:
         options.add_argument(flag)
     options.add_argument(f"--window-size={width},{height}")
     options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         yield driver
@@ -177,7 +180,7 @@ def wait_for_text(driver: Any, *texts: str, timeout: float = 30.0) -> float:
 
 def wait_for_element(driver: Any, css: str, timeout: float = 30.0) -> Any:
     """The first element matching ``css``, once it exists."""
-    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.by import By  # a test dependency, as in browser()
 
     deadline = time.perf_counter() + timeout
     while True:
@@ -187,6 +190,16 @@ def wait_for_element(driver: Any, css: str, timeout: float = 30.0) -> Any:
         if time.perf_counter() > deadline:
             raise TimeoutError(f"aucun élément {css!r} après {timeout:.0f} s")
         time.sleep(0.05)
+
+
+def requested_urls(driver: Any) -> list[str]:
+    """Every URL the page asked for since the last call (Chromium's performance log)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
 
 
 def artifacts_dir() -> Path:

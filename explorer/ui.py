@@ -1,20 +1,33 @@
-"""Widgets shared by the explorer's pages: the sample-data banner, error translation, links, maps, graphs."""
+"""Widgets shared by the explorer's pages: the sample-data banner, error translation, links, maps, graphs.
+
+Every value that comes from a source (a title, a name, a label, a query typed by a user) goes through
+:func:`literal` before it reaches Markdown or HTML, so ``[clic](javascript:alert(1))`` is shown as those
+characters and never becomes a link, a tag or a script. Every CSV the explorer offers is written by
+:func:`kg.tableur.csv_text`, which neutralises formulas.
+"""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Any
 
+import pydeck as pdk
 import streamlit as st
 
+from explorer import data
 from fiches.deeplink import fiche_url
 from fiches.description import KIND_LABELS
 from fiches.names import key_of
-from kg.errors import CapitalisError
+from kg.errors import CapitalisError, QueryError
+from kg.tableur import csv_text
+from territoires.carte import cluster
 
 FICHE_PAGE = "app_pages/fiche.py"
 
@@ -53,36 +66,138 @@ def guard() -> Iterator[None]:
     try:
         yield
     except CapitalisError as exc:
-        st.error(f"**{exc.title}** : {exc.message}")
+        st.error(f"**{literal(exc.title)}** : {literal(exc.message)}")
         st.stop()
 
 
 def fiche_link(iri: str, label: str | None = None) -> None:
-    """A link that opens the fiche of ``iri`` inside the app (keeps the session)."""
-    st.page_link(FICHE_PAGE, label=label or iri, query_params={"iri": iri}, icon=":material/description:")
+    """A link that opens the fiche of ``iri`` inside the app (keeps the session); ``label`` is shown as is."""
+    st.page_link(FICHE_PAGE, label=literal(label or iri), query_params={"iri": iri}, icon=":material/description:")
 
 
 def fiche_md(iri: str, label: str | None = None) -> str:
     """A markdown link to the fiche of ``iri`` (its deep link, relative to the app's root)."""
-    text = escape_md(label or key_of(iri))
-    return f"[{text}]({fiche_url(iri, '.')})"
+    return f"[{literal(label or key_of(iri))}]({fiche_url(iri, '.')})"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~:$<])")
+# Markdown's punctuation (CommonMark escapes any ASCII punctuation with a backslash; ``:`` stops Streamlit's
+# ``:red[…]`` and ``:material/…:`` directives, ``$`` its LaTeX) and HTML's three specials, as entities: the
+# result reads the same in a Markdown paragraph, inside ``unsafe_allow_html`` blocks and in an HTML block.
+_LITERAL = re.compile(r"[\\`*_{}\[\]()#+\-.!|~:$=^]|[<>&]")
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
-def escape_md(text: str) -> str:
-    """Text shown as is inside Streamlit markdown (no emphasis, links, colours or LaTeX)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+def literal(value: object) -> str:
+    """A value from a source (or typed by a user) made inert for Markdown and HTML: shown exactly as written.
+
+    No emphasis, link, image, autolink, tag, colour directive, icon or formula survives; use it for every such
+    value given to ``st.title``, ``st.markdown``, ``st.caption``, alerts, widget and link labels, and the HTML
+    of ``unsafe_allow_html`` blocks.
+    """
+    return _LITERAL.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), str(value))
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
 def highlighted(extract: str) -> str:
-    """An extract with ``<mark>`` around the query words, as safe HTML (everything else escaped)."""
+    """An extract with ``<mark>`` around the query words; everything else shown as is (:func:`literal`)."""
     parts = _MARK.split(extract)
-    return "".join(f"<mark>{html.escape(p)}</mark>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
+    return "".join(f"<mark>{literal(p)}</mark>" if i % 2 else literal(p) for i, p in enumerate(parts))
+
+
+def results_csv(hits: Sequence[Any]) -> str:
+    """Search matches (:class:`search.Hit`) as the CSV the search page offers, formulas neutralised."""
+    header = ["iri", "titre", "annee", "porteurs", "services", "technologies", "sources", "score"]
+    rows = [
+        [
+            h.iri,
+            h.titre,
+            h.annee or "",
+            " | ".join(p.nom for p in h.porteurs),
+            " | ".join(f"{s['notation']} {s['label']}" for s in h.services),
+            " | ".join(h.technologies),
+            " | ".join(f"{s.source}:{s.id}" for s in h.sources),
+            h.score,
+        ]
+        for h in hits
+    ]
+    return csv_text(header, rows)
+
+
+def sparql_csv(body: bytes) -> str:
+    """SPARQL CSV results (``text/csv``) with every cell neutralised for spreadsheets."""
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    return csv_text(rows[0] if rows else [], rows[1:])
+
+
+MOIS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def date_fr(value: Any) -> Any:
+    """An ISO date or date-time as a French reader writes it (« 3 mars 2025 », « 3 mars 2025 à 14 h 05 »);
+    any other value unchanged."""
+    if isinstance(value, datetime):
+        moment: date = value
+    elif isinstance(value, date):
+        moment = value
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            moment = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+        except ValueError:
+            return value
+    else:
+        return value
+    day = "1er" if moment.day == 1 else str(moment.day)
+    text = f"{day} {MOIS[moment.month - 1]} {moment.year}"
+    if isinstance(moment, datetime):
+        text += f" à {moment.hour} h {moment.minute:02d}"
+    return text
+
+
+#: Where rdflib's parser (pyparsing) locates a syntax error, as kg.sparql passes it on.
+_PARSE_POSITION = re.compile(r"found (?:'(?P<token>.*?)'|end of text)?.*?\(line:(?P<line>\d+), col:(?P<col>\d+)\)")
+
+
+def sparql_error(exc: CapitalisError, query: str) -> None:
+    """A refused query as one French message; a syntax error names its line and column and shows the line."""
+    found = _PARSE_POSITION.search(exc.message) if isinstance(exc, QueryError) else None
+    if not found:
+        st.error(f"**{literal(exc.title)}** : {literal(exc.message)}")
+        return
+    line, column, token = int(found["line"]), int(found["col"]), found["token"]
+    what = f"« {literal(token)} » n'est pas attendu à cet endroit" if token else "la requête s'arrête trop tôt"
+    st.error(
+        f"**Erreur de syntaxe SPARQL, ligne {line}, colonne {column}** : {what}. Vérifiez ce qui précède "
+        "(une accolade, un point, une parenthèse ou un préfixe oublié ?)."
+    )
+    lines = query.splitlines() or [""]
+    if 1 <= line <= len(lines):
+        st.code(f"{lines[line - 1]}\n{' ' * (column - 1)}^", language=None)
+
+
+#: Facet chips, multiselect tags and page links show their whole label (Streamlit cuts them to one line).
+CHIPS_CSS = """<style>
+[data-baseweb="tag"] { max-width: none !important; height: auto !important; }
+[data-baseweb="tag"] span {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stBaseButton-secondary"] p, [data-testid="stBaseButton-tertiary"] p { white-space: normal; }
+[data-testid="stPageLink-NavLink"] { height: auto !important; }
+[data-testid="stPageLink-NavLink"] span, [data-testid="stPageLink-NavLink"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+</style>"""
+
+
+def page_style() -> None:
+    """Styles every page needs (whole chips and tags)."""
+    st.html(CHIPS_CSS)
 
 
 def kind_legend(kinds: Sequence[str]) -> None:
@@ -228,13 +343,8 @@ def points_map(
 ) -> None:
     """A map of points clustered per cell (circle size follows the count), drawn by deck.gl without a base map.
 
-    No tile server is contacted: the outline of the départements is drawn underneath, from a bundled file.
+    No tile server nor base-map style is fetched: the outline of France is drawn underneath, from a bundled file.
     """
-    import pydeck as pdk
-
-    from explorer import data
-    from territoires.carte import cluster
-
     clusters = cluster(items, cell_km=cell_km) if items else []
     for c in clusters:
         names = ", ".join(c["labels"]) + (f" et {c['more']} autre(s)" if c["more"] else "")
@@ -269,15 +379,13 @@ def points_map(
         )
     )
     view = _view(view_items if view_items is not None else items)
-    deck = pdk.Deck(
-        layers=layers, initial_view_state=view, map_style=None, map_provider=None, tooltip={"text": "{info}"}
-    )
+    # No ``map_style``: pydeck then sends its "no style given" marker, which Streamlit reads as "no base map".
+    # ``map_style=None`` would send nothing, and Streamlit would fetch a CARTO style from its CDN.
+    deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip={"text": "{info}"})
     st.pydeck_chart(deck, height=height, key=key)
 
 
 def _outline_layer(shapes: dict[str, Any]) -> Any:
-    import pydeck as pdk
-
     return pdk.Layer(
         "GeoJsonLayer",
         shapes,
@@ -290,8 +398,6 @@ def _outline_layer(shapes: dict[str, Any]) -> Any:
 
 
 def _view(items: Sequence[dict[str, Any]]) -> Any:
-    import pydeck as pdk
-
     metro = [i for i in items if 41 <= float(i["lat"]) <= 51.5 and -5.5 <= float(i["lon"]) <= 10]
     if not metro:
         return pdk.ViewState(latitude=46.6, longitude=2.4, zoom=4.6)

@@ -3,19 +3,21 @@
 :func:`register` adds it to the root Typer app (:mod:`capitalis.cli`). The explorer runs as
 ``streamlit run explorer/streamlit_app.py`` in a child process (:mod:`explorer.server`); ``CAPITALIS_HOME``
 (from ``--home`` or the environment) is passed through, so it reads the same store as the command line,
-read-only.
+read-only. Stopping the command stops the server: Ctrl+C, SIGTERM or SIGHUP are passed on to it, and the
+kernel ends it if the command is killed outright (``kill -9``).
 """
 
 from __future__ import annotations
 
+import signal
 import subprocess
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from capitalis.console import err
 from capitalis.state import cli_state
-from explorer.server import explorer_env, streamlit_command
+from explorer.server import start
 from kg.errors import InvalidInput
 
 __all__ = ["explore", "register"]
@@ -41,12 +43,30 @@ def explore(
             highlight=False,
         )
     err.print(f"Explorateur : http://{host}:{port}/ (Ctrl+C pour arrêter)", highlight=False)
+    server = start(host, port, settings.home)
+
+    def stop(signum: int, frame: Any) -> None:
+        server.terminate()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        code = subprocess.call(streamlit_command(host, port), env=explorer_env(settings.home))
-    except KeyboardInterrupt:
-        code = 0
-    if code:
+        code = server.wait()
+    except KeyboardInterrupt:  # the terminal sent SIGINT to the server too: let it finish
+        code = _wait(server)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if code and code not in (-signal.SIGTERM, -signal.SIGINT):
         raise typer.Exit(code)
+
+
+def _wait(server: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
+    """Wait for the server to stop; end it when it takes longer than ``timeout`` seconds."""
+    try:
+        return server.wait(timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        return server.wait()
 
 
 def register(app: typer.Typer) -> None:

@@ -36,7 +36,7 @@ def _cell(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return ui.escape_md(text)
+    return ui.literal(ui.date_fr(text))
 
 
 def finder() -> None:
@@ -51,7 +51,7 @@ def finder() -> None:
         with ui.guard():
             found = data.find(text, kind or None, 30)
         if not found:
-            st.info(f"Aucune fiche ne correspond à « {text} ».")
+            st.info(f"Aucune fiche ne correspond à « {ui.literal(text)} ».")
         for item in found:
             ui.fiche_link(item["iri"], f"{item['label']} — {KIND_LABELS.get(item['kind'], item['kind'])}")
 
@@ -72,10 +72,10 @@ def show(iri: str) -> None:
 
 
 def header(f: Fiche) -> None:
-    st.title(f.label)
+    st.title(ui.literal(f.label))
     types = [t for t in f.type_labels if t != f.kind_label]
-    st.caption(" · ".join([f.kind_label, *types]))
-    st.markdown(f"IRI : `{f.iri}` · [lien direct]({fiche_url(f.iri, '.')})")
+    st.caption(ui.literal(" · ".join([f.kind_label, *types])))
+    st.markdown(f"IRI : {ui.literal(f.iri)} · [lien direct]({fiche_url(f.iri, '.')})")
 
 
 def texts_and_facts(f: Fiche) -> None:
@@ -83,9 +83,9 @@ def texts_and_facts(f: Fiche) -> None:
     main, side = st.columns([3, 2])
     with main:
         for prop in f.texts:
-            st.markdown(f"**{ui.escape_md(prop.label.capitalize())}**")
+            st.markdown(f"**{ui.literal(prop.label.capitalize())}**")
             for v in prop.values:
-                st.markdown(ui.escape_md(v.value))
+                st.markdown(ui.literal(v.value))
     with side:
         if f.point:
             dot = {"lat": f.point[0], "lon": f.point[1], "r": 6, "title": f.label}
@@ -101,7 +101,7 @@ def texts_and_facts(f: Fiche) -> None:
         for prop in facts[:8]:
             names = ", ".join(ui.fiche_md(v.value, v.label) for v in prop.values[:6] if v.iri)
             more = f" (+{len(prop.values) - 6})" if len(prop.values) > 6 else ""
-            st.markdown(f"**{ui.escape_md(prop.label.capitalize())}** : {names}{more}")
+            st.markdown(f"**{ui.literal(prop.label.capitalize())}** : {names}{more}")
 
 
 def neighbourhood(iri: str) -> None:
@@ -142,13 +142,13 @@ def provenance(f: Fiche) -> None:
     st.subheader("Propriétés et provenance")
     lines = ["| propriété | valeur | source | champ d'origine |", "|---|---|---|---|"]
     for prop in [*f.properties, *f.texts]:
-        origin = ui.escape_md(", ".join(prop.champ_source[:3]))
+        origin = ui.literal(", ".join(prop.champ_source[:3]))
         for v in prop.values:
             value = ui.fiche_md(v.value, v.label) if v.iri else _cell(v.value, 120 if prop in f.texts else 300)
             if v.lang:
                 value += f" ({v.lang})"
-            sources = ui.escape_md(", ".join(_source(g) for g in v.graphs))
-            lines.append(f"| {ui.escape_md(prop.label)} | {value} | {sources} | {origin} |")
+            sources = ui.literal(", ".join(_source(g) for g in v.graphs))
+            lines.append(f"| {ui.literal(prop.label)} | {value} | {sources} | {origin} |")
     st.markdown("\n".join(lines))
 
 
@@ -166,7 +166,7 @@ def records(f: Fiche) -> None:
                     "feuille": r.feuille,
                     "ligne": r.ligne,
                     "statut": r.statut,
-                    "importé le": r.importe_le,
+                    "importé le": ui.date_fr(r.importe_le),
                 }
                 for r in f.records
             ]
@@ -181,10 +181,8 @@ def incoming(f: Fiche) -> None:
         return
     st.subheader("Liens entrants")
     for group in f.incoming:
-        more = (
-            f" — {group.total} au total, {len(group.subjects)} affichés" if group.total > len(group.subjects) else ""
-        )
-        with st.expander(f"{group.label.capitalize()} ({group.total}){more}", expanded=group.total <= 5):
+        more = f" — {group.total} au total, {len(group.subjects)} affichés" if group.total > len(group.subjects) else ""
+        with st.expander(ui.literal(f"{group.label.capitalize()} ({group.total}){more}"), expanded=group.total <= 5):
             st.markdown("\n".join(f"- {ui.fiche_md(s['iri'], s['label'])}" for s in group.subjects))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from explorer import data, ui
+from explorer import data, svgmap, ui
 
 COMPOSANTES = {
     "pertinence": "pertinence des expériences",
@@ -66,7 +66,7 @@ def _pick_collectivite() -> str | None:
     with ui.guard():
         found = data.collectivites(text, 30)
     if not found:
-        st.warning(f"Aucune collectivité ne correspond à « {text} ».")
+        st.warning(f"Aucune collectivité ne correspond à « {ui.literal(text)} ».")
         return None
     labels = {f["code"]: f["label"] for f in found}
     return st.selectbox("Collectivité", list(labels), format_func=labels.get, key="pm_code")
@@ -82,9 +82,9 @@ def _sponsor_card(rank: int, sponsor: Any) -> None:
                 facts.append(f"{sponsor.distance_km:.0f} km")
             if sponsor.population:
                 facts.append(f"{sponsor.population:,} hab.".replace(",", "\u202f"))
-            st.caption(" · ".join(facts))
+            st.caption(ui.literal(" · ".join(facts)))
         score.metric("Score", f"{sponsor.score:.2f}")
-        st.markdown("\n".join(f"- {ui.escape_md(line)}" for line in sponsor.explication))
+        st.markdown("\n".join(f"- {ui.literal(line)}" for line in sponsor.explication))
         if sponsor.experiences:
             st.markdown("**Expériences de référence**")
             for e in sponsor.experiences[:3]:
@@ -110,8 +110,6 @@ def _breakdown(sponsors: list[Any]) -> None:
 
 
 def _map(code: str, filleul_name: str, sponsors: list[Any]) -> None:
-    from explorer import svgmap
-
     points = data.points()
     home = data.point_of(code)
     dots = [
@@ -172,15 +170,15 @@ def match_tab() -> None:
         result = data.match(code, besoin, services, limit, rayon)
     f = result.filleul
     st.markdown(
-        f"### Parrains pour {ui.escape_md(f.nom)}"
+        f"### Parrains pour {ui.literal(f.nom)}"
         + (f" ({f.population:,} hab.)".replace(",", "\u202f") if f.population else "")
     )
     st.caption(
-        f"Besoin : {result.besoin} · {result.experiences_pertinentes} expérience(s) pertinente(s) · "
+        f"Besoin : {ui.literal(result.besoin)} · {result.experiences_pertinentes} expérience(s) pertinente(s) · "
         f"{result.total} parrain(s) possible(s)"
     )
     if result.message:
-        st.info(result.message)
+        st.info(ui.literal(result.message))
     if not result.sponsors:
         return
     st.markdown("#### Décomposition des scores")
@@ -230,14 +228,16 @@ def grappes_tab() -> None:
     dep, besoin, services = query
     with ui.guard(), st.spinner("Formation des grappes…"):
         result = data.grappes(dep, besoin=besoin or None, services=list(services) or None)
-    st.markdown(f"### Grappes de {ui.escape_md(result.departement.get('nom', dep))}")
-    st.caption(f"Besoin : {result.besoin} · {result.communes} petite(s) commune(s) sans expérience sur ce besoin")
+    st.markdown(f"### Grappes de {ui.literal(result.departement.get('nom', dep))}")
+    st.caption(
+        f"Besoin : {ui.literal(result.besoin)} · {result.communes} petite(s) commune(s) sans expérience sur ce besoin"
+    )
     if result.message:
-        st.info(result.message)
+        st.info(ui.literal(result.message))
     for i, g in enumerate(result.grappes):
         title = f"{g.nom} — {len(g.membres)} commune(s)" + (f", parrain : {g.parrain.nom}" if g.parrain else "")
-        with st.expander(title, expanded=i == 0):
-            st.markdown("\n".join(f"- {ui.escape_md(line)}" for line in g.explication))
+        with st.expander(ui.literal(title), expanded=i == 0):
+            st.markdown("\n".join(f"- {ui.literal(line)}" for line in g.explication))
             frame = pd.DataFrame(
                 [
                     {
@@ -280,7 +280,7 @@ def recorded_tab() -> None:
                 "filleuls": ", ".join(f.get("nom", "") for f in p.get("filleuls", [])),
                 "sur": ", ".join(c.get("label", "") for c in p.get("concepts", [])) or p.get("besoin"),
                 "statut": p.get("statut_libelle") or p.get("statut"),
-                "proposé le": p.get("propose_le"),
+                "proposé le": ui.date_fr(p.get("propose_le")),
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -291,9 +291,6 @@ st.markdown(
     "Trouvez des collectivités expérimentées qui pourraient accompagner une collectivité sur un besoin "
     "(recommandation n° 7 du rapport de 2015), seules ou en **grappes** de petites communes."
 )
-if not data.match_available():
-    st.info("Le module de parrainage n'est pas encore installé.")
-    st.stop()
 tab_match, tab_grappes, tab_list = st.tabs(
     ["Trouver un parrain", "Grappes d'un département", "Parrainages enregistrés"]
 )

@@ -1,14 +1,11 @@
 """Search: a query box, facets with counts as filters (active ones removable), results with highlighted
 extracts, a map of the carriers (clustered), CSV and GeoJSON downloads.
 
-The query and the filters live in the URL (``?q=…&axe=1&region=53``), so a search can be shared.
+The query and the filters live in the URL (``/recherche?q=…&axe=1&region=53``), so a search can be shared.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 from typing import Any
 
 import streamlit as st
@@ -45,9 +42,14 @@ def _labeller(name: str) -> Any:
     return str
 
 
+def _url_params() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
 def _state_from_url() -> None:
-    """Fill the widgets' state from the URL once per session (deep links of searches)."""
-    if st.session_state.get("_search_init"):
+    """Fill the widgets' state from the URL when it is not the one this page last wrote: the first visit, a
+    shared link, an example of the home page (deep links of searches)."""
+    if st.session_state.get("_search_url") == _url_params():
         return
     params = st.query_params
     st.session_state["q"] = params.get("q", "")
@@ -56,7 +58,9 @@ def _state_from_url() -> None:
     years = [params.get("annee_min"), params.get("annee_max")]
     if all(y and y.isdigit() for y in years):
         st.session_state["annees"] = (int(years[0]), int(years[1]))  # type: ignore[arg-type]
-    st.session_state["_search_init"] = True
+    else:
+        st.session_state.pop("annees", None)
+    st.session_state["_search_url"] = _url_params()
 
 
 def _remove(name: str, value: str) -> None:
@@ -87,6 +91,7 @@ def _sync_url(query: str, filters: Filters) -> None:
         params["annee_max"] = str(filters.annee_max)
     if dict(st.query_params.to_dict()) != {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}:
         st.query_params.from_dict(params)
+    st.session_state["_search_url"] = _url_params()
 
 
 def _facet_widgets(facets: dict[str, dict[str, int]], all_years: list[int]) -> None:
@@ -119,22 +124,23 @@ def _active_chips(filters: Filters) -> None:
     active = [(name, v) for name in FACETS for v in getattr(filters, name)]
     if not active and filters.annee_min is None:
         return
-    cols = st.columns(min(len(active) + 2, 6))
-    for i, (name, value) in enumerate(active):
-        cols[i % len(cols)].button(
-            f"✕ {FACETS[name]} : {_labeller(name)(value)}",
-            key=f"chip_{name}_{value}",
-            on_click=_remove,
-            args=(name, value),
-            help="Retirer ce filtre",
-        )
-    if filters.annee_min is not None:
-        cols[len(active) % len(cols)].button(
-            f"✕ Années {filters.annee_min}–{filters.annee_max}",
-            key="chip_annees",
-            on_click=lambda: st.session_state.pop("annees", None),
-        )
-    cols[-1].button("Tout effacer", key="chip_clear", on_click=_clear, type="tertiary")
+    # One row that wraps, each chip as wide as its label: never cut (columns would squeeze them).
+    with st.container(horizontal=True, gap="small", key="chips"):
+        for name, value in active:
+            st.button(
+                f"✕ {FACETS[name]} : {ui.literal(_labeller(name)(value))}",
+                key=f"chip_{name}_{value}",
+                on_click=_remove,
+                args=(name, value),
+                help="Retirer ce filtre",
+            )
+        if filters.annee_min is not None:
+            st.button(
+                f"✕ Années {filters.annee_min}–{filters.annee_max}",
+                key="chip_annees",
+                on_click=lambda: st.session_state.pop("annees", None),
+            )
+        st.button("Tout effacer", key="chip_clear", on_click=_clear, type="tertiary")
 
 
 def _carrier_items(hits: list[Any]) -> list[dict[str, Any]]:
@@ -158,42 +164,22 @@ def _carrier_items(hits: list[Any]) -> list[dict[str, Any]]:
     return items
 
 
-def _csv(hits: list[Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["iri", "titre", "annee", "porteurs", "services", "technologies", "sources", "score"])
-    for h in hits:
-        writer.writerow(
-            [
-                h.iri,
-                h.titre,
-                h.annee or "",
-                " | ".join(p.nom for p in h.porteurs),
-                " | ".join(f"{s['notation']} {s['label']}" for s in h.services),
-                " | ".join(h.technologies),
-                " | ".join(f"{s.source}:{s.id}" for s in h.sources),
-                h.score,
-            ]
-        )
-    return out.getvalue()
-
-
 def _result(rank: int, hit: Any) -> None:
     """One result: a link to its fiche, then carriers, year, extract, services and technologies in one block
     (one element instead of five: the page draws faster)."""
     with st.container(border=True):
         ui.fiche_link(hit.iri, f"{rank}. {hit.titre}")
         porteurs = ", ".join(
-            f"<a href='{fiche_url(p.iri, '.')}' target='_self'>{html.escape(p.nom)}</a>" for p in hit.porteurs
+            f"<a href='{fiche_url(p.iri, '.')}' target='_self'>{ui.literal(p.nom)}</a>" for p in hit.porteurs
         )
         lines = [(porteurs or "porteur inconnu") + (f" · {hit.annee}" if hit.annee else "")]
         if hit.extrait:
             lines.append(ui.highlighted(hit.extrait))
         small = []
         if hit.services:
-            small.append("Services : " + " · ".join(html.escape(s["label"]) for s in hit.services))
+            small.append("Services : " + " · ".join(ui.literal(s["label"]) for s in hit.services))
         if hit.technologies:
-            small.append("Technologies : " + ", ".join(html.escape(t) for t in hit.technologies[:8]))
+            small.append("Technologies : " + ", ".join(ui.literal(t) for t in hit.technologies[:8]))
         if small:
             lines.append("<span style='font-size:.85em;opacity:.7'>" + "<br>".join(small) + "</span>")
         st.markdown("<br>".join(lines), unsafe_allow_html=True)
@@ -221,12 +207,13 @@ with side:
 with main:
     _active_chips(filters)
     if result.corrections:
-        st.caption("Corrigé : " + ", ".join(f"{k} → {v}" for k, v in result.corrections.items()))
+        fixed = ", ".join(f"{ui.literal(k)} → {ui.literal(v)}" for k, v in result.corrections.items())
+        st.caption(f"Corrigé : {fixed}")
     if not result.total:
-        st.info(result.message or "Aucune expérience ne correspond.")
+        st.info(ui.literal(result.message) if result.message else "Aucune expérience ne correspond.")
         st.stop()
     pages = (result.total + PAGE_SIZE - 1) // PAGE_SIZE
-    st.markdown(f"**{result.total} expérience(s)**" + (f" pour « {ui.escape_md(query)} »" if query else ""))
+    st.markdown(f"**{result.total} expérience(s)**" + (f" pour « {ui.literal(query)} »" if query else ""))
     with ui.guard():
         everything = data.search(query, filters, min(result.total, 5000), 0)
     items = _carrier_items(everything.results)
@@ -241,7 +228,7 @@ with main:
         )
     bar[1].download_button(
         "Résultats (CSV)",
-        lambda: _csv(everything.results),  # built on click only
+        lambda: ui.results_csv(everything.results),  # built on click only
         "capitalis-recherche.csv",
         "text/csv",
         icon=":material/download:",

@@ -1,30 +1,94 @@
 """The explorer in a real browser: Debian's headless Chromium against ``streamlit run`` on the sample store.
 
-Runs a search, opens a fiche from a result, runs a match, opens a fiche deep link and a SPARQL example;
-asserts on visible text and saves screenshots under ``artifacts/``. Skips only when Chromium cannot be
-installed on this machine (``tools/install_chromium.sh``).
+Opens the home page (no developer toolbar), a shared search URL (``/recherche?q=…``) and a fiche from a result,
+runs a match, opens a fiche deep link, the dashboard and the SPARQL console; checks that every request stays on
+the explorer's own address (no CDN, no base-map style), that pages fit the window, and that a hostile title
+from a source is shown as text (no ``javascript:`` link, no script run). Saves screenshots under ``artifacts/``
+with the names of ``docs/guide/images/README.md``; with ``CAPITALIS_GUIDE_IMAGES=1`` they are copied there too.
+Skips only when Chromium cannot be installed on this machine (``tools/install_chromium.sh``).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from explorer import fiche_url
-from explorer.testing import artifacts_dir, browser, missing_browser, serve, wait_for_element, wait_for_text
+from explorer.testing import (
+    ROOT,
+    artifacts_dir,
+    browser,
+    missing_browser,
+    requested_urls,
+    serve,
+    wait_for_element,
+    wait_for_text,
+)
+from tests.explorer.conftest import HOSTILE_IRI, HOSTILE_TITLE
 from tests.explorer.sample_home import EMBEDDER
 
 REASON = missing_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"navigateur indisponible : {REASON}")
+#: The screenshots the guide shows (docs/guide/images/README.md).
+GUIDE_IMAGES = ROOT / "docs" / "guide" / "images"
 
 
 @pytest.fixture(scope="module")
-def site(sample_home: Path):  # type: ignore[no-untyped-def]
-    with serve(sample_home, env={"CAPITALIS_EMBEDDER": EMBEDDER}) as base, browser() as driver:
+def driver():  # type: ignore[no-untyped-def]
+    with browser() as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def site(sample_home: Path, driver: Any):  # type: ignore[no-untyped-def]
+    with serve(sample_home, env={"CAPITALIS_EMBEDDER": EMBEDDER}) as base:
         yield base, driver
+
+
+def _shot(driver: Any, name: str) -> None:
+    """Save a screenshot in ``artifacts/``; copy it into the guide's images when asked."""
+    path = artifacts_dir() / name
+    driver.save_screenshot(str(path))
+    if os.environ.get("CAPITALIS_GUIDE_IMAGES") and (GUIDE_IMAGES / "README.md").exists():
+        shutil.copyfile(path, GUIDE_IMAGES / name)
+
+
+def _only_local_requests(driver: Any, base: str) -> None:
+    """Every request since the last check went to the explorer itself (or stayed in the page)."""
+    foreign = [u for u in requested_urls(driver) if not u.startswith((base, "data:", "blob:", "about:"))]
+    assert not foreign, f"requêtes hors de l'explorateur : {foreign[:5]}"
+
+
+def _fits(driver: Any) -> None:
+    """Nothing wider than the window: no horizontal scroll."""
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"la page déborde de {overflow} px"
+
+
+def test_home_page_without_developer_toolbar(site: tuple[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, driver = site
+    requested_urls(driver)  # forget what came before
+    driver.get(base + "/")
+    wait_for_text(driver, "Capitalis, l'observatoire", "Dernières expériences", "Lieux de médiation", "Exemples")
+    assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMainMenu"]')
+    assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stAppDeployButton"]')
+    assert "Deploy" not in driver.find_element(By.TAG_NAME, "body").text
+    cut = driver.execute_script(
+        """return [...document.querySelectorAll('[data-testid="stPageLink-NavLink"] *')]
+             .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+    )
+    assert not cut, f"liens coupés : {cut}"
+    _fits(driver)
+    _shot(driver, "explorer-accueil.png")
+    _only_local_requests(driver, base)
 
 
 def _type(driver: Any, label: str, text: str, *, textarea: bool = False, timeout: float = 30.0) -> None:
@@ -54,17 +118,31 @@ def _button(driver: Any, text: str) -> Any:
     return next(b for b in driver.find_elements(By.TAG_NAME, "button") if text in b.text)
 
 
-def test_search_then_open_a_fiche(site: tuple[str, Any]) -> None:
+def test_shared_search_url_then_open_a_fiche(site: tuple[str, Any]) -> None:
+    """``/recherche?q=…&axe=1`` opens that search (no "Page not found"); the filter chip is whole; the map of the
+    carriers is drawn without any request outside the explorer."""
     from selenium.webdriver.common.by import By
 
     base, driver = site
-    driver.get(base + "/")
-    wait_for_text(driver, "Recherche d'expériences", "Données d'exemple")
-    _type(driver, "Que cherchez-vous ?", "portail famille")
+    requested_urls(driver)
+    driver.get(base + "/recherche?q=" + quote("portail famille") + "&axe=1")
+    wait_for_text(driver, "Recherche d'expériences", "pour « portail famille »", "Données d'exemple")
+    assert "Page not found" not in driver.find_element(By.TAG_NAME, "body").text
+    chip = next(b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.startswith("✕ Axe"))
+    assert chip.text == "✕ Axe : 1. Démocratie et services publics"
+    assert driver.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", chip)
+    _button(driver, "Carte des porteurs").click()
+    wait_for_text(driver, "porteur(s) localisé(s)")
+    wait_for_element(driver, "canvas")
+    time.sleep(1.5)  # let deck.gl load what it would load
+    _fits(driver)
+    _only_local_requests(driver, base)
+    driver.get(base + "/recherche?q=" + quote("portail famille"))
     wait_for_text(driver, "pour « portail famille »", "Portail famille nouvelle génération")
     marks = driver.find_elements(By.TAG_NAME, "mark")
     assert any(m.text.lower() == "portail" for m in marks)
-    driver.save_screenshot(str(artifacts_dir() / "explorer-recherche.png"))
+    _fits(driver)
+    _shot(driver, "explorer-recherche.png")
     link = next(
         a
         for a in driver.find_elements(By.CSS_SELECTOR, "a[href*='fiche?iri=']")
@@ -74,14 +152,15 @@ def test_search_then_open_a_fiche(site: tuple[str, Any]) -> None:
     wait_for_text(driver, "Propriétés et provenance", "Voisinage dans le graphe", "Enregistrements sources")
     assert "fiche?iri=" in driver.current_url
     assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Portail famille nouvelle génération")
-    driver.save_screenshot(str(artifacts_dir() / "explorer-fiche.png"))
+    _fits(driver)
+    _shot(driver, "explorer-fiche.png")
 
 
 def test_fiche_deep_link(site: tuple[str, Any]) -> None:
     base, driver = site
     driver.get(fiche_url("https://w3id.org/capitalis/id/collectivite/35238", base))
     wait_for_text(driver, "Rennes", "Liens entrants", "Données d'exemple")
-    driver.save_screenshot(str(artifacts_dir() / "explorer-fiche-collectivite.png"))
+    _shot(driver, "explorer-fiche-collectivite.png")
 
 
 def test_match(site: tuple[str, Any]) -> None:
@@ -93,17 +172,21 @@ def test_match(site: tuple[str, Any]) -> None:
     _type(driver, "Décrivez votre besoin", "un portail famille pour la cantine", textarea=True)
     _button(driver, "Chercher des parrains").click()
     wait_for_text(driver, "Parrains pour Acigné", "Saint-Priest a mené 1 expérience pertinente", timeout=60)
-    driver.save_screenshot(str(artifacts_dir() / "explorer-parrainage.png"))
+    _shot(driver, "explorer-parrainage.png")
 
 
 def test_dashboard_and_sparql(site: tuple[str, Any]) -> None:
     base, driver = site
     driver.get(base + "/tableau-de-bord")
     wait_for_text(driver, "Expériences par région", "Lieux de médiation numérique pour 10 000 habitants")
-    driver.save_screenshot(str(artifacts_dir() / "explorer-tableau-de-bord.png"))
+    _fits(driver)
+    _shot(driver, "explorer-tableau-de-bord.png")
     driver.get(base + "/sparql")
-    wait_for_text(driver, "Console SPARQL")
-    driver.save_screenshot(str(artifacts_dir() / "explorer-sparql.png"))
+    wait_for_text(driver, "Console SPARQL", "Aperçu", "PREFIX cap:")
+    _button(driver, "Exécuter").click()
+    wait_for_text(driver, "10 ligne(s)")
+    _fits(driver)
+    _shot(driver, "explorer-sparql.png")
 
 
 def test_click_on_a_graph_node_opens_its_fiche(site: tuple[str, Any]) -> None:
@@ -157,3 +240,27 @@ def test_click_on_a_graph_node_opens_its_fiche(site: tuple[str, Any]) -> None:
     assert title() != "Rennes"
     wait_for_text(driver, "Propriétés et provenance", "Enregistrements sources")
     driver.save_screenshot(str(artifacts_dir() / "explorer-fiche-depuis-le-graphe.png"))
+
+
+def test_a_hostile_title_is_shown_as_text_and_runs_nothing(hostile_home: Path, driver: Any) -> None:
+    """A source titled ``[clic](javascript:alert(1)) <img src=x onerror=alert(2)> …``: the fiche and the search
+    show those characters; no link has a ``javascript:`` address, no image is made, no alert opens."""
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    with serve(hostile_home, env={"CAPITALIS_EMBEDDER": EMBEDDER}) as base:
+        for url, wanted in (
+            (fiche_url(HOSTILE_IRI, base), "Propriétés et provenance"),
+            (base + "/recherche?q=clic", "pour « clic »"),
+        ):
+            driver.get(url)
+            wait_for_text(driver, wanted, "[clic](javascript:alert(1))")
+            hrefs = [a.get_attribute("href") or "" for a in driver.find_elements(By.TAG_NAME, "a")]
+            assert not [h for h in hrefs if h.lower().startswith("javascript")]
+            assert not driver.find_elements(By.CSS_SELECTOR, "img[src='x'], img[onerror]")
+            assert not driver.find_elements(By.XPATH, "//strong[text()='gras']")
+            with pytest.raises(NoAlertPresentException):
+                driver.switch_to.alert.text  # noqa: B018 (reading it is the check)
+        driver.get(fiche_url(HOSTILE_IRI, base))
+        wait_for_text(driver, "Propriétés et provenance")
+        assert driver.find_element(By.TAG_NAME, "h1").text == HOSTILE_TITLE
