@@ -47,6 +47,7 @@ demo: data guide serve
 
 test: install
 	bash tools/install_chromium.sh
+	bash tools/install_test_deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
