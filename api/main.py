@@ -44,6 +44,7 @@ from kg.context import Context
 from kg.errors import StoreError
 from kg.settings import Settings
 from kg.sparql import close_pool, get_pool
+from parrainage.porteurs import prepare
 from search import Index, MissingIndex, open_index, update_index
 
 log = logging.getLogger("capitalis.api")
@@ -55,8 +56,6 @@ def _warm_up(app: FastAPI, context: Context) -> None:
     seconds). Without an index yet, the index is built here, off the request path (a search never builds
     one). If the app stops meanwhile, the first request does the rest instead.
     What was prepared is kept on ``app.state.warm_up``."""
-    from parrainage.porteurs import prepare
-
     try:
         app.state.warm_up = prepare(context, index=_search_index(context))
     except Exception as exc:  # a warm-up never stops the API

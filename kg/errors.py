@@ -56,6 +56,14 @@ class QueryError(InvalidInput):
     title = "Requête SPARQL refusée"
 
 
+class QueryTimeout(CapitalisError):
+    """A public query that ran past ``sparql_timeout_s``: its worker killed, or the server's request given up."""
+
+    status = 503
+    exit_code = 2
+    title = "Requête SPARQL trop longue"
+
+
 class StoreError(CapitalisError):
     """The store cannot be opened (locked by another process, corrupted directory...)."""
 

@@ -38,7 +38,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from kg.errors import CapitalisError, Forbidden, QueryError, StoreError
+from kg.errors import CapitalisError, Forbidden, QueryError, QueryTimeout, StoreError
 from kg.sandbox import forbid_network
 from kg.settings import Settings
 from kg.store import OxigraphStore, QueryKind, Store, store_generation
@@ -60,14 +60,6 @@ _FORMS: dict[str, QueryKind] = {
     "ConstructQuery": "construct",
     "DescribeQuery": "describe",
 }
-
-
-class QueryTimeout(CapitalisError):
-    """A public query that ran past ``sparql_timeout_s``: its worker was stopped."""
-
-    status = 503
-    exit_code = 2
-    title = "Requête SPARQL trop longue"
 
 
 class EndpointBusy(CapitalisError):

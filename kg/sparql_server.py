@@ -35,6 +35,7 @@ blank nodes replaces it whole (``PUT``).
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import re
@@ -47,9 +48,10 @@ import httpx
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RLiteral
+from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
 
-from kg.errors import QueryError, StoreError
+from kg.errors import QueryError, QueryTimeout, StoreError
 from kg.store import (
     LOAD_CHUNK,
     RDF_FORMATS,
@@ -549,7 +551,7 @@ class SparqlServerStore:
     def shacl(self, shapes: Graph) -> tuple[bool, Graph]:
         """Validate the union of every graph, public and private, against SHACL ``shapes`` (pyshacl-turbo on an
         in-memory copy, as the embedded backend does)."""
-        import pyshacl_turbo
+        import pyshacl_turbo  # lazily: its Rust engine loads only when a validation runs
 
         snapshot = ox.Store()
         snapshot.bulk_extend(
@@ -581,8 +583,6 @@ _PREFIXES = {p: ns for p, ns in PREFIXES.items() if p not in ("sh", "owl")}
 
 
 def _timeout(message: str) -> Exception:
-    from kg.sparql import QueryTimeout
-
     return QueryTimeout(message)
 
 
@@ -627,8 +627,6 @@ def _boolean(body: bytes) -> bool:
 def _count_rows(payload: bytes, fmt: str) -> int:
     """Solutions in a serialised SELECT result (CSV, lossy, is counted by its records)."""
     if fmt == "csv":
-        import csv
-
         return max(sum(1 for _ in csv.reader(io.StringIO(payload.decode("utf-8")))) - 1, 0)
     return sum(1 for _ in ox.parse_query_results(payload, RESULT_FORMATS[fmt]))
 
@@ -636,8 +634,6 @@ def _count_rows(payload: bytes, fmt: str) -> int:
 def _projection(query: str) -> str:
     """The projected variables of a SELECT, in order (``*`` when it projects everything), read by rdflib's
     parser: the sub-query wrapper must keep the columns and their order."""
-    from rdflib.plugins.sparql.parser import parseQuery
-
     try:
         parsed = parseQuery(query)
     except Exception as exc:  # pyparsing's own errors: let the server word it

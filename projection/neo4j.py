@@ -40,6 +40,7 @@ from typing import Any
 
 from rdflib import RDF, XSD, Literal, URIRef
 
+from kg.errors import StoreError
 from kg.store import Store, is_private, ntriples_line
 from ontology.namespaces import CAP, ID, PREFIXES
 
@@ -168,10 +169,9 @@ def project(store: Store, graphs: Iterable[str] | None = None) -> dict[str, Node
 
 def connect(url: str, user: str, password: str) -> Any:
     """A ``neo4j`` driver on ``bolt://`` or ``neo4j://`` ``url``, its connectivity checked (French error if not)."""
+    # lazily: the Bolt driver is needed by `capitalis neo4j` only, not by every command that imports the projection
     import neo4j
-    from neo4j.exceptions import Neo4jError, ServiceUnavailable
-
-    from kg.errors import StoreError
+    from neo4j.exceptions import Neo4jError, ServiceUnavailable  # lazily, with the driver
 
     driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
     try:

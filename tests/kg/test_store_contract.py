@@ -365,7 +365,7 @@ def test_public_queries_are_bounded_in_time(make_store, backend: str) -> None:  
     """The server's own timeout (``--timeout-s``) and the client's HTTP timeout both stop a runaway query."""
     if backend != "server":
         pytest.skip("the embedded backend is bounded by kg.sparql's worker processes (tests/api/test_sparql.py)")
-    from kg.sparql import QueryTimeout
+    from kg.errors import QueryTimeout
 
     store = make_store(query_timeout_s=30)
     store.load(_triples(2000), G1)
