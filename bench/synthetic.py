@@ -9,7 +9,9 @@ région), a date and a source. Shared by the benches:
 - :func:`vectors_for` → passage vectors synthesised from the real vectors of the two samples (encoding 100k
   real passages would take hours on this machine: ``0.8·v(base) + 0.2·v(donor) + noise``, renormalised);
 - :func:`triples` → the RDF of the same experiences, shaped like the importers' (for benches that need a
-  store: parrainage, API), loaded with :func:`load_into`.
+  store: parrainage, API), loaded with :func:`load_into`;
+- :func:`write_exports` → files in the three real formats (ATLAAS workbook, NetPublic CSV, OTeN XML) of about
+  ``n`` experiences, for the benches that import end to end (bench/scale.py).
 
     from bench.synthetic import sample_docs, generate
     base = sample_docs()                 # the imported samples, as Docs
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.ingest_throughput import SOURCES  # noqa: E402
 from search import Doc, Index, collect_docs, load_taxonomy, taille_of  # noqa: E402
 from search.embedders import get_embedder  # noqa: E402
 
@@ -242,6 +245,26 @@ def load_into(store: Any, docs: Sequence[Doc], graph: str = "villes-internet") -
     from ontology.iri import graph as graph_iri
 
     return store.load(triples(docs, graph), str(graph_iri(graph)))
+
+
+#: Experiences of one copy of the samples: the ATLAAS workbook's actions and the OTeN fiches.
+SAMPLE_EXPERIENCES = {"villes-internet": 296, "oten": 100}
+
+
+def write_exports(n: int, directory: Path) -> dict[str, Path]:
+    """Exports of about ``n`` experiences in the three real formats, written into ``directory``.
+
+    Each sample export is replicated ``n / 396`` times in its own format by bench/ingest_throughput.py (new ids,
+    distinct titles, links pointing at the copies), so that fields, carriers, services, partners and defects
+    keep the samples' distributions exactly; the NetPublic places are replicated as many times. Deterministic.
+    """
+    factor = max(1, round(n / sum(SAMPLE_EXPERIENCES.values())))
+    directory.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, (make, filename) in SOURCES.items():
+        out[name] = directory / filename
+        make(factor, out[name])
+    return out
 
 
 # --- what the latency benches share ------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from kg.context import Context
 from search.corpus import Doc
@@ -120,18 +121,30 @@ def _batches(items: list[int], size: int, progress: bool, label: str) -> Iterato
     if not progress:
         yield from chunks
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(label, total=len(items))
         for c in chunks:
             yield c
             bar.advance(task, len(c))
 
 
+class RateColumn(ProgressColumn):
+    """Items per second of a task (rich's own speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
+
+
+def progress_bar() -> Progress:
+    """The progress line of a long step of the index: count, rate and time left (cleared when done)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                    TimeRemainingColumn(), transient=True)
+
+
 # --- the HNSW graph ----------------------------------------------------------------------------------------
 
 
-def build_ann(vectors: np.ndarray, threshold: int) -> Any:
+def build_ann(vectors: np.ndarray, threshold: int, *, progress: bool = False) -> Any:
     """An HNSW graph over the vectors (usearch, f16) once the corpus has ``threshold`` rows, else None."""
     if not vectors.shape[1] or vectors.shape[0] < max(threshold, 1):
         return None
@@ -139,8 +152,37 @@ def build_ann(vectors: np.ndarray, threshold: int) -> Any:
     from usearch.index import Index as UIndex
 
     ann = UIndex(ndim=vectors.shape[1], metric="ip", dtype="f16", connectivity=16)
-    ann.add(np.arange(vectors.shape[0], dtype=np.uint64), vectors, threads=0)
+    _add(ann, np.arange(vectors.shape[0]), vectors, progress, "Graphe HNSW")
     return ann
+
+
+def update_ann(ann: Any, vectors: np.ndarray, changed: Sequence[int], old_size: int, *,
+               progress: bool = False) -> Any:
+    """The graph ``ann`` of ``old_size`` rows brought in line with ``vectors``: only the rows ``changed`` (and
+    the rows past the new size) are removed and added again; the rest of the graph is not touched."""
+    n = vectors.shape[0]
+    stale = np.asarray(sorted({i for i in changed if i < old_size} | set(range(n, old_size))), np.uint64)
+    if stale.size:
+        ann.remove(stale)
+    fresh = np.asarray(sorted(i for i in changed if i < n), np.int64)
+    _add(ann, fresh, vectors[fresh] if fresh.size else vectors[:0], progress, "Graphe HNSW (mise à jour)")
+    return ann
+
+
+_ANN_CHUNK = 10_000  # rows added to the graph per call (the progress line moves between calls)
+
+
+def _add(ann: Any, keys: np.ndarray, vectors: np.ndarray, progress: bool, label: str) -> None:
+    chunks = [slice(i, i + _ANN_CHUNK) for i in range(0, len(keys), _ANN_CHUNK)]
+    if not progress or len(chunks) < 2:
+        for c in chunks:
+            ann.add(keys[c].astype(np.uint64), vectors[c], threads=0)
+        return
+    with progress_bar() as bar:
+        task = bar.add_task(label, total=len(keys))
+        for c in chunks:
+            ann.add(keys[c].astype(np.uint64), vectors[c], threads=0)
+            bar.advance(task, len(keys[c]))
 
 
 def load_ann(path: str) -> Any:

@@ -8,6 +8,7 @@ It lives in ``$CAPITALIS_HOME/search/`` (``meta.json``, ``docs.sqlite``, ``array
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -84,6 +85,8 @@ class Index:
     _db: sqlite3.Connection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    fingerprints: np.ndarray | None = None  # S16 per doc: what it gives the index, hashed (see fingerprint)
+    _base: tuple[Path, list[int]] | None = None  # (index it was updated from, positions changed): save reuses it
     @property
     def size(self) -> int:
         return len(self.iris)
@@ -117,11 +120,14 @@ class Index:
         ann_min: int = ANN_MIN,
         progress: bool = False,
         signature: str = "",
+        changed: Sequence[int] | None = None,
     ) -> tuple[Index, int]:
         """Build from documents; returns the index and how many passages were encoded.
 
         Vectors of passages whose hash the ``previous`` index already holds are reused; ``vectors`` (given
-        by the synthetic benches) skips encoding altogether.
+        by the synthetic benches) skips encoding altogether. With ``changed`` (the positions whose doc is not
+        the one ``previous`` holds there, see :func:`update_index`), the previous HNSW graph and payload rows
+        are updated for those positions only.
         """
         encoded = 0
         if vectors is None:
@@ -144,13 +150,20 @@ class Index:
             signature=signature,
             taxonomy_phrases=taxonomy.phrases() if taxonomy else [],
             technology_names=_technology_names(docs),
+            fingerprints=fingerprints(docs, progress=progress),
         )
-        index.build_ann(ann_min)
+        if previous is not None and changed is not None:
+            index._base = (previous.path, list(changed)) if previous.path is not None else None
+            same_dim = previous.ann is not None and index.vectors.shape[1] == previous.ann.ndim
+            if same_dim and index.size >= max(ann_min, 1):
+                index.ann = dense.update_ann(previous.ann, index.vectors, changed, previous.size, progress=progress)
+                return index, encoded
+        index.build_ann(ann_min, progress=progress)
         return index, encoded
 
-    def build_ann(self, ann_min: int = ANN_MIN) -> None:
+    def build_ann(self, ann_min: int = ANN_MIN, *, progress: bool = False) -> None:
         """An HNSW graph over the vectors (usearch, f16) once the corpus is large enough to need one."""
-        self.ann = dense.build_ann(self.vectors, ann_min)
+        self.ann = dense.build_ann(self.vectors, ann_min, progress=progress)
 
     # persistence ------------------------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -180,9 +193,14 @@ class Index:
         for name, f in self.facets.items():
             arrays[f"f_{name}_docs"] = f.docs
             arrays[f"f_{name}_vals"] = f.vals
+        if self.fingerprints is not None:
+            arrays["fingerprints"] = self.fingerprints
         np.savez(directory / "arrays.npz", **arrays)
 
     def _save_payloads(self, directory: Path) -> None:
+        if self._base is not None and (self._base[0] / "docs.sqlite").exists():
+            self._update_payloads(directory, *self._base)
+            return
         db = sqlite3.connect(directory / "docs.sqlite")
         db.execute("CREATE TABLE docs (i INTEGER PRIMARY KEY, iri TEXT UNIQUE, hash TEXT, payload TEXT)")
         payloads = self.payloads if self.payloads is not None else [self.payload(i) for i in range(self.size)]
@@ -190,6 +208,18 @@ class Index:
             "INSERT INTO docs VALUES (?, ?, ?, ?)",
             ((i, self.iris[i], self.hashes[i], json.dumps(p, ensure_ascii=False)) for i, p in enumerate(payloads)),
         )
+        db.commit()
+        db.close()
+
+    def _update_payloads(self, directory: Path, base: Path, changed: list[int]) -> None:
+        """The previous index's payload table, copied, with the rows of the ``changed`` positions rewritten."""
+        shutil.copyfile(base / "docs.sqlite", directory / "docs.sqlite")
+        db = sqlite3.connect(directory / "docs.sqlite")
+        db.executemany(  # REPLACE also drops the row an experience held at its former position
+            "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)",
+            ((i, self.iris[i], self.hashes[i], json.dumps(self.payload(i), ensure_ascii=False)) for i in changed),
+        )
+        db.execute("DELETE FROM docs WHERE i >= ?", (self.size,))
         db.commit()
         db.close()
 
@@ -259,6 +289,7 @@ class Index:
         )
         if meta.get("ann") and (directory / "ann.usearch").exists():
             index.ann = dense.load_ann(str(directory / "ann.usearch"))
+            fingerprints=arrays["fingerprints"] if "fingerprints" in arrays.files else None,
         return index
 
     def payload(self, i: int) -> dict[str, Any]:
@@ -446,30 +477,136 @@ def check_embedder_of(ctx: Context, meta: dict[str, Any]) -> None:
 
 
 def update_index(ctx: Context, progress: bool = False, *, rebuild: bool = False) -> dict[str, Any]:
-    """Bring the index in line with the graph, encoding only new or changed passages (by content hash).
+    """Bring the index in line with the graph, touching only new or changed experiences.
 
-    Called after every import. Refuses (:class:`IndexMismatch`) an index built by another embedder unless
-    ``rebuild``. Returns counts: experiences, encoded, reused, removed, seconds.
+    Called after every import. Each experience keeps its position in the index; only the positions whose
+    experience changed (by :func:`fingerprint`) have their passage encoded, their HNSW node replaced and their
+    payload row rewritten. When nothing changed (an unchanged export imported again) nothing is encoded nor
+    rewritten: only the recorded signature follows the store. The lexical postings are recomputed from the
+    documents whenever something changed (BM25's idf and length normalisation are corpus-wide). ``rebuild``
+    builds everything again from scratch (``capitalis index --rebuild``). Refuses (:class:`IndexMismatch`)
+    an index built by another embedder unless ``rebuild``. Returns counts: experiences, changed, encoded,
+    reused, removed, seconds.
     """
     directory = index_dir(ctx.settings)
     started = time.perf_counter()
     previous = _previous_index(ctx, directory, rebuild)
     embedder = dense.query_encoder(ctx).embedder
+    signature = store_signature(ctx.store)
+    docs = _collect(ctx, progress)
+    taxonomy = load_taxonomy(ctx.store)
+    changed: list[int] | None = None
+    if previous is not None:
+        docs = aligned(docs, previous.iris)
+        changed = changed_positions(docs, previous, progress=progress)
+        same_taxonomy = [(n, tuple(t), w) for n, t, w in taxonomy.phrases()] == previous.taxonomy_phrases
+        if not changed and len(docs) == previous.size and same_taxonomy and previous.fingerprints is not None:
+            _record_signature(directory, signature)
+            return _summary(previous, 0, 0, 0, started, directory)
     index, encoded = Index.build(
-        collect_docs(ctx.store), embedder, previous=previous, taxonomy=load_taxonomy(ctx.store),
-        progress=progress, ann_min=ctx.settings.search_ann_min, signature=store_signature(ctx.store),
+        docs, embedder, previous=previous, taxonomy=taxonomy, progress=progress,
+        ann_min=ctx.settings.search_ann_min, signature=signature, changed=changed,
     )
     index.save(directory)
     removed = len(set(previous.iris) - set(index.iris)) if previous is not None else 0
+    n_changed = len(changed) if changed is not None else index.size
+    return _summary(index, n_changed, encoded, removed, started, directory)
+
+
+def _summary(index: Index, changed: int, encoded: int, removed: int, started: float, directory: Path) -> dict[str, Any]:
     return {
         "experiences": index.size,
+        "changed": changed,
         "encoded": encoded,
-        "reused": index.size - encoded if embedder.dim else 0,
+        "reused": index.size - encoded if index.vectors.shape[1] else 0,
         "removed": removed,
         "embedder": index.embedder,
         "seconds": round(time.perf_counter() - started, 2),
         "path": str(directory),
     }
+
+
+def _collect(ctx: Context, progress: bool) -> list[Doc]:
+    """The experiences of the graph as documents (one pass over the store, shown as a running step)."""
+    if not progress:
+        return collect_docs(ctx.store)
+    with dense.progress_bar() as bar:
+        bar.add_task("Lecture des expériences", total=None)
+        return collect_docs(ctx.store)
+
+
+def fingerprint(doc: Doc) -> bytes:
+    """What ``doc`` gives the index (texts, passage, facets, payload), hashed: equal means nothing to redo."""
+    data = json.dumps(
+        [doc.iri, doc.fields, doc.passage, doc.date, doc.facet_values(), doc.payload()],
+        sort_keys=True, ensure_ascii=False, default=str,
+    )
+    return hashlib.blake2b(data.encode("utf-8"), digest_size=16).digest()
+
+
+def fingerprints(docs: Sequence[Doc], *, progress: bool = False) -> np.ndarray:
+    """The :func:`fingerprint` of every doc, as an array of 16-byte strings."""
+    if not progress or len(docs) < 10_000:
+        return np.asarray([fingerprint(d) for d in docs], dtype="S16")
+    out = np.zeros(len(docs), dtype="S16")
+    with dense.progress_bar() as bar:
+        task = bar.add_task("Empreintes des expériences", total=len(docs))
+        for i, d in enumerate(docs):
+            out[i] = fingerprint(d)
+            if i % 1000 == 999:
+                bar.advance(task, 1000)
+    return out
+
+
+def aligned(docs: Sequence[Doc], previous: Sequence[str]) -> list[Doc]:
+    """``docs`` ordered so that each experience keeps the position it had in ``previous`` (IRIs): new ones
+    fill the places of removed ones, then follow; places still empty take the last docs."""
+    position = {iri: i for i, iri in enumerate(previous)}
+    slots: list[Doc | None] = [None] * len(previous)
+    fresh: list[Doc] = []
+    for d in docs:
+        i = position.get(d.iri)
+        if i is None:
+            fresh.append(d)
+        else:
+            slots[i] = d
+    fresh.reverse()
+    for i, d in enumerate(slots):
+        if d is None and fresh:
+            slots[i] = fresh.pop()
+    slots.extend(reversed(fresh))
+    i = 0
+    while i < len(slots):
+        if slots[-1] is None:
+            slots.pop()
+        elif slots[i] is None:
+            slots[i] = slots.pop()
+        else:
+            i += 1
+    return [d for d in slots if d is not None]
+
+
+def changed_positions(docs: Sequence[Doc], previous: Index, *, progress: bool = False) -> list[int]:
+    """Positions whose doc is new, moved or different from what ``previous`` holds there."""
+    prints = fingerprints(docs, progress=progress)
+    old = previous.fingerprints
+    if old is None:  # an index saved before fingerprints were kept: everything is new to it
+        return list(range(len(docs)))
+    n = min(len(docs), previous.size)
+    same_iri = np.fromiter((docs[i].iri == previous.iris[i] for i in range(n)), bool, n)
+    same = same_iri & (prints[:n] == old[:n])
+    return [*np.flatnonzero(~same).tolist(), *range(n, len(docs))]
+
+
+def _record_signature(directory: Path, signature: str) -> None:
+    """Record in the index's metadata that it follows the store as of ``signature`` (nothing else changes)."""
+    meta = read_meta(directory) or {}
+    if meta.get("signature") == signature:
+        return
+    meta["signature"] = signature
+    tmp = directory / f"meta.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    os.replace(tmp, directory / "meta.json")
 
 
 def _previous_index(ctx: Context, directory: Path, rebuild: bool) -> Index | None:

@@ -109,11 +109,14 @@ def similar_command(
 
 def index_command(
     ctx: typer.Context,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Tout réencoder (changement d'encodeur).")] = False,
+    rebuild: Annotated[bool, typer.Option(
+        "--rebuild",
+        help="Tout reconstruire : chaque texte réencodé, index lexical et graphe HNSW refaits (changement d'encodeur).",
+    )] = False,
     status: Annotated[bool, typer.Option("--status", help="Afficher l'état de l'index sans le modifier.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
-    """Met à jour l'index de recherche (seuls les textes nouveaux ou modifiés sont encodés)."""
+    """Met à jour l'index de recherche : seules les expériences nouvelles ou modifiées sont encodées et mises à jour."""
     state = cli_state(ctx)
     if status:
         with state.open(read_only=True) as context:
@@ -139,7 +142,8 @@ def index_command(
 
 def _summary_line(summary: dict[str, Any]) -> str:
     return (
-        f"Index de recherche : {summary['experiences']:,} expériences, {summary['encoded']:,} texte(s) encodé(s), "
+        f"Index de recherche : {summary['experiences']:,} expériences, {summary.get('changed', 0):,} modifiée(s), "
+        f"{summary['encoded']:,} texte(s) encodé(s), "
         f"{summary['reused']:,} réutilisé(s), encodeur {summary['embedder']} ({summary['seconds']} s)."
     )
 
