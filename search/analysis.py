@@ -9,8 +9,9 @@ spaces), so that "Données", "donnees" and "DONNÉES" are one word everywhere. S
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -18,12 +19,16 @@ from rapidfuzz.distance import Levenshtein
 from ontology.iri import normalise_texte
 
 __all__ = [
+    "STOP_PHRASES",
     "STOP_WORDS",
     "Analyzer",
     "analyzer",
+    "content_words",
     "fold",
     "highlight",
     "stem",
+    "strip_framing",
+    "surface_forms",
     "tokens",
 ]
 
@@ -43,6 +48,30 @@ _STOP_TEXT = """
     telle tels telles vers via voici voila qu quelqu
 """
 STOP_WORDS: frozenset[str] = frozenset(normalise_texte(w) for w in _STOP_TEXT.split())
+
+# What frames a request rather than names its subject, in general French (not fitted to any query set):
+# support verbs and their set phrases (« mettre en place », « mise en œuvre », faire, créer, développer,
+# réaliser), wishes, needs and modals (je voudrais, nous souhaitons, on cherche, il faut, pouvoir, besoin),
+# question frames (comment, existe-t-il). Removed from queries only — the indexed text keeps them — and only
+# these verb forms: « développement » or « création » can be what an experience is about, and « mettre »
+# alone stays (« mettre en ligne », « mettre à disposition » say something; « mettre en place » does not).
+_STOP_PHRASES_TEXT = """
+    mettre en place | mise en place | mis en place | mettre en oeuvre | mise en oeuvre | mis en oeuvre |
+    mettre sur pied | mettre en route | mise en route | doter | faire | fais | faisons | faites |
+    creer | creons | creez |
+    developper | developpons | developpez | realiser | realisons | realisez | lancer | lancons | lancez |
+    je voudrais | voudrais | voudrait | voudrions | voudriez | voudraient | veux | veut | voulons | voulez |
+    veulent | vouloir | souhaite | souhaites | souhaitons | souhaitez | souhaitent | souhaiter |
+    souhaiterais | souhaiterait | souhaiterions | aimerais | aimerait | aimerions |
+    cherche | cherchons | cherchez | chercher | pouvoir | peux | pouvons | pouvez | peuvent | pourrait |
+    pourrions | pourriez | devoir | dois | doit | devons | devez | doivent | faut | falloir | besoin |
+    comment | existe t il | y a t il | quelle solution | quelles solutions | exemple | exemples
+"""
+#: Phrases (tuples of folded words) that frame a query; :func:`content_words` drops them.
+STOP_PHRASES: frozenset[tuple[str, ...]] = frozenset(
+    tuple(normalise_texte(p).split()) for p in _STOP_PHRASES_TEXT.split("|") if p.strip()
+)
+_PHRASE_MAX = max(len(p) for p in STOP_PHRASES)
 
 _WORD = re.compile(r"[0-9a-z]+")
 
@@ -72,6 +101,54 @@ def words(text: str | None) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def _framing_spans(folded: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) word positions of the stop phrases of a folded word sequence, longest match first."""
+    spans, i = [], 0
+    while i < len(folded):
+        for size in range(min(_PHRASE_MAX, len(folded) - i), 0, -1):
+            if tuple(folded[i : i + size]) in STOP_PHRASES:
+                spans.append((i, i + size))
+                i += size
+                break
+        else:
+            i += 1
+    return spans
+
+
+def content_words(text: str | None) -> list[str]:
+    """Folded words of a query without its framing (:data:`STOP_PHRASES`); all of them if nothing else is left."""
+    folded = words(text)
+    drop = {k for a, b in _framing_spans(folded) for k in range(a, b)}
+    kept = [w for k, w in enumerate(folded) if k not in drop]
+    return kept if any(w not in STOP_WORDS for w in kept) else folded
+
+
+def strip_framing(text: str) -> str:
+    """A query as typed, accents kept, without its framing: what the embedder encodes.
+
+    « Je voudrais mettre en place la vidéo-protection » → « la vidéo-protection ». A query that is nothing
+    but framing is kept whole.
+    """
+    pieces = [(m.start(), m.end(), fold(m.group()).split()) for m in _WORDS.finditer(text)]
+    flat = [(k, w) for k, (_, _, ws) in enumerate(pieces) for w in ws]
+    spans = _framing_spans([w for _, w in flat])
+    drop = {flat[j][0] for a, b in spans for j in range(a, b)}
+    if not drop or all(fold(text[s:e]) in STOP_WORDS or k in drop for k, (s, e, _) in enumerate(pieces)):
+        return text
+    # The words left dangling at the head (« nous », « la » of « nous souhaitons mettre en place la … ») go too.
+    for k, (_, _, ws) in enumerate(pieces):
+        if k not in drop and not all(w in STOP_WORDS for w in ws):
+            break
+        drop.add(k)
+    out, last = [], 0
+    for k, (start, end, _) in enumerate(pieces):
+        if k in drop:
+            out.append(text[last:start])
+            last = end
+    out.append(text[last:])
+    return re.sub(r"\s+", " ", "".join(out)).strip(" ,;:-'’")
+
+
 def tokens(text: str | None) -> list[str]:
     """Index terms of a text: folded, stop words removed, stemmed."""
     return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
@@ -80,17 +157,27 @@ def tokens(text: str | None) -> list[str]:
 class Analyzer:
     """Turns a query into weighted index terms, correcting typos against the corpus vocabulary.
 
-    ``vocabulary`` maps each folded word of the corpus to its document frequency; a query word unknown to
-    it (5 letters or more) is replaced by the closest known word within one edit (two for 8 letters or
-    more), the most frequent on ties: "restauraton" → "restauration", "mediateque" → "mediatheque".
+    ``vocabulary`` maps each folded word of the corpus to its document frequency. A query word unknown to it
+    (5 letters or more) is corrected into a word of the corpus: the closest within one edit (two for 8 letters
+    or more), the most frequent on ties — « restauraton » → « restauration », « mediateque » → « médiathèque ».
+    A correction that lands on the word's own stem is no correction (« dematerialiser » is another form of
+    « dématérialisé », not a typo): the word is searched as typed and nothing is reported. The correction
+    shown is the word as the corpus spells it (``surfaces``: folded word → its most frequent spelling), never
+    a stem.
     Candidates are looked for only among words of a length within the edit limit (no other can be that
     close), and each answer is remembered: a correction costs a scan of the vocabulary once per word.
     """
 
     _MEMO_MAX = 50_000
 
-    def __init__(self, vocabulary: dict[str, int]) -> None:
+    def __init__(
+        self,
+        vocabulary: dict[str, int],
+        *,
+        surfaces: Mapping[str, str] | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
+        self.surfaces = surfaces or {}
         by_length: dict[int, list[str]] = {}
         for w in vocabulary:
             if len(w) >= 4 and not w.isdigit():
@@ -99,7 +186,7 @@ class Analyzer:
         self._memo: dict[str, str | None] = {}
 
     def correct(self, word: str) -> str | None:
-        """The known word closest to an unknown one, or None."""
+        """The known (folded) word closest to an unknown one, or None."""
         if word in self.vocabulary or len(word) < 5 or word.isdigit():
             return None
         if word in self._memo:
@@ -122,21 +209,30 @@ class Analyzer:
         self._memo[word] = fixed
         return fixed
 
+    def spelling(self, word: str) -> str:
+        """A folded word of the corpus as the corpus spells it (accents back: « mediatheque » → « médiathèque »)."""
+        return self.surfaces.get(word, word)
+
     def forget(self) -> None:
         """Drop the remembered corrections (the latency bench times every query as if new)."""
         self._memo.clear()
 
     def query_terms(self, query: str) -> tuple[dict[str, float], dict[str, str]]:
-        """Weighted stems of a query and the corrections made (typed word → corpus word)."""
+        """Weighted stems of a query without its framing, and the corrections made (typed → corpus word)."""
         terms: dict[str, float] = {}
         corrections: dict[str, str] = {}
-        for word in words(query):
-            if word in STOP_WORDS or len(word) < 2:
-                continue
+        kept = [w for w in content_words(query) if w not in STOP_WORDS and len(w) >= 2]
+        for first, second in pairwise(kept):
+            # French writes many compounds both ways (« vidéo-protection », « vidéoprotection »): the joined
+            # form counts too when the corpus has it.
+            joined = first + second
+            if joined in self.vocabulary and not joined.isdigit():
+                terms[stem(joined)] = 1.0
+        for word in kept:
             weight = 1.0
             fixed = self.correct(word)
-            if fixed is not None:
-                corrections[word] = fixed
+            if fixed is not None and stem(fixed) != stem(word):
+                corrections[word] = self.spelling(fixed)
                 word, weight = fixed, 0.8
             term = stem(word)
             terms[term] = max(terms.get(term, 0.0), weight)
@@ -145,6 +241,17 @@ class Analyzer:
 
 def analyzer(vocabulary: dict[str, int]) -> Analyzer:
     return Analyzer(vocabulary)
+
+
+def surface_forms(text: str | None) -> list[tuple[str, str]]:
+    """(folded word, the word as written, lowercased) of each word of a text that folding changes."""
+    out = []
+    for m in _WORDS.finditer((text or "").lower()):
+        written = m.group()
+        folded = fold(written)
+        if folded != written and " " not in folded:
+            out.append((folded, written))
+    return out
 
 
 _WORDS = re.compile(r"\w+", re.UNICODE)

@@ -32,7 +32,8 @@ from search.analysis import Analyzer, fold
 from search.corpus import Doc, Taxonomy, collect_docs, load_taxonomy, store_signature
 from search.embedders import Embedder
 from search.facets import FACET_FIELDS, Facet, allowed_mask, facet_counts
-from search.models import Filters
+from search.models import SOURCE_LABELS, TAILLES, FacetValue, Filters
+from territoires.referentiel import territoires
 
 FORMAT = 1
 #: Experiences from which the dense search walks an HNSW graph (the settings' default).
@@ -82,11 +83,13 @@ class Index:
     ann: Any = None
     taxonomy_phrases: list[tuple[str, tuple[str, ...], float]] = field(default_factory=list)
     technology_names: dict[str, str] = field(default_factory=dict)  # folded spelling -> canonical label
+    surfaces: dict[str, str] = field(default_factory=dict)  # folded word -> its spelling in the corpus
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> code -> French label
+    fingerprints: np.ndarray | None = None  # S16 per doc: what it gives the index, hashed (see fingerprint)
+    _base: tuple[Path, list[int]] | None = None  # (index it was updated from, positions changed): save reuses it
     _db: sqlite3.Connection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    fingerprints: np.ndarray | None = None  # S16 per doc: what it gives the index, hashed (see fingerprint)
-    _base: tuple[Path, list[int]] | None = None  # (index it was updated from, positions changed): save reuses it
     @property
     def size(self) -> int:
         return len(self.iris)
@@ -103,7 +106,7 @@ class Index:
     def analyzer(self) -> Analyzer:
         cached = getattr(self, "_analyzer", None)
         if cached is None:
-            cached = Analyzer(self.vocabulary)
+            cached = Analyzer(self.vocabulary, surfaces=self.surfaces)
             self._analyzer = cached
         return cached
 
@@ -133,6 +136,7 @@ class Index:
         if vectors is None:
             vectors, encoded = dense.encode_docs(docs, embedder, _known_vectors(previous, embedder), progress=progress)
         postings = lexical.build_postings(docs)
+        facets = _facets_of(docs)
         index = cls(
             embedder=embedder.name,
             iris=[d.iri for d in docs],
@@ -143,13 +147,15 @@ class Index:
             post_docs=postings.post_docs,
             post_weight=postings.post_weight,
             vocabulary=postings.vocabulary,
-            facets=_facets_of(docs),
+            facets=facets,
             sort_key=np.asarray([_date_key(d.date) for d in docs], np.int32),
             payloads=[d.payload() for d in docs],
             built_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
             signature=signature,
             taxonomy_phrases=taxonomy.phrases() if taxonomy else [],
             technology_names=_technology_names(docs),
+            surfaces=postings.surfaces,
+            labels=_facet_labels(facets, taxonomy),
             fingerprints=fingerprints(docs, progress=progress),
         )
         if previous is not None and changed is not None:
@@ -230,6 +236,8 @@ class Index:
             "facets": {name: f.values for name, f in self.facets.items()},
             "technologies": self.technology_names,
             "taxonomy": [[n, list(s), w] for n, s, w in self.taxonomy_phrases],
+            "surfaces": self.surfaces,
+            "labels": self.labels,
         }
         (directory / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
 
@@ -285,11 +293,13 @@ class Index:
             signature=meta.get("signature", ""),
             taxonomy_phrases=[(n, tuple(s), w) for n, s, w in lexicon.get("taxonomy", [])],
             technology_names=lexicon.get("technologies", {}),
+            surfaces=lexicon.get("surfaces", {}),  # an index saved before they were kept: none (folded words)
+            labels=lexicon.get("labels") or _facet_labels(facets, None),
+            fingerprints=arrays["fingerprints"] if "fingerprints" in arrays.files else None,
             _db=db,
         )
         if meta.get("ann") and (directory / "ann.usearch").exists():
             index.ann = dense.load_ann(str(directory / "ann.usearch"))
-            fingerprints=arrays["fingerprints"] if "fingerprints" in arrays.files else None,
         return index
 
     def payload(self, i: int) -> dict[str, Any]:
@@ -310,7 +320,9 @@ class Index:
     # scoring ----------------------------------------------------------------------------------------------
     @property
     def postings(self) -> lexical.Postings:
-        return lexical.Postings(self.terms, self.term_ptr, self.post_docs, self.post_weight, self.vocabulary)
+        return lexical.Postings(
+            self.terms, self.term_ptr, self.post_docs, self.post_weight, self.vocabulary, self.surfaces
+        )
 
     def lexical_scores(self, terms: dict[str, float], allowed: np.ndarray | None = None) -> np.ndarray:
         """BM25 score per doc (0 outside ``allowed``)."""
@@ -327,6 +339,17 @@ class Index:
     def facet_counts(self, ids: np.ndarray) -> dict[str, dict[str, int]]:
         """Exact facet counts over the docs ``ids`` (ascending, distinct)."""
         return facet_counts(self.facets, self.size, ids)
+
+    def facet_values(self, counts: dict[str, dict[str, int]]) -> dict[str, list[FacetValue]]:
+        """Facet counts (:meth:`facet_counts`) as lists of values with their French label, in the same order."""
+        out: dict[str, list[FacetValue]] = {}
+        for name, values in counts.items():
+            table = self.labels.get(_LABELS_OF.get(name, name), {})
+            out[name] = [
+                FacetValue.model_construct(code=code, label=table.get(code, code), count=n)
+                for code, n in values.items()
+            ]
+        return out
 
     def query_concepts(self, terms: dict[str, float]) -> dict[str, float]:
         """Concepts whose label or alt label the query contains (all its stems), with a weight."""
@@ -357,6 +380,27 @@ def _known_vectors(previous: Index | None, embedder: Embedder) -> dict[str, np.n
 def _facets_of(docs: Sequence[Doc]) -> dict[str, Facet]:
     facet_fields = [d.facet_values() for d in docs]
     return {name: Facet.build([f[name] for f in facet_fields]) for name in FACET_FIELDS}
+
+
+#: The labels table of each facet of an answer (the three ATLAAS levels share the concepts').
+_LABELS_OF = {"axe": "concept", "enjeu": "concept", "usage": "concept"}
+
+
+def _facet_labels(facets: dict[str, Facet], taxonomy: Taxonomy | None) -> dict[str, dict[str, str]]:
+    """French label of each facet value that has one: concepts (prefLabel), régions and départements (the
+    territories' referential), size classes, sources. Years and technologies are their own labels."""
+    geo = territoires()
+    names = {
+        level: {code: geo.nom(level, code) or code for code in facets[level].values}
+        for level in ("region", "departement") if level in facets
+    }
+    concept_labels = taxonomy.label if taxonomy is not None else {}
+    return {
+        "concept": {n: concept_labels[n] for n in facets["concept"].values if n in concept_labels},
+        **names,
+        "taille": dict(TAILLES),
+        "source": dict(SOURCE_LABELS),
+    }
 
 
 def _technology_names(docs: Sequence[Doc]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search.analysis import tokens, words
+from search.analysis import surface_forms, tokens, words
 from search.corpus import Doc
 
 FIELD_WEIGHT = {  # how many times a field's words count in the lexical document (a cheap BM25F)
@@ -44,19 +44,28 @@ class Postings:
     post_docs: np.ndarray  # int32
     post_weight: np.ndarray  # float32 BM25 impact of the term in the doc
     vocabulary: dict[str, int]  # folded word -> document frequency (typo correction)
+    surfaces: dict[str, str]  # folded word -> its most frequent spelling, when folding changes it (corrections)
 
 
 def build_postings(docs: Sequence[Doc]) -> Postings:
     """Analyse every doc's fields and compute the BM25 impact of each of its terms."""
-    doc_terms, vocabulary = _term_counts(docs)
+    doc_terms, vocabulary, spellings = _term_counts(docs)
     postings = _impacts(doc_terms)
-    return _csr(postings, len(docs), vocabulary)
+    out = _csr(postings, len(docs), vocabulary)
+    best: dict[str, tuple[int, str]] = {}
+    for (folded, written), c in spellings.items():
+        if folded not in best or (c, written) > best[folded]:
+            best[folded] = (c, written)
+    out.surfaces = {folded: written for folded, (_, written) in sorted(best.items())}
+    return out
 
 
-def _term_counts(docs: Sequence[Doc]) -> tuple[list[Counter[str]], Counter[str]]:
-    """Weighted stem counts per doc, and the document frequency of each folded word."""
+def _term_counts(docs: Sequence[Doc]) -> tuple[list[Counter[str]], Counter[str], Counter[tuple[str, str]]]:
+    """Weighted stem counts per doc, the document frequency of each folded word, and how often each folded
+    word is written each way (accents: « médiathèque »), counted once per distinct field value."""
     doc_terms: list[Counter[str]] = []
     vocabulary: Counter[str] = Counter()
+    spellings: Counter[tuple[str, str]] = Counter()
     analysed: dict[str, tuple[set[str], Counter[str]]] = {}  # one analysis per distinct field value
     for d in docs:
         counts: Counter[str] = Counter()
@@ -69,6 +78,7 @@ def _term_counts(docs: Sequence[Doc]) -> tuple[list[Counter[str]], Counter[str]]
                 found = analysed.get(value)
                 if found is None:
                     found = (set(words(value)), Counter(tokens(value)))
+                    spellings.update(surface_forms(value))
                     if len(analysed) < _ANALYSED_MAX:
                         analysed[value] = found
                 seen_words |= found[0]
@@ -76,7 +86,7 @@ def _term_counts(docs: Sequence[Doc]) -> tuple[list[Counter[str]], Counter[str]]
                     counts[t] += weight * c
         vocabulary.update(seen_words)
         doc_terms.append(counts)
-    return doc_terms, vocabulary
+    return doc_terms, vocabulary, spellings
 
 
 def _impacts(doc_terms: list[Counter[str]]) -> dict[str, list[tuple[int, float]]]:
@@ -110,6 +120,7 @@ def _csr(postings: dict[str, list[tuple[int, float]]], n: int, vocabulary: Count
         post_docs=np.asarray(all_docs, np.int32),
         post_weight=np.asarray(all_weights, np.float32),
         vocabulary=dict(vocabulary),
+        surfaces={},
     )
 
 

@@ -24,6 +24,12 @@ TAILLES: dict[str, str] = {
 FACETS: tuple[str, ...] = ("axe", "enjeu", "usage", "region", "taille", "annee", "technologie", "source")
 #: Sources an experience may come from.
 SOURCES: tuple[str, ...] = ("villes-internet", "oten", "contributions")
+#: How the sources are named to users.
+SOURCE_LABELS: dict[str, str] = {
+    "villes-internet": "Villes Internet",
+    "oten": "OTeN",
+    "contributions": "Contributions",
+}
 
 #: Notation of each level of the ATLAAS taxonomy (axe 1, enjeu 1a, usage 1a1, service S12).
 NOTATION_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -140,10 +146,21 @@ class Hit(BaseModel):
     why: Why
 
 
+class FacetValue(BaseModel):
+    """One value of a facet: its code (what a filter takes), its French label, the experiences found with it."""
+
+    code: str
+    label: str
+    count: int
+
+
 class SearchResult(BaseModel):
     query: str
     total: int
-    facets: dict[str, dict[str, int]]
+    facets: dict[str, dict[str, int]]  # facet -> code -> count (kept as is: clients read it)
+    #: The same counts, each value with its French label (``{"code": "75", "label": "Nouvelle-Aquitaine",
+    #: "count": 43}``), in the order of ``facets``.
+    facet_values: dict[str, list[FacetValue]] = Field(default_factory=dict)
     results: list[Hit]
     message: str | None = None
     corrections: dict[str, str] = Field(default_factory=dict)

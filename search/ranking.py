@@ -4,10 +4,12 @@ How a query is answered (:func:`search`):
 
 1. the filters select the experiences allowed (index arrays, no SPARQL at query time);
 2. **lexical**: BM25 over French-analysed text (folded, stop words out, Snowball stems, typos corrected
-   against the corpus vocabulary); the indexed text holds what the graph knows of an experience besides its
-   own words (:mod:`search.corpus`);
-3. **dense**: cosine between the query vector and the experience vectors (title + summary), exact with numpy,
-   or through an HNSW graph (usearch) past ``search_ann_min`` experiences;
+   into words of the corpus); the query's framing (« je voudrais mettre en place … », :data:`search.analysis.STOP_PHRASES`)
+   is dropped first, so that it never decides a ranking; the indexed text holds what the graph knows of an
+   experience besides its own words (:mod:`search.corpus`);
+3. **dense**: cosine between the vector of the query without its framing (:func:`dense_query`) and the
+   experience vectors (title + summary), exact with numpy, or through an HNSW graph (usearch) past
+   ``search_ann_min`` experiences;
 4. the two rankings are fused (weighted sum of max-normalised scores), then **graph feedback**: the ATLAAS
    concepts of the best hits and the concepts the query names (a label or alt label of the taxonomy) lift
    the experiences classified under them (pseudo-relevance feedback over SKOS);
@@ -30,14 +32,16 @@ from kg.context import Context
 from kg.errors import InvalidInput, NotFound
 from kg.settings import Settings
 from ontology.namespaces import CAP, ID
-from search.analysis import highlight, tokens
+from search.analysis import highlight, strip_framing, tokens
 from search.corpus import local_key
 from search.dense import cosines, dense_floor, query_vector
 from search.facets import is_fine_concept
 from search.index import Index, open_index
 from search.models import Filters, Hit, Porteur, SearchResult, SourceRef, Why
 
-# Ranking parameters, tuned on bench/data/search_eval.json (bench/search_quality.py prints the effect).
+# Ranking parameters, tuned on bench/data/search_eval.json only (set A); bench/search_quality.py prints the effect
+# on it and on the report-only set B (bench/data/search_eval_b.json), never used to choose them. Sweeps on A
+# (docs/benchmarks.md) found a plateau around these values: none of them was moved for a gain within noise.
 LEXICAL_FLOOR = 0.25  # share of the best lexical score an experience needs to count as a lexical match
 W_DENSE = 0.4  # weight of the dense score in the fusion (the lexical one has 1 - W_DENSE)
 W_FEEDBACK = 0.25  # weight of the concepts of the best hits (pseudo-relevance feedback over SKOS)
@@ -309,14 +313,20 @@ def search(
     if not query:
         return _listing(idx, filters, allowed, limit, offset)
     if qvec is None and idx.vectors.shape[1]:
-        qvec = query_vector(ctx, query)
+        qvec = query_vector(ctx, dense_query(query))
     scored = rank(idx, query, allowed, qvec=qvec, dense_k=ctx.settings.search_dense_k)
     hits = [_hit(idx, int(i), scored) for i in scored.top(offset + limit)[offset:]]
     message = None if scored.total else _nothing_message(filters, query)
+    facets = idx.facet_counts(scored.matched)
     return SearchResult(
-        query=query, total=scored.total, facets=idx.facet_counts(scored.matched), results=hits, message=message,
-        corrections=scored.corrections,
+        query=query, total=scored.total, facets=facets, facet_values=idx.facet_values(facets), results=hits,
+        message=message, corrections=scored.corrections,
     )
+
+
+def dense_query(query: str) -> str:
+    """What the embedder encodes of a query: the query without its framing (« je voudrais mettre en place »)."""
+    return strip_framing(query)
 
 
 def _check_page(limit: int, offset: int) -> None:
@@ -332,7 +342,10 @@ def _listing(index: Index, filters: Filters, allowed: np.ndarray | None, limit: 
     page = _top(ids, index.sort_key[ids].astype(np.int64), offset + limit)[offset:]
     hits = [_hit(index, int(i), None) for i in page]
     message = None if len(ids) else _nothing_message(filters)
-    return SearchResult(query="", total=len(ids), facets=index.facet_counts(ids), results=hits, message=message)
+    facets = index.facet_counts(ids)
+    return SearchResult(
+        query="", total=len(ids), facets=facets, facet_values=index.facet_values(facets), results=hits, message=message
+    )
 
 
 def _nothing_message(filters: Filters, query: str | None = None) -> str:
@@ -389,7 +402,10 @@ def similar(ctx: Context, iri: str, limit: int = 10, *, index: Index | None = No
     scored = Scored(order, score, np.zeros(n, np.float32), closeness, shared,
                     set(tokens(idx.payload(i)["titre"])), {}, ordered=True)
     hits = [_hit(idx, int(j), scored) for j in order]
-    return SearchResult(query=idx.iris[i], total=len(ids), facets=idx.facet_counts(np.sort(order)), results=hits)
+    facets = idx.facet_counts(np.sort(order))
+    return SearchResult(
+        query=idx.iris[i], total=len(ids), facets=facets, facet_values=idx.facet_values(facets), results=hits
+    )
 
 
 def _closeness(index: Index, i: int) -> np.ndarray:

@@ -48,10 +48,24 @@ def _print_result(result: Any, *, offset: int = 0, title: str | None = None) -> 
             out.print(f"   {_rich_extract(hit.extrait)}", highlight=False)
     shown = f"{offset + 1}–{offset + len(result.results)}"
     err.print(f"{shown} sur {result.total} expérience(s).", highlight=False)
-    facets = {k: v for k, v in result.facets.items() if v}
-    for name, counts in facets.items():
-        top = sorted(counts.items(), key=lambda kv: -kv[1])[:6]
-        err.print(f"[dim]{name}: " + ", ".join(f"{k} ({n})" for k, n in top) + "[/]", highlight=False)
+    for name, values in result.facet_values.items():
+        if not values:
+            continue
+        top = sorted(values, key=lambda v: -v.count)[:6]
+        shown = ", ".join(f"{_facet_value(v.code, v.label)} ({v.count})" for v in top)
+        err.print(f"[dim]{_FACET_NAMES.get(name, name)} : {escape(shown)}[/]", highlight=False)
+
+
+#: How the facets are named to users (the keys of the JSON stay the codes).
+_FACET_NAMES = {
+    "axe": "Axe", "enjeu": "Enjeu", "usage": "Usage", "region": "Région", "taille": "Taille",
+    "annee": "Année", "technologie": "Technologie", "source": "Source",
+}
+
+
+def _facet_value(code: str, label: str) -> str:
+    """A facet value as a user reads it: the label beside the code a filter takes (« 75 Nouvelle-Aquitaine »)."""
+    return code if label == code else f"{code} {label}"
 
 
 def search_command(

@@ -7,6 +7,7 @@ Universal Sentence Encoder on a subset to check the hybrid path on a paraphrase.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from kg.errors import InvalidInput, NotFound
 from kg.settings import Settings
 from kg.store import memory_store
 from search import Filters, Index, IndexMismatch, MissingIndex, collect_docs, load_taxonomy, search, similar
+from search.analysis import content_words, fold, stem, strip_framing
 from search.embedders import get_embedder
 from search.index import CACHE_NAME
 
@@ -219,8 +221,93 @@ def test_paraphrase_accents_and_typos(ctx, index):
     plain = search(ctx, "DONNEES OUVERTES", Filters(), index=index)
     assert [h.iri for h in accents.results] == [h.iri for h in plain.results]
     typo = search(ctx, "mediateque livres numeriques", Filters(), limit=5, index=index)
-    assert typo.corrections.get("mediateque") == "mediatheque"
+    assert typo.corrections.get("mediateque") == "médiathèque"
     assert any("édiathèque" in h.titre or "ibliothèque" in h.titre for h in typo.results)
+
+
+def _corpus_words(docs) -> set[str]:
+    """Every word of the indexed texts as written (lowercased, accents kept)."""
+    return {w for d in docs for values in d.fields.values() for v in values for w in re.findall(r"\w+", v.lower())}
+
+
+def test_a_typo_is_corrected_into_a_word_of_the_corpus_never_a_stem(ctx, index, docs):
+    """A correction names a word the corpus writes, with its accents; another form of a known word is no typo."""
+    written = _corpus_words(docs)
+    for typed, expected in [("mediateque", "médiathèque"), ("restauraton", "restauration")]:
+        fixed = search(ctx, f"{typed} scolaire", Filters(), index=index).corrections
+        assert fixed == {typed: expected}
+        assert expected in written and stem(fold(expected)) != expected
+    # « dématérialiser » is not in the samples, « dématérialisé » and « dématérialisation » are: the same stem,
+    # so nothing is corrected (it used to say « dematerialiser → dematerialise »), and the experiences are found.
+    assert "dématérialiser" not in written and "dematerialiser" not in index.vocabulary
+    result = search(ctx, "dematerialiser les actes", Filters(), index=index)
+    assert result.corrections == {} and result.total > 0
+    assert "dématérialis" in (result.results[0].titre + result.results[0].extrait).lower()
+
+
+@pytest.fixture(scope="module")
+def hashed(sample, docs, tmp_path_factory):
+    """A context and an index with the hash embedder: the hybrid path (dense + lexical + graph), no model."""
+    built, _ = Index.build(docs, get_embedder("hash"), taxonomy=load_taxonomy(sample))
+    return _context(tmp_path_factory.mktemp("hashed"), sample, "hash"), built
+
+
+@pytest.mark.parametrize(
+    ("framed", "subject"),
+    [
+        ("mettre en place un portail famille", "portail famille"),
+        ("Je voudrais créer un portail famille", "portail famille"),
+        ("nous souhaitons mettre en œuvre la dématérialisation des actes", "dématérialisation des actes"),
+        ("Comment faire pour développer le wifi public ?", "wifi public"),
+    ],
+)
+def test_generic_verbs_never_decide_the_ranking(hashed, framed, subject):
+    """« mettre en place X » ranks like « X »: the same results in the same order, the verbs never marked."""
+    ctx, built = hashed
+    a = search(ctx, framed, Filters(), limit=10, index=built)
+    b = search(ctx, subject, Filters(), limit=10, index=built)
+    assert [h.iri for h in a.results] == [h.iri for h in b.results]
+    assert a.total == b.total and a.results
+    marked = {m.lower() for h in a.results for m in re.findall(r"<mark>(.*?)</mark>", h.extrait)}
+    assert marked and not marked & {"mettre", "place", "œuvre", "créer", "faire", "développer", "voudrais"}
+
+
+def test_stop_phrases_are_general_french_framing():
+    assert content_words("Je voudrais mettre en place la vidéo-protection") == ["la", "video", "protection"]
+    assert strip_framing("Nous souhaitons mettre en œuvre un SIG") == "SIG"
+    assert strip_framing("mettre en place") == "mettre en place"  # nothing else: the query stays whole
+    # « mettre » alone says something (« mettre en ligne », « mettre à disposition »), and so do the nouns.
+    assert content_words("mettre en ligne le développement durable") == [
+        "mettre", "en", "ligne", "le", "developpement", "durable"
+    ]
+
+
+def test_a_compound_written_in_two_words_finds_the_one_word_spelling(ctx, index, docs):
+    """« vidéo-protection » finds the experience that writes « vidéoprotection »."""
+    carrier = {d.iri for d in docs if any("vidéoprotection" in v.lower() for vs in d.fields.values() for v in vs)}
+    assert carrier
+    result = search(ctx, "vidéo-protection", Filters(), limit=10, index=index)
+    assert carrier & {h.iri for h in result.results}
+
+
+def test_facets_carry_their_french_labels(ctx, index):
+    """Each facet value has its code (what a filter takes), its French label and its count."""
+    result = search(ctx, "", Filters(), index=index)
+    for name, counts in result.facets.items():
+        values = result.facet_values[name]
+        assert [(v.code, v.count) for v in values] == list(counts.items()), name
+    labels = {name: {v.code: v.label for v in values} for name, values in result.facet_values.items()}
+    assert labels["region"]["53"] == "Bretagne"
+    assert labels["axe"]["1"] == load_taxonomy_label(ctx, "1")
+    assert labels["enjeu"]["1a"] == load_taxonomy_label(ctx, "1a")
+    assert labels["taille"]["epci"] == S.TAILLES["epci"]
+    assert labels["source"]["oten"] == "OTeN"
+    data = result.model_dump()
+    assert {"code": "53", "label": "Bretagne", "count": result.facets["region"]["53"]} in data["facet_values"]["region"]
+
+
+def load_taxonomy_label(ctx, notation: str) -> str:
+    return load_taxonomy(ctx.store).label[notation]
 
 
 def test_no_match_says_so_and_suggests_removing_filters(ctx, index):
@@ -404,6 +491,9 @@ def test_cli_search_similar_and_index(ctx, home, sample, index):
     assert ok.exit_code == 0, ok.output
     expected = search(ctx, "wifi gratuit", Filters(taille=["grande-ville", "epci"]), index=index)
     assert json.loads(ok.stdout) == json.loads(expected.model_dump_json())
+    text = runner.invoke(app, ["--home", str(home), "search", "wifi gratuit", "--region", "53"])
+    assert text.exit_code == 0, text.output
+    assert "Région : 53 Bretagne (" in text.output and "Axe : 1 " in text.output
     bad = runner.invoke(app, ["--home", str(home), "search", "wifi", "--taille", "metropole"])
     assert bad.exit_code == 2
     assert "metropole" in bad.output
