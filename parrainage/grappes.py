@@ -15,10 +15,11 @@ import numpy as np
 
 from kg.context import Context
 from kg.errors import InvalidInput, NotFound
+from kg.francais import de, en, km, nombre, pluriel
 from ontology import iri as mint
 from parrainage.besoin import Aggregate, Need, aggregate, need
 from parrainage.evaluation import Weights, charges, evaluate, filleul_techs, party
-from parrainage.explication import km, nombre, sponsor
+from parrainage.explication import abstention_message, le_nom, sponsor
 from parrainage.models import Couverture, Grappe, GrappesResult, MembreGrappe
 from parrainage.porteurs import Porteurs, porteurs
 from search import Index, open_index
@@ -45,12 +46,17 @@ def grappes(
     s = ctx.settings
     code = _departement_code(departement)
     ref = territoires().ref
+    dep = ref.departements[code]
     idx = index if index is not None else open_index(ctx)
     table = porteurs(ctx, idx)
-    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min)
+    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min)
     w = Weights.of(s)
     agg = aggregate(table, wanted)
     load = charges(ctx.store, table)
+    if wanted.abstention:  # nothing addresses the need: no grappe to form around it
+        return GrappesResult(departement={"code": code, "nom": dep.nom, "region": dep.region}, besoin=wanted.label,
+                             services=wanted.services, grappes=[], communes=0, message=abstention_message(wanted),
+                             services_proches=wanted.proches or [])
     relevant_iris = {table.iris[int(k)] for k in agg.cand}
     small = [
         c for c in ref.communes.values()
@@ -66,13 +72,12 @@ def grappes(
     for siren, members in ordered:
         members = sorted(members, key=lambda c: (-(c.population or 0), c.code_insee))
         out.append(_grappe(table, idx, wanted, agg, w, load, provisional, siren, members))
-    dep = ref.departements[code]
     message = None
     if agg.relevant == 0:
         message = f"Aucune expérience ne correspond au besoin « {wanted.label} » : aucune grappe n'a de parrain."
     elif not small:
         message = (f"Aucune commune de {nombre(s.match_grappe_population_max)} habitants ou moins sans expérience sur "
-                   f"ce besoin dans le département {dep.nom}.")
+                   f"ce besoin {en(dep.nom, dep.tncc or 0)}.")
     elif not any(g.parrain for g in out):
         message = "Aucun parrain possible pour ces grappes (aucune collectivité plus grande ni structure couvrante)."
     return GrappesResult(
@@ -101,7 +106,7 @@ def _grappe(table: Porteurs, index: Index, need: Need, agg: Aggregate, w: Weight
                                 distance_km=None, couvert=False) for p in parties]
         return Grappe(nom=nom, epci=epci, membres=membres, parrain=None,
                       couverture=Couverture(membres=0, total=total, part=0.0),
-                      explication=[f"Aucun parrain possible pour les {total} commune(s) de {nom}."])
+                      explication=[f"Aucun parrain possible pour {_communes(total, nom)}."])
     mean = np.divide(sums, covered, out=np.zeros(n_cand), where=covered > 0)
     share = covered / total
     value = mean * share
@@ -122,16 +127,18 @@ def _grappe(table: Porteurs, index: Index, need: Need, agg: Aggregate, w: Weight
                                     couvert=bool(ev.selected[j])))
     n_cov = int(covered[j])
     known = [d for d in dists if d is not None]
-    spread = f", de {km(min(known))} à {km(max(known))} km" if known else ""
+    spread = f", de {km(min(known)).removesuffix(chr(160) + 'km')} à {km(max(known))}" if known else ""
     explication = [
-        f"Grappe de {total} commune{'s' if total > 1 else ''} de {nom} sans expérience sur ce besoin.",
-        f"{table.noms[k]} peut en parrainer {n_cov} sur {total}{spread}.",
+        f"Grappe de {pluriel(total, 'commune')} {de(nom) if epci else 'sans intercommunalité'}, sans expérience "
+        "sur ce besoin.",
+        f"{le_nom(table.noms[k], table.tncc[k])} peut en parrainer {nombre(n_cov)} sur {nombre(total)}{spread}.",
         *chosen.explication,
     ]
     if provisional[k]:
         chosen.explication = [
             x if not x.startswith("A déjà") else
-            x.replace(" en cours,", f" en cours (dont {int(provisional[k])} grappe(s) plus haut dans cette liste),")
+            x.replace(" en cours,", f" en cours (dont {pluriel(int(provisional[k]), 'grappe')} plus haut dans cette "
+                      "liste),")
             for x in chosen.explication
         ]
     load[k] += 1  # the next grappes see this sponsor as busier
@@ -139,6 +146,12 @@ def _grappe(table: Porteurs, index: Index, need: Need, agg: Aggregate, w: Weight
     return Grappe(nom=nom, epci=epci, membres=membres, parrain=chosen,
                   couverture=Couverture(membres=n_cov, total=total, part=round(n_cov / total, 4)),
                   explication=explication)
+
+
+def _communes(total: int, nom: str) -> str:
+    """« les 12 communes de la communauté de communes … », « la commune sans intercommunalité »."""
+    where = "sans intercommunalité" if nom == "Communes sans intercommunalité" else de(nom)
+    return f"la commune {where}" if total == 1 else f"les {nombre(total)} communes {where}"
 
 
 def _departement_code(departement: str) -> str:

@@ -22,9 +22,10 @@ import numpy as np
 
 from kg.context import Context
 from kg.errors import InvalidInput
+from kg.francais import de, en, fois, km, pluriel, que
 from parrainage.besoin import Aggregate, Need, aggregate, need
-from parrainage.evaluation import Evaluation, Party, Weights, charges, evaluate, filleul_techs, party
-from parrainage.explication import fois, km, sponsor
+from parrainage.evaluation import VOISINAGE, Evaluation, Party, Weights, charges, evaluate, filleul_techs, party
+from parrainage.explication import abstention_message, sponsor
 from parrainage.models import MatchResult
 from parrainage.porteurs import porteurs
 from search import Index, open_index
@@ -64,7 +65,7 @@ def match(
     filleul = party(*resolve_collectivite(collectivite))
     idx = index if index is not None else open_index(ctx)
     table = porteurs(ctx, idx)
-    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min)
+    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min)
     w = Weights.of(s)
     agg = aggregate(table, wanted)
     load = charges(ctx.store, table)
@@ -72,35 +73,36 @@ def match(
     ev = evaluate(table, idx, agg, filleul, w, load, rayon, techs)
     order = ev.order(table)
     sponsors = [sponsor(table, idx, wanted, ev, int(j), filleul, techs, load, w) for j in order[:limit]]
-    in_region = bool((ev.selected & (ev.tier <= 2)).any())
+    in_region = bool((ev.selected & (ev.tier <= VOISINAGE)).any())
     perimetre = ("region+hors-region" if in_region and ev.extended else "hors-region" if ev.extended
                  else "region" if in_region else "aucun")
     message = _match_message(filleul, wanted, agg, ev, in_region, rayon, w)
     return MatchResult(filleul=filleul.filleul(), besoin=wanted.label, services=wanted.services, sponsors=sponsors,
                        total=len(order), experiences_pertinentes=agg.relevant, perimetre=perimetre,
-                       message=message)
+                       message=message, services_proches=wanted.proches or [])
 
 
 def _match_message(party: Party, need: Need, agg: Aggregate, ev: Evaluation, in_region: bool, rayon: float | None,
                    w: Weights) -> str | None:
-    region = ""
-    if len(party.regions) == 1:
-        region = territoires().nom("region", next(iter(party.regions))) or ""
+    de_region = de(*_region_name(party)) if len(party.regions) == 1 else "de sa région"
+    filleul = que(party.nom, party.tncc)
+    if need.abstention:
+        return abstention_message(need)
     if agg.relevant == 0:
-        hint = " : essayez d'autres mots ou un service de la taxonomie (--service)" if need.text else ""
-        return f"Aucune expérience ne correspond au besoin « {need.label} »{hint}."
+        return f"Aucune expérience ne correspond au besoin « {need.label} »."
     if not ev.selected.any():
-        where = f" dans un rayon de {km(rayon)} km" if rayon is not None else ""
+        where = f" dans un rayon de {km(rayon)}" if rayon is not None else ""
         if ev.largest:
-            return (f"Aucune collectivité de {region} n'est {fois(w.ratio)} fois plus peuplée que {party.nom}, "
+            return (f"Aucune collectivité {de_region} n'est {fois(w.ratio)} plus peuplée {filleul}, "
                     "et aucune structure de mutualisation qui la couvre ni aucune collectivité d'une autre région, "
                     f"plus grande ou de taille comparable, n'a mené d'expérience sur ce besoin{where} "
-                    f"({agg.relevant} expérience(s) pertinente(s) ailleurs).")
-        return (f"{agg.relevant} expérience(s) correspondent au besoin, mais aucune n'a été menée{where} par une "
-                f"collectivité au moins {fois(w.ratio)} fois plus peuplée que {party.nom}, par son "
-                "intercommunalité ou par une structure de mutualisation qui la couvre.")
+                    f"({pluriel(agg.relevant, 'expérience pertinente', 'expériences pertinentes')} ailleurs).")
+        verbe = "correspond" if agg.relevant < 2 else "correspondent"
+        return (f"{pluriel(agg.relevant, 'expérience')} {verbe} au besoin, mais aucune n'a été menée{where} par "
+                f"une collectivité au moins {fois(w.ratio)} plus peuplée {filleul}, par son intercommunalité ou "
+                "par une structure de mutualisation qui la couvre ou se trouve tout près.")
     if ev.largest:
-        head = f"Aucune collectivité de {region} n'est {fois(w.ratio)} fois plus peuplée que {party.nom}"
+        head = f"Aucune collectivité {de_region} n'est {fois(w.ratio)} plus peuplée {filleul}"
         if not ev.extended:
             return (f"{head}. Seules les structures de mutualisation qui la couvrent sont proposées : aucune "
                     "collectivité d'une autre région, plus grande ou de taille comparable, n'a mené d'expérience "
@@ -111,5 +113,11 @@ def _match_message(party: Party, need: Need, agg: Aggregate, ev: Evaluation, in_
     if ev.extended:
         what = ("des pairs de taille comparable d'autres régions (aucune collectivité plus grande n'a mené "
                 "d'expérience sur ce besoin)" if ev.peers else "des collectivités d'autres régions")
-        return f"Aucun parrain dans votre région ({region}) pour ce besoin : voici {what}."
+        where = en(*_region_name(party)) if len(party.regions) == 1 else "dans votre région"
+        return f"Aucun parrain {where} ni à moins de {km(w.voisinage_km)} pour ce besoin : voici {what}."
     return None
+
+
+def _region_name(party: Party) -> tuple[str, int | None]:
+    record = territoires().record("region", next(iter(party.regions)))
+    return (record.nom, record.tncc or 0) if record else ("sa région", 0)

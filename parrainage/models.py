@@ -63,7 +63,8 @@ class Sponsor(BaseModel):
     distance_km: float | None
     explication: list[str]
     role: str = Field(description="parrain, parrain-naturel, structure ou pair.")
-    niveau: str = Field(description="intercommunalite, departement, region ou hors-region.")
+    niveau: str = Field(description="intercommunalite, departement, region, voisinage (autre région, à moins de "
+                                    "match_voisinage_km) ou hors-region.")
     ratio: float | None = Field(default=None, description="Population du parrain / population du filleul.")
 
 
@@ -76,6 +77,11 @@ class MatchResult(BaseModel):
     experiences_pertinentes: int = 0
     perimetre: str = Field(description="region, hors-region, region+hors-region ou aucun.")
     message: str | None = None
+    services_proches: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Quand aucune expérience ne traite le besoin : les services ATLAAS les plus proches du texte, "
+                    "à choisir pour chercher de nouveau ({notation, label}).",
+    )
 
 
 class MembreGrappe(BaseModel):
@@ -109,4 +115,8 @@ class GrappesResult(BaseModel):
     grappes: list[Grappe]
     communes: int = Field(description="Petites communes du département sans expérience sur le besoin.")
     message: str | None = None
+    services_proches: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Quand aucune expérience ne traite le besoin : les services ATLAAS les plus proches du texte.",
+    )
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from kg.context import Context
+from kg.francais import tncc_organisation
 from kg.store import Store
 from ontology.namespaces import CAP
 from search import Index, load_taxonomy, open_index, store_signature
@@ -58,6 +59,7 @@ class Porteurs:
     taxonomy: Any
     children: dict[str, list[str]]
     deps_of: list[frozenset[str]] = field(default_factory=list)
+    tncc: list[int] = field(default_factory=list)  # article type of each name (kg.francais)
 
     @property
     def size(self) -> int:
@@ -129,6 +131,7 @@ def build_porteurs(store: Store, index: Index) -> Porteurs:
         taxonomy=taxonomy,
         children=_children(taxonomy),
         deps_of=[frozenset(r["deps"]) for r in rows.values()],
+        tncc=[r["tncc"] for r in rows.values()],
     )
 
 
@@ -200,8 +203,12 @@ def _carrier_row(geo: Territoires, a: str, d: dict[str, Any]) -> dict[str, Any] 
         population = geo.population(_NIVEAU_OF_KIND[kind], place.code)
     nom = sorted(d["labels"])[0][1] if d["labels"] else a.rsplit("/", 1)[-1]
     insee = d.get("insee") or (place.code if kind in ("Departement", "Region") else None)
+    # INSEE's TNCC when the label is the referential's name (« Deux-Sèvres » 4), else read from the label
+    record = geo.record(_NIVEAU_OF_KIND[kind], place.code) if place.code and kind in _NIVEAU_OF_KIND else None
+    tncc = record.tncc if record is not None and record.nom == nom and record.tncc is not None else None
     return {"nom": nom, "kind": kind, "pop": population, "deps": place.deps, "regions": place.regions,
-            "epci": place.epci, "point": place.point, "insee": insee, "siren": d.get("siren")}
+            "epci": place.epci, "point": place.point, "insee": insee, "siren": d.get("siren"),
+            "tncc": tncc if tncc is not None else tncc_organisation(nom)}
 
 
 def _place(geo: Territoires, kind: str, d: dict[str, Any]) -> _Place:

@@ -53,6 +53,7 @@ class Collectivite:
     regions: frozenset[str]
     epci: str | None
     siege: Point | None
+    tncc: int | None = None  # INSEE's article type of ``nom`` (kg.francais): « les Deux-Sèvres », « d'Arçais »
 
 
 def collectivite(niveau: str, code: str) -> Collectivite:
@@ -72,6 +73,7 @@ def collectivite(niveau: str, code: str) -> Collectivite:
         regions=where.regions,
         epci=where.epci,
         siege=t.siege(niveau, code),
+        tncc=getattr(record, "tncc", None),
     )
 
 

@@ -19,6 +19,7 @@ from functools import cache, cached_property
 from typing import Any
 
 from ingest.territories import Referentiel, load_referentiel
+from kg.francais import avec_article
 from ontology.iri import NIVEAUX, normalise_texte
 from ontology.namespaces import ID
 
@@ -119,6 +120,15 @@ class Territoires:
 
     def population(self, niveau: str, code: str) -> int | None:
         return getattr(self.record(niveau, code), "population", None)
+
+    def tncc(self, niveau: str, code: str) -> int | None:
+        """INSEE's article type of the territory's name (:mod:`kg.francais`), ``None`` when unknown."""
+        return getattr(self.record(niveau, code), "tncc", None)
+
+    def nom_avec_article(self, niveau: str, code: str) -> str | None:
+        """The name with its article, as a sentence uses it: « la Gironde », « les Deux-Sèvres », « Arçais »."""
+        record = self.record(niveau, code)
+        return None if record is None else avec_article(record.nom, record.tncc)
 
     def noms_departements(self, deps: Iterable[str]) -> str:
         """The names of départements, sorted by code and separated by commas."""

@@ -14,7 +14,9 @@ import typer
 from capitalis.console import emit_json, err, escape, out
 from capitalis.group import sub_app
 from capitalis.state import cli_state
+from kg.francais import km, nombre, pluriel
 from parrainage import lifecycle
+from parrainage.explication import NIVEAUX_FR, ROLES_FR
 from parrainage.grappes import grappes
 from parrainage.matching import match
 
@@ -57,16 +59,28 @@ def match_command(
     for rank, s in enumerate(result.sponsors, start=1):
         _print_sponsor(out, rank, s)
     if result.sponsors:
-        err.print(f"{len(result.sponsors)} sur {result.total} parrain(s) possible(s).", highlight=False)
+        possible = pluriel(result.total, "parrain possible", "parrains possibles")
+        err.print(f"{nombre(len(result.sponsors))} sur {possible}.", highlight=False)
+    _print_choices(result.services_proches, ["match", "--collectivite", collectivite])
+
+
+def _print_choices(proches: list[dict[str, str]], command: list[str]) -> None:
+    """The nearest ATLAAS services of a need nothing addresses, as commands to run again."""
+    for p in proches:
+        err.print(f"  capitalis {' '.join(command)} --service {p['notation']}   [dim]# {escape(p['label'])}[/]",
+                  highlight=False)
 
 
 def _print_sponsor(out: Any, rank: int, s: Any, indent: str = "") -> None:
     c = s.composantes
-    title = f"{indent}[bold]{rank}. {escape(s.nom)}[/] — score {s.score:.3f} ({s.role}, {s.niveau})"
+    where = NIVEAUX_FR.get(s.niveau, s.niveau) + (f", {km(s.distance_km)}" if s.distance_km is not None else "")
+    role = ROLES_FR.get(s.role, s.role)
+    title = f"{indent}[bold]{rank}. {escape(s.nom)}[/] — score {nombre(s.score, 2)} ({role}, {where})"
     out.print(title, highlight=False)
     out.print(
-        f"{indent}   [dim]pertinence {c.pertinence:.2f} · expérience {c.experience:.2f} · taille {c.taille:.2f} · "
-        f"proximité {c.proximite:.2f} · technologies {c.technologies:.2f} · charge {c.charge:.2f}[/]",
+        f"{indent}   [dim]pertinence {nombre(c.pertinence, 2)} · expérience {nombre(c.experience, 2)} · "
+        f"taille {nombre(c.taille, 2)} · proximité {nombre(c.proximite, 2)} · "
+        f"technologies {nombre(c.technologies, 2)} · charge {nombre(c.charge, 2)}[/]",
         highlight=False,
     )
     for sentence in s.explication:
@@ -92,20 +106,22 @@ def grappes_command(
         err.print(f"[yellow]{escape(result.message)}[/]", highlight=False)
     for g in result.grappes:
         cov = g.couverture
-        out.print(f"[bold]{escape(g.nom)}[/] — {cov.total} commune(s), couverture {cov.membres}/{cov.total}",
-                  highlight=False)
+        out.print(f"[bold]{escape(g.nom)}[/] — {pluriel(cov.total, 'commune')}, couverture {cov.membres} sur "
+                  f"{cov.total}", highlight=False)
         if g.parrain is None:
             for sentence in g.explication:
                 out.print(f"   {escape(sentence)}", highlight=False)
             continue
         _print_sponsor(out, 1, g.parrain, indent="   ")
         members = ", ".join(
-            f"{m.nom} ({m.distance_km:.0f} km)" if m.distance_km is not None else m.nom for m in g.membres[:12]
+            f"{m.nom} ({km(m.distance_km)})" if m.distance_km is not None else m.nom for m in g.membres[:12]
         )
         rest = len(g.membres) - 12
         more = f" et {rest} autre{'s' if rest > 1 else ''}" if rest > 0 else ""
         out.print(f"   [dim]membres : {escape(members)}{more}[/]", highlight=False)
-    err.print(f"{len(result.grappes)} grappe(s), {result.communes} petite(s) commune(s).", highlight=False)
+    communes = pluriel(result.communes, "petite commune", "petites communes")
+    err.print(f"{pluriel(len(result.grappes), 'grappe')}, {communes}.", highlight=False)
+    _print_choices(result.services_proches, ["grappes", "--departement", departement])
 
 
 def _print_parrainage(item: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import data, svgmap, ui
+from kg.francais import nombre
 
 COMPOSANTES = {
     "pertinence": "pertinence des expériences",
@@ -30,8 +31,16 @@ NIVEAUX = {
     "intercommunalite": "même intercommunalité",
     "departement": "même département",
     "region": "même région",
+    "voisinage": "autre région, tout près",
     "hors-region": "hors région",
 }
+
+
+def _choices(proches: list[dict[str, str]]) -> None:
+    """The nearest ATLAAS services of a need nothing addresses: the user picks one and searches again."""
+    if proches:
+        st.markdown("Services ATLAAS les plus proches, à choisir dans « Services » :\n" + "\n".join(
+            f"- **{ui.literal(p['notation'])}** — {ui.literal(p['label'])}" for p in proches))
 
 
 def _service_options() -> dict[str, str]:
@@ -83,7 +92,7 @@ def _sponsor_card(rank: int, sponsor: Any) -> None:
             if sponsor.population:
                 facts.append(f"{sponsor.population:,} hab.".replace(",", "\u202f"))
             st.caption(ui.literal(" · ".join(facts)))
-        score.metric("Score", f"{sponsor.score:.2f}")
+        score.metric("Score", nombre(sponsor.score, 2))
         st.markdown("\n".join(f"- {ui.literal(line)}" for line in sponsor.explication))
         if sponsor.experiences:
             st.markdown("**Expériences de référence**")
@@ -118,7 +127,7 @@ def _map(code: str, filleul_name: str, sponsors: list[Any]) -> None:
             "lon": points[s.iri][1],
             "r": 6,
             "colour": "#e4572e",
-            "title": f"{rank}. {s.nom} (score {s.score:.2f})",
+            "title": f"{rank}. {s.nom} (score {nombre(s.score, 2)})",
             "text": "",
         }
         for rank, s in enumerate(sponsors, start=1)
@@ -179,6 +188,7 @@ def match_tab() -> None:
     )
     if result.message:
         st.info(ui.literal(result.message))
+    _choices(result.services_proches)
     if not result.sponsors:
         return
     st.markdown("#### Décomposition des scores")
@@ -190,7 +200,7 @@ def match_tab() -> None:
     with right:
         _map(code, f.nom, result.sponsors)
         st.markdown("#### Proposer un parrainage")
-        names = {s.iri: f"{s.nom} (score {s.score:.2f})" for s in result.sponsors}
+        names = {s.iri: f"{s.nom} (score {nombre(s.score, 2)})" for s in result.sponsors}
         chosen = st.selectbox("Parrain", list(names), format_func=names.get, key="pm_parrain")
         note = st.text_area("Note (facultative)", key="pm_note", height=80)
         if st.button("Enregistrer la proposition", key="pm_record", icon=":material/save:"):
@@ -234,6 +244,7 @@ def grappes_tab() -> None:
     )
     if result.message:
         st.info(ui.literal(result.message))
+    _choices(result.services_proches)
     for i, g in enumerate(result.grappes):
         title = f"{g.nom} — {len(g.membres)} commune(s)" + (f", parrain : {g.parrain.nom}" if g.parrain else "")
         with st.expander(ui.literal(title), expanded=i == 0):
@@ -300,3 +311,4 @@ with tab_grappes:
     grappes_tab()
 with tab_list:
     recorded_tab()
+

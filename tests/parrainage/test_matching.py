@@ -103,7 +103,7 @@ def test_village_top3_are_larger_collectivities_of_the_region(ctx, index, besoin
             assert "fois plus peuplée" in s.explication[1]
         assert _names_experiences(s), s.explication
         assert s.niveau in ("intercommunalite", "departement", "region")
-        assert f"à {round(s.distance_km)} km" in s.explication[2] or "à moins d'1 km" in s.explication[2]
+        assert f"à {round(s.distance_km)}\u00a0km" in s.explication[2] or "à moins d'1\u00a0km" in s.explication[2]
     names = {s.nom for s in result.sponsors}
     assert {"Gironde Numérique", "Mérignac"} <= names
     assert "Agence Technique Départementale de la Dordogne" not in names  # a structure that does not cover Birac
@@ -177,7 +177,7 @@ def test_the_filleul_itself_is_never_proposed(ctx, index):
     assert all(s.iri != result.filleul.iri for s in result.sponsors)
     assert result.perimetre == "hors-region"
     assert all(s.niveau == "hors-region" for s in result.sponsors)
-    assert "Aucun parrain dans votre région (Bretagne)" in result.message
+    assert "Aucun parrain en Bretagne ni à moins de 100\u00a0km" in result.message
 
 
 def test_beyond_the_region_only_when_nothing_fits_inside(ctx, index):
@@ -239,7 +239,7 @@ def test_need_that_nothing_matches(ctx, index):
     result = match(ctx, "33053", besoin="xyzzyq plouf wug", index=index)
     assert result.sponsors == [] and result.total == 0 and result.experiences_pertinentes == 0
     assert result.perimetre == "aucun"
-    assert "Aucune expérience ne correspond" in result.message
+    assert "Aucune expérience ne traite vraiment le besoin" in result.message
 
 
 @pytest.mark.parametrize(
@@ -405,3 +405,93 @@ def test_cli_parrainage_lifecycle(cli_home, runner_app):
 def test_distance_helper():
     d = haversine(48.3904, -4.4861, np.asarray([47.9960]), np.asarray([-4.1024]))
     assert math.isclose(float(d[0]), 52.0, abs_tol=2.0)  # Brest – Quimper
+
+
+# --- abstention, voisinage, French ----------------------------------------------------------------------------
+
+CEMETERY = "tenir à jour le registre des concessions du cimetière et prévenir les familles"
+
+
+def test_a_need_nothing_addresses_gets_no_sponsor_and_the_nearest_services(ctx, index):
+    """A cemetery register: some experiences share a word or two with it (« registre », « familles »), none
+    deals with it: nobody is proposed, and the answer offers the nearest ATLAAS services instead."""
+    result = match(ctx, "33390", besoin=CEMETERY, index=index)
+    assert result.sponsors == [] and result.total == 0 and result.perimetre == "aucun"
+    assert result.message.startswith("Aucune expérience ne traite vraiment le besoin « tenir à jour")
+    assert "personne à proposer comme parrain" in result.message
+    assert 1 <= len(result.services_proches) <= 3
+    for p in result.services_proches:
+        assert p["notation"].startswith("S") and f"{p['notation']} — {p['label']}" in result.message
+    # without the absolute floor (today's relative one only), the same need found sponsors
+    loose = Context(Settings(match_pertinence_min=0.0), ctx.store)
+    assert match(loose, "33390", besoin=CEMETERY, index=index).sponsors
+    # grappes follow the same rule
+    g = grappes(ctx, "33", besoin=CEMETERY, index=index)
+    assert g.grappes == [] and "personne à proposer" in g.message and g.services_proches
+
+
+def test_a_sponsor_across_the_region_border_within_the_distance(ctx, index):
+    """Arçais (Deux-Sèvres, Nouvelle-Aquitaine) on the Vendée border: e-Collectivités Vendée (Pays de la Loire),
+    whose family portal serves small Vendée communes ~70 km away, comes before Pessac, 166 km away in the région."""
+    need = "un portail famille pour réserver la cantine et la garderie"
+    result = match(ctx, "79010", besoin=need, index=index)
+    names = [s.nom for s in result.sponsors]
+    assert "e-Collectivités Vendée" in names and "Pessac" in names
+    assert names.index("e-Collectivités Vendée") < names.index("Pessac")
+    vendee = result.sponsors[names.index("e-Collectivités Vendée")]
+    assert vendee.niveau == "voisinage" and vendee.distance_km < 100
+    assert f"à {round(vendee.distance_km)}\u00a0km, en Vendée (Pays de la Loire)" in vendee.explication[2]
+    assert "mais pas Arçais" in vendee.explication[1]
+    assert result.perimetre == "region"
+    # the distance is a setting: at 0 km the région's border is closed again
+    closed = Context(Settings(match_voisinage_km=0.0), ctx.store)
+    assert "e-Collectivités Vendée" not in [s.nom for s in match(closed, "79010", besoin=need, index=index).sponsors]
+
+
+def test_explanations_read_as_french(ctx, index):
+    """Elision (« qu'Arçais »), articles from INSEE's TNCC (« Les Deux-Sèvres ont mené », « La communauté
+    d'agglomération… »), no internal word, numbers with a decimal comma and no-break spaces."""
+    result = match(ctx, "79010", besoin="un portail famille pour réserver la cantine et la garderie", index=index)
+    text = " ".join(x for s in result.sponsors for x in s.explication)
+    assert "qu'Arçais" in text and "que Arçais" not in text
+    assert "Même région (la Nouvelle-Aquitaine)" in text
+    birac = match(ctx, "33053", services=["S12"], index=index, limit=50)
+    sentences = [x for s in birac.sponsors for x in s.explication]
+    assert "Même département (la Gironde), à 63\u00a0km." in sentences
+    assert "Collectivité 303 fois plus peuplée que Birac (70\u202f105 habitants contre 231)." in sentences
+    for s in birac.sponsors:
+        if s.type == "Intercommunalite" and s.nom.startswith("Communauté"):
+            assert s.explication[0].startswith(f"La communauté {s.nom.split(' ', 1)[1]} a mené")
+    deux_sevres = match(ctx, "79121", besoin="ateliers numériques itinérants", index=index, limit=50)
+    first = {s.nom: s.explication[0] for s in deux_sevres.sponsors}
+    if "Deux-Sèvres" in first:
+        assert first["Deux-Sèvres"].startswith("Les Deux-Sèvres ont mené")
+    for s in [*result.sponsors, *birac.sponsors]:
+        assert not any(w in " ".join(s.explication) for w in ("(parrain", "region)", "hors-region", "0."))
+
+
+def test_cli_abstains_with_the_nearest_services(cli_home, runner_app):
+    result = _run(runner_app, cli_home, "match", "--collectivite", "33390", "--besoin", CEMETERY)
+    assert result.exit_code == 0, result.output
+    assert "personne à proposer comme parrain" in result.stderr
+    assert "capitalis match --collectivite 33390 --service S" in result.stderr
+    result = _run(runner_app, cli_home, "match", "--collectivite", "33390", "--besoin", CEMETERY, "--json")
+    data = json.loads(result.stdout)
+    assert data["sponsors"] == [] and data["total"] == 0 and data["services_proches"]
+    result = _run(runner_app, cli_home, "match", "--collectivite", "33053", "--service", "S12", "--limit", "2")
+    assert "score 0," in result.stdout and "score 0." not in result.stdout
+    assert "(parrain, même département, 63\u00a0km)" in result.stdout
+    assert "departement)" not in result.stdout and "region)" not in result.stdout
+
+
+def test_api_abstains_with_the_nearest_services(cli_home):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(Settings(home=cli_home, embedder="none"))) as client:
+        response = client.get("/parrainage/match", params={"collectivite": "33390", "besoin": CEMETERY})
+        assert response.status_code == 200, response.text
+        data = response.json()
+        assert data["sponsors"] == [] and data["total"] == 0
+        assert "personne à proposer comme parrain" in data["message"] and data["services_proches"]
