@@ -4,9 +4,9 @@ How a query is answered (:func:`search`):
 
 1. the filters select the experiences allowed (index arrays, no SPARQL at query time);
 2. **lexical**: BM25 over French-analysed text (folded, stop words out, Snowball stems, typos corrected
-   into words of the corpus); the query's framing (« je voudrais mettre en place … », :data:`search.analysis.STOP_PHRASES`)
-   is dropped first, so that it never decides a ranking; the indexed text holds what the graph knows of an
-   experience besides its own words (:mod:`search.corpus`);
+   into words of the corpus); the query's framing (« je voudrais mettre en place … »,
+   :data:`search.analysis.STOP_PHRASES`) is dropped first, so that it never decides a ranking; the indexed
+   text holds what the graph knows of an experience besides its own words (:mod:`search.corpus`);
 3. **dense**: cosine between the vector of the query without its framing (:func:`dense_query`) and the
    experience vectors (title + summary), exact with numpy, or through an HNSW graph (usearch) past
    ``search_ann_min`` experiences;
