@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from kg.errors import InvalidInput
+
 __all__ = ["MODEL_DIR", "StaticEmbedder", "StaticTokenizer"]
 
 MODEL_DIR = Path(__file__).resolve().parent / "static_model"
@@ -115,8 +117,6 @@ class StaticEmbedder:
     def __init__(self, path: str | Path | None = None, *, queries: Any = None) -> None:
         root = Path(path) if path is not None else MODEL_DIR
         if not (root / "vectors.npy").exists():
-            from kg.errors import InvalidInput
-
             raise InvalidInput(f"modèle statique introuvable : {root} (construire avec tools/distill_static.py)")
         self.tokenizer = StaticTokenizer.load(root / "tokenizer.json")
         self._vectors = np.load(root / "vectors.npy").astype(np.float32)
