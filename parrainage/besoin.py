@@ -9,7 +9,9 @@ A text alone never makes an experience relevant: it must also pass an **absolute
 :func:`couverture` of the need (the share of the need's words, weighted by their rarity, that the experience
 contains; ``match_pertinence_min``). The fused ranking score is relative to the best match, so a need nothing
 addresses would otherwise always find "the best of the irrelevant"; the coverage does not depend on the best
-match nor on the embedder. Calibration: ``docs/parrainage.md``. When nothing passes, :func:`services_proches`
+match nor on the embedder. Its second signal: an experience classified by an ATLAAS service or usage the need
+names (:func:`concepts_nommes`) counts too, for what the need says in other words. Calibration:
+``docs/parrainage.md``. When nothing passes, :func:`services_proches`
 gives the ATLAAS services nearest to the text, for the user to choose from.
 """
 
@@ -27,8 +29,12 @@ from kg.context import Context
 from kg.errors import InvalidInput
 from parrainage.porteurs import Porteurs
 from search import Index, query_vector, rank
+from search.analysis import stem, tokens
 
-__all__ = ["ANCESTOR_SIMILARITY", "PROCHES", "Aggregate", "Need", "aggregate", "couverture", "need", "services_proches"]
+__all__ = [
+    "ANCESTOR_SIMILARITY", "PROCHES", "Aggregate", "Need", "aggregate", "concepts_nommes", "couverture", "need",
+    "services_proches",
+]
 
 #: Similarity of an experience classified only at the parent / grand-parent level of a requested concept.
 ANCESTOR_SIMILARITY = (0.5, 0.3)
@@ -36,6 +42,10 @@ ANCESTOR_SIMILARITY = (0.5, 0.3)
 PROCHES = 3
 _PROCHES_DEPTH = 20
 _SERVICE = re.compile(r"S\d+")
+_FINE = re.compile(r"S\d+|\d[a-z]\d")
+_COMPOUND_MIN = 5
+#: Prefixes of the taxonomy's compounds: « attaques » names « cyberattaque », « relevé » « télérelève ».
+_PREFIXES = ("cyber", "tele", "video", "visio", "web", "e")
 
 
 @dataclass
@@ -51,6 +61,10 @@ class Need:
     passe: np.ndarray | None = None
     #: the ATLAAS services nearest to a text that found nothing (``{notation, label}``), else empty
     proches: list[dict[str, str]] | None = None
+    #: experiences that count only because the need names an ATLAAS concept that classifies them
+    par_concept: np.ndarray | None = None
+    #: the services and usages the need names (``{notation, label}``), when one made an experience count
+    concepts_nommes: list[dict[str, str]] | None = None
 
     @property
     def abstention(self) -> bool:
@@ -73,24 +87,76 @@ def _check_notations(table: Porteurs, index: Index, services: Sequence[str]) -> 
     return out
 
 
-def couverture(index: Index, text: str) -> np.ndarray:
+def couverture(index: Index, text: str, taxonomie: bool = False) -> np.ndarray:
     """Share of the need's words, weighted by their idf, that each experience contains, in [0, 1] (absolute).
 
     The words are the search analyser's (stems, typos corrected at 0.8 of a word); a word no experience
     contains weighs the most (df 0), so a need about something the corpus never mentions covers little.
+    With ``taxonomie``, a word also counts for an experience when it is in a label or alt label of an ATLAAS
+    service or usage that classifies it (« ordinateurs » for a « Reconditionnement et don d'ordinateurs »).
     """
     terms, _ = index.analyzer.query_terms(text)
     n = index.size
     covered = np.zeros(n, np.float64)
     total = 0.0
+    by_stem = _label_stems(index) if taxonomie else {}
+    concept = index.facets["concept"]
     for term, weight in terms.items():
         tid = index.terms.get(term)
         lo, hi = (int(index.term_ptr[tid]), int(index.term_ptr[tid + 1])) if tid is not None else (0, 0)
         idf = math.log(1 + (n - (hi - lo) + 0.5) / ((hi - lo) + 0.5))  # the BM25 idf of search.lexical
         total += idf * weight
+        has = np.zeros(n, bool)
         if hi > lo:
-            covered[index.post_docs[lo:hi]] += idf * weight
+            has[index.post_docs[lo:hi]] = True
+        if term in by_stem:
+            has |= concept.mask(by_stem[term], n)
+        covered[has] += idf * weight
     return covered / total if total > 0 else covered
+
+
+def _fine(notation: str) -> bool:
+    """A service (S20) or a usage (1b2): precise enough to say what an experience deals with."""
+    return bool(_FINE.fullmatch(notation))
+
+
+def _label_stems(index: Index) -> dict[str, list[str]]:
+    """Stem -> the services and usages one of whose labels or alt labels contains it (cached on the index)."""
+    cached: dict[str, list[str]] | None = getattr(index, "_parrainage_label_stems", None)
+    if cached is None:
+        out: dict[str, list[str]] = defaultdict(list)
+        for notation, stems, _weight in index.taxonomy_phrases:
+            if _fine(notation):
+                for s in stems:
+                    if notation not in out[s]:
+                        out[s].append(notation)
+        cached = dict(out)
+        index._parrainage_label_stems = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def concepts_nommes(index: Index, text: str) -> dict[str, str]:
+    """The services and usages the need names, each with the label it names it by.
+
+    A label is named when the need holds all its words (« signaler » for « signalement », « vote des
+    projets »), or two of them at least and two thirds of them (« don … ordinateurs » for « Reconditionnement
+    et don d'ordinateurs »). The need's words are its stems as typed and as corrected by the search; a word
+    of five letters or more also names the compound that ends with it (« attaques » → « cyberattaque »).
+    """
+    typed = tokens(text)
+    # a verb in the third person plural the stemmer leaves whole (« votent ») names its infinitive's stem too
+    said = set(typed) | {stem(t[:-2]) for t in typed if t.endswith("ent") and len(t) > 5}
+    compounds = {p + t for p in _PREFIXES for t in said if len(t) >= _COMPOUND_MIN}
+    found: dict[str, tuple[float, str]] = {}
+    for notation, stems, weight in index.taxonomy_phrases:
+        if not _fine(notation) or (len(stems) == 1 and not _SERVICE.fullmatch(notation)):
+            continue  # a usage is too broad to be named by one word (« association »)
+        hit = [w for w in stems if w in said or w in compounds]
+        if len(hit) == len(stems) or (len(hit) >= 2 and 3 * len(hit) >= 2 * len(stems)):
+            score = weight * len(hit) / len(stems)
+            if score > found.get(notation, (0.0, ""))[0]:
+                found[notation] = (score, " ".join(stems))
+    return {n: label for n, (_, label) in sorted(found.items())}
 
 
 def services_proches(index: Index, table: Porteurs, score: np.ndarray, order: np.ndarray,
@@ -112,11 +178,14 @@ def services_proches(index: Index, table: Porteurs, score: np.ndarray, order: np
 
 
 def need(ctx: Context, table: Porteurs, index: Index, besoin: str | None, services: Sequence[str] | None,
-         qvec: np.ndarray | None, min_similarity: float = 0.0, floor: float = 0.0) -> Need:
+         qvec: np.ndarray | None, min_similarity: float = 0.0, floor: float = 0.0, *,
+         par_concept_on: bool = True) -> Need:
     """Similarity of every experience to the need (text through the search ranking, services by taxonomy).
 
     An experience found by the text counts when its score is at least ``min_similarity`` of the best one
-    (relative) and its :func:`couverture` of the need at least ``floor`` (absolute).
+    (relative) and its :func:`couverture` of the need at least ``floor`` (absolute), or, with
+    ``par_concept_on``, when it is classified by an ATLAAS service or usage the need names
+    (:func:`concepts_nommes`): the second signal, for experiences that say the same thing in other words.
     """
     text = (besoin or "").strip() or None
     notations = _check_notations(table, index, services or [])
@@ -128,6 +197,8 @@ def need(ctx: Context, table: Porteurs, index: Index, besoin: str | None, servic
     sim = np.zeros(n, np.float32)
     passe = np.zeros(n, bool)
     below = 0
+    par_concept = np.zeros(n, bool)
+    nommes: dict[str, str] = {}
     proches: list[dict[str, str]] | None = None
     if text is not None and n:
         if qvec is None and index.vectors.shape[1]:
@@ -139,6 +210,12 @@ def need(ctx: Context, table: Porteurs, index: Index, besoin: str | None, servic
                 sim[scored.order] = np.clip(scored.score[scored.order] / top, 0, 1)
                 sim[sim < min_similarity] = 0.0
                 passe = (sim > 0) & (couverture(index, text) >= floor)
+                if par_concept_on and floor > 0:
+                    nommes = concepts_nommes(index, text)
+                    if nommes:
+                        classed = index.facets["concept"].mask(list(nommes), n)
+                        par_concept = (sim > 0) & classed & ~passe
+                        passe |= par_concept
                 below = int(((sim > 0) & ~passe).sum())
         if not notations and not passe.any():
             terms, _ = index.analyzer.query_terms(text)
@@ -159,7 +236,12 @@ def need(ctx: Context, table: Porteurs, index: Index, besoin: str | None, servic
     parts += [f"{s['notation']} — {s['label']}" for s in labels]
     if not notations and not passe.any():
         sim = np.zeros(n, np.float32)  # nothing addresses the need: nobody is proposed
-    return Need(text, notations, sim, " ; ".join(parts), labels, sous_le_seuil=below, passe=passe, proches=proches)
+    par_concept &= passe & (sim > 0)
+    facet = index.facets["concept"]
+    concepts = [{"notation": v, "label": table.taxonomy.label.get(v, v)} for v in nommes
+                if (facet.mask([v], n) & par_concept).any()]
+    return Need(text, notations, sim, " ; ".join(parts), labels, sous_le_seuil=below, passe=passe, proches=proches,
+                par_concept=par_concept, concepts_nommes=concepts)
 
 
 @dataclass

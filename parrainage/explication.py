@@ -18,7 +18,9 @@ from parrainage.porteurs import KINDS, Porteurs
 from search import Index
 from territoires.referentiel import territoires
 
-__all__ = ["EXPERIENCES_SHOWN", "NIVEAUX_FR", "ROLES_FR", "abstention_message", "le_nom", "sponsor"]
+__all__ = [
+    "EXPERIENCES_SHOWN", "NIVEAUX_FR", "ROLES_FR", "abstention_message", "concepts_sentence", "le_nom", "sponsor",
+]
 
 #: Experiences named in each answer.
 EXPERIENCES_SHOWN = 3
@@ -52,17 +54,46 @@ def abstention_message(need: Need) -> str:
     return f"{text}. Décrivez-le autrement, ou choisissez un service de la taxonomie ATLAAS."
 
 
+def concepts_sentence(need: Need) -> str | None:
+    """Why experiences that share few words with the need count: the ATLAAS concepts the need names."""
+    if not need.concepts_nommes:
+        return None
+    names = " ; ".join(f"{c['notation']} — {c['label']}" for c in need.concepts_nommes)
+    return (f"Le besoin nomme {names} (taxonomie ATLAAS) : les expériences ainsi classées comptent même quand "
+            "elles partagent peu de mots avec le besoin.")
+
+
+def _concept_reason(table: Porteurs, index: Index, need: Need, k: int) -> str | None:
+    """Why this sponsor's experiences count when they do only through a concept the need names."""
+    if need.par_concept is None or not need.concepts_nommes:
+        return None
+    docs = table.docs_of(k)
+    docs = docs[need.sim[docs] > 0]
+    if not len(docs) or not need.par_concept[docs].any():
+        return None
+    facet = index.facets["concept"]
+    mine = {facet.values[int(v)] for i in docs[need.par_concept[docs]] for v in facet.of_doc(int(i))}
+    named = [f"{c['notation']} — {c['label']}" for c in need.concepts_nommes if c["notation"] in mine]
+    if not named:
+        return None
+    return (f"Le besoin nomme {' ; '.join(named)} (taxonomie ATLAAS), qui classe "
+            f"{'cette expérience' if int(need.par_concept[docs].sum()) == 1 else 'ces expériences'}.")
+
+
 def _titles(exps: Sequence[ExperienceRef]) -> str:
     parts = [f"« {e.titre} »" + (f" ({e.annee})" if e.annee else "") for e in exps]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
 
 
 def _sentences(table: Porteurs, k: int, ev: Evaluation, j: int, party: Party, exps: list[ExperienceRef],
-               count: int, shared: list[str], n_load: int, w: Weights) -> list[str]:
-    """The explanation of one sponsor: its experiences, its size or role, where it is, tools, load."""
+               count: int, shared: list[str], n_load: int, w: Weights, reason: str | None = None) -> list[str]:
+    """The explanation of one sponsor: its experiences, its size or role, where it is, tools, load, and why
+    its experiences count when they do through a concept the need names."""
     out = [_experience_sentence(table.noms[k], table.tncc[k], exps, count),
            _role_sentence(table, k, ev, j, party, w.ratio),
            _place_sentence(table, k, ev, j, party, w.voisinage_km)]
+    if reason:
+        out.append(reason)
     if shared:
         out.append(f"Outils {que(party.nom, party.tncc)} {_verbe(party.tncc, 'utilise', 'utilisent')} déjà : "
                    f"{', '.join(shared)}.")
@@ -178,6 +209,7 @@ def sponsor(table: Porteurs, index: Index, need: Need, ev: Evaluation, j: int, p
              load: np.ndarray, w: Weights) -> Sponsor:
     k = int(ev.cand[j])
     exps, count = _experiences(table, index, need.sim, k)
+    reason = _concept_reason(table, index, need, k)
     shared = _shared_techs(table, index, need.sim, k, techs)
     n_load = int(load[k]) if len(load) else 0
     pop = table.pop[k]
@@ -194,7 +226,7 @@ def sponsor(table: Porteurs, index: Index, need: Need, ev: Evaluation, j: int, p
         composantes=Composantes(**{name: round(float(v[j]), 4) for name, v in ev.comps.items()}),
         experiences=exps,
         distance_km=None if np.isnan(dist) else round(float(dist), 1),
-        explication=_sentences(table, k, ev, j, party, exps, count, shared, n_load, w),
+        explication=_sentences(table, k, ev, j, party, exps, count, shared, n_load, w, reason),
         role=str(ev.role[j]),
         niveau=NIVEAUX[int(ev.tier[j])],
         ratio=None if np.isnan(ratio) or ev.role[j] == "structure" else round(float(ratio), 2),

@@ -49,7 +49,8 @@ def grappes(
     dep = ref.departements[code]
     idx = index if index is not None else open_index(ctx)
     table = porteurs(ctx, idx)
-    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min)
+    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min,
+                  par_concept_on=s.match_pertinence_concepts)
     w = Weights.of(s)
     agg = aggregate(table, wanted)
     load = charges(ctx.store, table)

@@ -25,7 +25,7 @@ from kg.errors import InvalidInput
 from kg.francais import de, en, fois, km, pluriel, que
 from parrainage.besoin import Aggregate, Need, aggregate, need
 from parrainage.evaluation import VOISINAGE, Evaluation, Party, Weights, charges, evaluate, filleul_techs, party
-from parrainage.explication import abstention_message, sponsor
+from parrainage.explication import abstention_message, concepts_sentence, sponsor
 from parrainage.models import MatchResult
 from parrainage.porteurs import porteurs
 from search import Index, open_index
@@ -65,7 +65,8 @@ def match(
     filleul = party(*resolve_collectivite(collectivite))
     idx = index if index is not None else open_index(ctx)
     table = porteurs(ctx, idx)
-    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min)
+    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min,
+                  par_concept_on=s.match_pertinence_concepts)
     w = Weights.of(s)
     agg = aggregate(table, wanted)
     load = charges(ctx.store, table)
@@ -77,6 +78,9 @@ def match(
     perimetre = ("region+hors-region" if in_region and ev.extended else "hors-region" if ev.extended
                  else "region" if in_region else "aucun")
     message = _match_message(filleul, wanted, agg, ev, in_region, rayon, w)
+    reason = concepts_sentence(wanted) if sponsors else None
+    if reason:
+        message = f"{message} {reason}" if message else reason
     return MatchResult(filleul=filleul.filleul(), besoin=wanted.label, services=wanted.services, sponsors=sponsors,
                        total=len(order), experiences_pertinentes=agg.relevant, perimetre=perimetre,
                        message=message, services_proches=wanted.proches or [])

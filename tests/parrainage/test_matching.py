@@ -495,3 +495,53 @@ def test_api_abstains_with_the_nearest_services(cli_home):
         data = response.json()
         assert data["sponsors"] == [] and data["total"] == 0
         assert "personne à proposer comme parrain" in data["message"] and data["services_proches"]
+
+
+# --- the second signal: the need names an ATLAAS concept ------------------------------------------------------
+
+POTHOLE = "signaler un nid de poule ou un lampadaire en panne"
+CYBER = "protéger l'informatique de la mairie contre les attaques"
+
+
+def test_a_need_naming_a_concept_keeps_its_sponsor_despite_few_shared_words(ctx, index):
+    """« signaler » names S20 (Signalement citoyen): Toulon's reporting portal shares few words with the pothole
+    but counts, and the message and the sponsor's explanation say why. With the words alone, it was lost."""
+    result = match(ctx, "83001", besoin=POTHOLE, index=index)
+    toulon = next(s for s in result.sponsors if s.nom == "Toulon")
+    assert toulon.niveau == "departement" and result.sponsors[0] is toulon
+    assert "Le besoin nomme S20 — Signalement citoyen (taxonomie ATLAAS), qui classe cette expérience." \
+        in toulon.explication
+    assert "S20 — Signalement citoyen" in result.message
+    words_only = Context(Settings(match_pertinence_concepts=False), ctx.store)
+    assert "Toulon" not in [s.nom for s in match(words_only, "83001", besoin=POTHOLE, index=index).sponsors]
+
+
+def test_a_compound_label_names_its_concept(ctx, index):
+    """« attaques » names « cyberattaque » (S26): SICTIAM's cybersecurity services count for a village of 04."""
+    result = match(ctx, "04001", besoin=CYBER, index=index)
+    sictiam = next(s for s in result.sponsors if s.nom == "SICTIAM")
+    assert any("S26" in x for x in sictiam.explication)
+    words_only = Context(Settings(match_pertinence_concepts=False), ctx.store)
+    assert "SICTIAM" not in [s.nom for s in match(words_only, "04001", besoin=CYBER, index=index).sponsors]
+
+
+@pytest.mark.parametrize("besoin", [
+    CEMETERY,
+    "encaisser les droits de place des forains et du marché du dimanche",  # « marché » is not « démarche »
+    "réorganiser le circuit du car de ramassage scolaire",  # « scolaire » is not « périscolaire »
+    "faire stériliser les chats errants avec une association",  # one word does not name a usage
+])
+def test_surface_words_name_no_concept_and_the_need_still_abstains(ctx, index, besoin):
+    from parrainage.besoin import concepts_nommes
+
+    assert concepts_nommes(index, besoin) == {}
+    assert match(ctx, "33390", besoin=besoin, index=index).sponsors == []
+
+
+def test_concepts_named_by_labels_typed_forms_and_compounds(index):
+    from parrainage.besoin import concepts_nommes
+
+    assert "S20" in concepts_nommes(index, POTHOLE)
+    assert "S26" in concepts_nommes(index, CYBER)
+    assert "S18" in concepts_nommes(index, "les habitants votent pour des projets")  # « votent » → « vote »
+    assert "S37" in concepts_nommes(index, "donner les vieux ordinateurs")  # two of three words
