@@ -20,7 +20,6 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ingest.failpoint import failpoint
 from ingest.graphs import other_shares, private_graph, public_graph, scope_graph
 from ingest.merge import merge_experiences
 from ingest.readers import reader_for
@@ -28,6 +27,7 @@ from ingest.resolve import Resolver
 from ingest.sources import Context, Reader, Record, Report
 from ingest.terms import recurring_literal, text_literal
 from ingest.territories import REFERENCE_DIR, load_referentiel, territories_triples
+from kg.failpoint import failpoint
 from kg.store import Store, Triple, is_private, ntriples_line
 from ontology import ONTOLOGY_FILES, iri
 from ontology.namespaces import CAP

@@ -29,6 +29,7 @@ from rdflib import Literal as RLiteral
 from rdflib.term import Node
 
 from kg.errors import QueryError, StoreError
+from kg.failpoint import failpoint
 
 Triple = tuple[Node, Node, Node]
 Row = dict[str, Node]
@@ -173,6 +174,11 @@ def _count_rows(payload: bytes, fmt: str) -> int:
 def _ntriples(quads: Iterable[ox.Quad]) -> str:
     """Quads written as N-Triples statements (the body of a SPARQL ``GRAPH`` block)."""
     return "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+
+
+#: The graph noting the graphs a commit is bulk-creating (present only while it runs, or after a kill).
+_CREATION = "https://w3id.org/capitalis/graph/creation-en-cours"
+_CREATION_DONE = f"DROP SILENT GRAPH <{_CREATION}>"
 
 
 def _replacement(graph: str, old: set[ox.Quad], new: set[ox.Quad]) -> str:
@@ -330,6 +336,7 @@ class OxigraphStore:
                 ) from exc
             raise StoreError(f"impossible d'ouvrir l'entrepôt {path} : {exc}") from exc
         if path is not None and not read_only:
+            self._recover()
             if store_generation(path) == 0 or (path / SNAPSHOTS / _DIRTY).exists():
                 self.checkpoint(force=True)  # a writer killed before publishing, or a home from before snapshots
             else:
@@ -598,17 +605,52 @@ class OxigraphStore:
             raise TypeError("commit : la zone de préparation doit venir de staging()")
         names, changed = list(graphs), 0
         for db, private in ((self._private, True), (self._store, False)):
-            parts = []
+            diffs = []
             for name in (n for n in names if is_private(n) == private):
                 g = ox.NamedNode(name)
                 old = set(db.quads_for_pattern(None, None, None, g))
                 new = set(staged._db(name).quads_for_pattern(None, None, None, g))
                 changed += len(old ^ new)
-                parts.append(_replacement(name, old, new))
+                diffs.append((name, old, new))
+            created = [(name, new) for name, old, new in diffs if not old and new]
+            if created:
+                self._bulk_create(db, created)
+            parts = [_replacement(name, old, new) for name, old, new in diffs if old]
+            if created:  # the same transaction that applies the other changes closes the new graphs' loading
+                parts.append(_CREATION_DONE)
             update = " ;\n".join(p for p in parts if p)
             if update:
                 db.update(update)
         return changed
+
+    @staticmethod
+    def _bulk_create(db: ox.Store, created: list[tuple[str, set[ox.Quad]]]) -> None:
+        """Load graphs that did not exist with Oxigraph's bulk loader (hundreds of thousands of quads a second,
+        where a transactional insert manages tens of thousands), recoverably.
+
+        The bulk loader is not transactional, so the graphs are first noted as being created, in one small
+        transaction; :meth:`commit` removes the note in the very transaction that applies its other changes. A
+        process killed in between leaves the note, and the next writer to open the store drops the graphs it
+        names (:meth:`_recover`): the store is back as it was before the import. Readers never see the graphs
+        half loaded: they read snapshots, published between two writes.
+        """
+        note = " ".join(f"<{_CREATION}> <{_CREATION}#graphe> <{name}> ." for name, _ in created)
+        db.update(f"INSERT DATA {{ GRAPH <{_CREATION}> {{ {note} }} }}")
+        failpoint("store.bulk-creation")
+        db.bulk_extend(q for _, new in created for q in new)
+        for name, _ in created:
+            db.add_graph(ox.NamedNode(name))
+
+    def _recover(self) -> None:
+        """Drop the graphs of a bulk creation that a killed process left unfinished (see :meth:`_bulk_create`)."""
+        for db in (self._store, self._private):
+            note = ox.NamedNode(_CREATION)
+            if not db.contains_named_graph(note):
+                continue
+            for quad in list(db.quads_for_pattern(None, None, None, note)):
+                if isinstance(quad.object, ox.NamedNode) and db.contains_named_graph(quad.object):
+                    db.remove_graph(quad.object)
+            db.remove_graph(note)
 
     @_writes
     def drop_graph(self, graph: str) -> None:

@@ -1,6 +1,6 @@
 """Crash safety: an import killed (SIGKILL) at a named point leaves the public graphs before or after, never between.
 
-Each case runs the import in a real subprocess with ``CAPITALIS_FAILPOINT`` set (:mod:`ingest.failpoint`), which
+Each case runs the import in a real subprocess with ``CAPITALIS_FAILPOINT`` set (:mod:`kg.failpoint`), which
 kills itself with SIGKILL at that point; then the store opens, validates, and a re-run ends as a clean import does.
 The states before and after a clean import are built once per (steps before, file) and shared by the cases; each
 case starts from a copy of the closed "before" store.
@@ -113,6 +113,8 @@ CASES = [
     ("first-import-mid-stream", [], "netpublic", "import.reading:50"),
     ("first-import-staged", [], "netpublic", "import.staged"),
     ("first-import-private-written", [], "oten", "import.private-committed"),
+    ("first-import-bulk-creation-private", [], "netpublic", "store.bulk-creation"),
+    ("first-import-bulk-creation-public", [], "netpublic", "store.bulk-creation:2"),
     ("update-mid-stream", ["netpublic"], "changed", "import.reading:100"),
     ("update-private-written", ["netpublic"], "changed", "import.private-committed"),
     ("update-committed", ["netpublic"], "changed", "import.committed"),

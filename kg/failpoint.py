@@ -1,4 +1,4 @@
-"""Named points where a test makes an import die as a ``kill -9`` would (crash-safety tests).
+"""Named points where a test makes an import (or the store under it) die as a ``kill -9`` would (crash-safety tests).
 
 ``CAPITALIS_FAILPOINT=<name>`` in the environment makes the process SIGKILL itself when it reaches that point;
 ``<name>:<n>`` at its n-th passage. Unset (always, outside tests), :func:`failpoint` costs one dict lookup.
@@ -17,6 +17,7 @@ ENV = "CAPITALIS_FAILPOINT"
 POINTS = (
     "import.reading",  # records being read (each record passes it: "import.reading:10" dies mid-stream)
     "import.staged",  # the import's result built in its staging store, nothing written yet
+    "store.bulk-creation",  # a commit bulk-loading graphs that did not exist, noted but not yet loaded
     "import.private-committed",  # the private graphs written, the public ones not yet
     "import.committed",  # every graph written
 )
