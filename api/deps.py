@@ -114,8 +114,24 @@ def identify(accounts: Accounts | None, authorization: bytes, address: str) -> t
     return f"u:{user.id}", True
 
 
-Limit = Annotated[int, Query(ge=1, le=100, description="Nombre d'éléments par page (1 à 100).")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Éléments à sauter (pagination).")]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=100,
+        description="Nombre d'éléments par page (1 à 100).",
+        openapi_examples={"dix": {"summary": "Dix par page", "value": 10}},
+    ),
+]
+Offset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=1_000_000,
+        description="Éléments à sauter (pagination).",
+        openapi_examples={"page_2": {"summary": "La deuxième page de dix", "value": 10}},
+    ),
+]
 
 
 def client_id(request: Request) -> str:

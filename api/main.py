@@ -93,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rate_limiter = RateLimiter()
     install(app)
     _include_routers(app)
+    docs.install_openapi(app)  # the examples of the schemas kept whole (FastAPI drops their nulls)
     _add_middlewares(app, settings)
     return app
 

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg.errors import CapitalisError, InvalidInput
@@ -41,12 +41,41 @@ _TITLES = {
 
 
 class FieldError(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"champ": "query.limit", "message": "doit être inférieur ou égal à 100"}]}
+    )
+
     champ: str = Field(description="Le paramètre ou le champ en faute (ex. « query.limit », « body.titre »).")
     message: str = Field(description="La raison, en français.")
 
 
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Un document de problème (RFC 9457) : titre, statut HTTP, explication en français, "
+            "champs en faute.",
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Entrée invalide",
+                    "status": 422,
+                    "detail": "query.limit : doit être inférieur ou égal à 100",
+                    "instance": "/experiences",
+                    "errors": [{"champ": "query.limit", "message": "doit être inférieur ou égal à 100"}],
+                },
+                {
+                    "type": "about:blank",
+                    "title": "Introuvable",
+                    "status": 404,
+                    "detail": "aucune collectivité de code '99999' (code INSEE, SIREN, dep-XX, reg-XX ou nom de "
+                    "structure)",
+                    "instance": "/collectivites/99999",
+                },
+            ],
+        }
+    )
 
     type: str = Field(default="about:blank", description="IRI du type de problème.")
     title: str = Field(description="Résumé du problème.")

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from rdflib import RDF, RDFS, SKOS, XSD, URIRef
 from rdflib import Literal as RLiteral
 from rdflib.namespace import DCTERMS, PROV
@@ -64,9 +64,37 @@ CHAMPS: dict[str, tuple[str, str, bool]] = {
 
 # --- proposals ------------------------------------------------------------------------------------------------
 
+#: Examples of the proposals in the OpenAPI schema (Arçais proposing its « portail famille »; a correction of vi-1175).
+_NOUVELLE = {
+    "type": "experience",
+    "titre": "Un portail famille pour la cantine et la garderie d'Arçais",
+    "synthese": "Les familles inscrivent leurs enfants à la cantine et à la garderie et paient en ligne, "
+    "depuis un téléphone, sans passer à la mairie.",
+    "actions": "Choix d'un portail famille mutualisé, reprise des inscriptions, permanence d'aide à la mairie.",
+    "date_debut": "2025-09",
+    "services": ["S3"],
+    "technologies": ["portail famille", "PayFiP"],
+    "liens": ["https://www.arcais.example/portail-famille"],
+    "justification": "Projet présenté au conseil municipal de juin 2025.",
+}
+_CORRECTION = {
+    "type": "correction",
+    "cible": "vi-1175",
+    "champ": "resultats",
+    "valeur": "Neuf inscriptions sur dix faites en ligne à la rentrée 2016.",
+    "justification": "Chiffre du bilan 2016 du service enfance-famille.",
+}
+
 
 class NouvelleExperience(BaseModel):
     """A new experience, carried by the contributeur's collectivity."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Une nouvelle expérience, portée par la collectivité du contributeur.",
+            "examples": [_NOUVELLE],
+        }
+    )
 
     type: Literal["experience"] = "experience"
     titre: str = Field(min_length=3, max_length=300, description="Titre de l'expérience.")
@@ -126,6 +154,13 @@ class NouvelleExperience(BaseModel):
 class Correction(BaseModel):
     """A correction or an addition to one field of an existing experience."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Une correction ou un ajout à un champ d'une expérience existante.",
+            "examples": [_CORRECTION],
+        }
+    )
+
     type: Literal["correction"] = "correction"
     cible: str = Field(
         min_length=1, max_length=300, description="IRI de l'expérience, ou sa clé (vi-1024, oten-OTEN-2009-0098)."
@@ -153,6 +188,28 @@ Proposition = Annotated[NouvelleExperience | Correction, Field(discriminator="ty
 
 class Contribution(BaseModel):
     """A proposal as its author and the moderators see it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Une proposition telle que son auteur et la modération la voient.",
+            "examples": [
+                {
+                    "id": "3f9c2d1e-8a4b-4c6d-9e0f-1a2b3c4d5e6f",
+                    "type": "correction",
+                    "statut": "en-attente",
+                    "statut_libelle": "en attente",
+                    "auteur": "contributrice-pessac",
+                    "collectivite": "https://w3id.org/capitalis/id/collectivite/33318",
+                    "cible": "https://w3id.org/capitalis/id/experience/vi-1175",
+                    "proposition": _CORRECTION,
+                    "motif": None,
+                    "iri": None,
+                    "cree_le": "2026-12-07T09:12:45+00:00",
+                    "modere_le": None,
+                }
+            ],
+        }
+    )
 
     id: str
     type: Literal["experience", "correction"]

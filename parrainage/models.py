@@ -5,7 +5,7 @@ Pydantic models, so that the CLI's JSON, the API's schemas and the explorer read
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Composantes",
@@ -20,7 +20,106 @@ __all__ = [
 ]
 
 
+#: Examples of the models in the OpenAPI schema: Pessac sponsoring Arçais' « portail famille », from the samples.
+_EXPERIENCE_REF = {
+    "iri": "https://w3id.org/capitalis/id/experience/vi-1175",
+    "titre": "Un guichet en ligne pour la cantine et l'accueil du soir",
+    "similarite": 0.7109,
+    "annee": 2014,
+}
+_FILLEUL = {
+    "iri": "https://w3id.org/capitalis/id/collectivite/79010",
+    "nom": "Arçais",
+    "type": "Commune",
+    "population": 613,
+    "insee": "79010",
+    "siren": None,
+    "departement": "79",
+    "region": "75",
+    "epci": "200041317",
+}
+_SPONSOR = {
+    "iri": "https://w3id.org/capitalis/id/collectivite/33318",
+    "nom": "Pessac",
+    "type": "Commune",
+    "insee": "33318",
+    "siren": None,
+    "population": 63808,
+    "score": 0.3904,
+    "composantes": {
+        "pertinence": 0.7109,
+        "experience": 0.3891,
+        "taille": 1.0,
+        "proximite": 0.2681,
+        "technologies": 0.0,
+        "charge": 0.3333,
+    },
+    "experiences": [_EXPERIENCE_REF],
+    "distance_km": 165.9,
+    "explication": [
+        "Pessac a mené 1 expérience pertinente pour ce besoin : « Un guichet en ligne pour la cantine et l'accueil "
+        "du soir » (2014).",
+        "Collectivité 104 fois plus peuplée qu'Arçais (63 808 habitants contre 613).",
+        "Même région (la Nouvelle-Aquitaine), à 166 km.",
+        "A déjà 1 parrainage proposé, accepté ou en cours, ce qui abaisse son score.",
+    ],
+    "role": "parrain",
+    "niveau": "region",
+    "ratio": 104.09,
+}
+_PARRAIN_GRAPPE = {
+    **_SPONSOR,
+    "score": 0.4562,
+    "composantes": {
+        "pertinence": 0.7109,
+        "experience": 0.3891,
+        "taille": 0.6981,
+        "proximite": 0.2743,
+        "technologies": 0.0,
+        "charge": 0.0,
+    },
+    "distance_km": 151.3,
+    "explication": [
+        "Pessac a mené 1 expérience pertinente pour ce besoin : « Un guichet en ligne pour la cantine et l'accueil "
+        "du soir » (2014).",
+        "Collectivité 25 fois plus peuplée que Chef-Boutonne (63 808 habitants contre 2 563).",
+        "Même région (la Nouvelle-Aquitaine), à 151 km.",
+    ],
+    "ratio": 24.9,
+}
+_MEMBRE = {
+    "iri": "https://w3id.org/capitalis/id/collectivite/79083",
+    "nom": "Chef-Boutonne",
+    "insee": "79083",
+    "population": 2563,
+    "distance_km": 151.3,
+    "couvert": True,
+}
+_COUVERTURE = {"membres": 55, "total": 55, "part": 1.0}
+_GRAPPE = {
+    "nom": "Communauté de communes Mellois en Poitou",
+    "epci": {
+        "siren": "200069755",
+        "nom": "Communauté de communes Mellois en Poitou",
+        "iri": "https://w3id.org/capitalis/id/collectivite/200069755",
+    },
+    "membres": [_MEMBRE],
+    "parrain": _PARRAIN_GRAPPE,
+    "couverture": _COUVERTURE,
+    "explication": [
+        "Grappe de 55 communes de la communauté de communes Mellois en Poitou, sans expérience sur ce besoin.",
+        "Pessac peut en parrainer 55 sur 55, de 139 à 178 km.",
+    ],
+}
+
+
 class ExperienceRef(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_EXPERIENCE_REF],
+        }
+    )
+
     iri: str
     titre: str
     similarite: float = Field(description="Similarité de l'expérience au besoin, de 0 à 1.")
@@ -29,6 +128,14 @@ class ExperienceRef(BaseModel):
 
 class Composantes(BaseModel):
     """Each part of the score, in [0, 1]; ``charge`` is a penalty (0 = no sponsorship under way)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Chaque part du score, entre 0 et 1 ; « charge » est une pénalité (0 : aucun parrainage "
+            "en cours).",
+            "examples": [_SPONSOR["composantes"]],
+        }
+    )
 
     pertinence: float
     experience: float
@@ -39,6 +146,12 @@ class Composantes(BaseModel):
 
 
 class Filleul(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_FILLEUL],
+        }
+    )
+
     iri: str
     nom: str
     type: str
@@ -51,6 +164,14 @@ class Filleul(BaseModel):
 
 
 class Sponsor(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Un parrain possible : score et ses parts, expériences pertinentes, distance, "
+            "explication en français.",
+            "examples": [_SPONSOR],
+        }
+    )
+
     iri: str
     nom: str
     type: str
@@ -69,6 +190,24 @@ class Sponsor(BaseModel):
 
 
 class MatchResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "filleul": _FILLEUL,
+                    "besoin": "portail famille",
+                    "services": [],
+                    "sponsors": [_SPONSOR],
+                    "total": 2,
+                    "experiences_pertinentes": 14,
+                    "perimetre": "region",
+                    "message": None,
+                    "services_proches": [],
+                }
+            ],
+        }
+    )
+
     filleul: Filleul
     besoin: str
     services: list[dict[str, str]] = Field(default_factory=list)
@@ -85,6 +224,12 @@ class MatchResult(BaseModel):
 
 
 class MembreGrappe(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_MEMBRE],
+        }
+    )
+
     iri: str
     nom: str
     insee: str
@@ -94,12 +239,25 @@ class MembreGrappe(BaseModel):
 
 
 class Couverture(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Combien de communes de la grappe son parrain peut parrainer (nombre, total, part).",
+            "examples": [_COUVERTURE],
+        }
+    )
+
     membres: int
     total: int
     part: float
 
 
 class Grappe(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_GRAPPE],
+        }
+    )
+
     nom: str
     epci: dict[str, str] | None
     membres: list[MembreGrappe]
@@ -109,6 +267,22 @@ class Grappe(BaseModel):
 
 
 class GrappesResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "departement": {"code": "79", "nom": "Deux-Sèvres", "region": "75"},
+                    "besoin": "portail famille",
+                    "services": [],
+                    "grappes": [_GRAPPE],
+                    "communes": 237,
+                    "message": None,
+                    "services_proches": [],
+                }
+            ],
+        }
+    )
+
     departement: dict[str, str]
     besoin: str
     services: list[dict[str, str]] = Field(default_factory=list)

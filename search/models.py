@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kg.errors import InvalidInput
 
@@ -113,7 +113,35 @@ class Filters(BaseModel):
         return {k: v for k, v in self.model_dump().items() if v not in (None, [])}
 
 
+#: Examples of the answer's models in the OpenAPI schema (the samples' « portail famille » search).
+_PORTEUR = {
+    "iri": "https://w3id.org/capitalis/id/collectivite/69290",
+    "nom": "Saint-Priest",
+    "insee": "69290",
+    "siren": None,
+}
+_WHY = {"dense": 0.5883, "lexical": 7.9913, "graph": 0.55}
+_HIT = {
+    "iri": "https://w3id.org/capitalis/id/experience/vi-1002",
+    "titre": "Portail famille nouvelle génération, connecté à FranceConnect",
+    "score": 1.5479,
+    "extrait": "Saint-Priest a remplacé son <mark>portail</mark> <mark>famille</mark> vieillissant par une version "
+    "adaptée aux mobiles, où les parents s'identifient avec FranceConnect…",
+    "porteurs": [_PORTEUR],
+    "services": [{"notation": "S3", "label": "Portail famille"}, {"notation": "S27", "label": "Identité numérique"}],
+    "annee": 2021,
+    "technologies": ["FranceConnect", "PayFiP", "portail famille"],
+    "sources": [{"source": "villes-internet", "id": "1002"}],
+    "why": _WHY,
+}
+_FACET_VALUE = {"code": "75", "label": "Nouvelle-Aquitaine", "count": 8}
+
+
 class Porteur(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"description": "Un porteur de l'expérience : IRI, nom, codes.", "examples": [_PORTEUR]}
+    )
+
     iri: str
     nom: str
     insee: str | None = None
@@ -121,6 +149,8 @@ class Porteur(BaseModel):
 
 
 class SourceRef(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"source": "villes-internet", "id": "1002"}]})
+
     source: str
     id: str
 
@@ -128,12 +158,27 @@ class SourceRef(BaseModel):
 class Why(BaseModel):
     """What made the score: dense cosine, BM25 score, lift from the taxonomy (all 0 when not involved)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Ce qui fait le score : similarité de sens (cosinus), score des mots (BM25), apport de la "
+            "taxonomie (0 quand la part n'intervient pas).",
+            "examples": [_WHY],
+        }
+    )
+
     dense: float = 0.0
     lexical: float = 0.0
     graph: float = 0.0
 
 
 class Hit(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Une expérience trouvée : titre, score, extrait surligné, porteurs, services, technologies.",
+            "examples": [_HIT],
+        }
+    )
+
     iri: str
     titre: str
     score: float
@@ -149,12 +194,45 @@ class Hit(BaseModel):
 class FacetValue(BaseModel):
     """One value of a facet: its code (what a filter takes), its French label, the experiences found with it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Une valeur de facette : son code (ce que prend le filtre), son libellé, le nombre "
+            "d'expériences trouvées avec elle.",
+            "examples": [_FACET_VALUE],
+        }
+    )
+
     code: str
     label: str
     count: int
 
 
 class SearchResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "portail famille",
+                    "total": 70,
+                    "facets": {"region": {"75": 8, "84": 9}, "taille": {"village": 8, "petite-ville": 24}},
+                    "facet_values": {
+                        "region": [
+                            {"code": "75", "label": "Nouvelle-Aquitaine", "count": 8},
+                            {"code": "84", "label": "Auvergne-Rhône-Alpes", "count": 9},
+                        ],
+                        "taille": [
+                            {"code": "village", "label": "commune de moins de 2 000 habitants", "count": 8},
+                            {"code": "petite-ville", "label": "commune de 2 000 à 20 000 habitants", "count": 24},
+                        ],
+                    },
+                    "results": [_HIT],
+                    "message": None,
+                    "corrections": {},
+                }
+            ]
+        }
+    )
+
     query: str
     total: int
     facets: dict[str, dict[str, int]]  # facet -> code -> count (kept as is: clients read it)

@@ -9,11 +9,25 @@ from pydantic import BaseModel, Field
 
 from api.deps import AccountsDep, CurrentUser, SettingsDep
 from api.problems import responses
+from api.routes._schemas import examples
 
 router = APIRouter(prefix="/auth", tags=["comptes"])
 
 
+Username = Annotated[
+    str, Form(min_length=1, max_length=64, description="Identifiant du compte.", examples=["contributrice-pessac"])
+]
+Password = Annotated[
+    str, Form(min_length=1, max_length=1_000, description="Mot de passe.", examples=["correct-cheval-pile-agrafe"])
+]
+GrantType = Annotated[str | None, Form(pattern="^password$", description="« password ».", examples=["password"])]
+
+
 class TokenPublic(BaseModel):
+    model_config = examples(
+        {"access_token": "kQ3v0yW2c8bN1xZ5rT7uP9sD4fG6hJ0lA2mE8iO1", "token_type": "bearer", "expires_in": 3600}
+    )
+
     access_token: str = Field(description="Le jeton, à envoyer dans « Authorization: Bearer … ».")
     token_type: str = "bearer"
     expires_in: int | None = Field(description="Durée de validité en secondes (aucune : clé d'API sans expiration).")
@@ -21,6 +35,17 @@ class TokenPublic(BaseModel):
 
 class UserPublic(BaseModel):
     """An account as its owner sees it (never a secret)."""
+
+    model_config = examples(
+        {
+            "username": "contributrice-pessac",
+            "role": "contributeur",
+            "collectivite": "https://w3id.org/capitalis/id/collectivite/33318",
+            "created_at": "2026-12-07T05:36:38+00:00",
+            "active": True,
+        },
+        description="Un compte tel que son titulaire le voit (jamais un secret) : identifiant, rôle, collectivité.",
+    )
 
     username: str
     role: str
@@ -33,9 +58,9 @@ class UserPublic(BaseModel):
 def auth_token(
     accounts: AccountsDep,
     settings: SettingsDep,
-    username: Annotated[str, Form(min_length=1, max_length=64, description="Identifiant du compte.")],
-    password: Annotated[str, Form(min_length=1, max_length=1_000, description="Mot de passe.")],
-    grant_type: Annotated[str | None, Form(pattern="^password$", description="« password ».")] = None,
+    username: Username,
+    password: Password,
+    grant_type: GrantType = None,
 ) -> dict[str, Any]:
     """Échange identifiant et mot de passe contre un jeton porteur (OAuth2, flux « password »)."""
     token, _ = accounts.login(username, password, settings.api_token_lifetime_min)

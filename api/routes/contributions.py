@@ -22,7 +22,8 @@ from api.deps import (
 )
 from api.pagination import set_links
 from api.problems import responses
-from contributions.proposals import Contribution, Proposition
+from api.routes._schemas import examples, exemples
+from contributions.proposals import Contribution, Correction, NouvelleExperience, Proposition
 from kg.context import Context
 from search import index_status, update_index
 
@@ -30,26 +31,63 @@ router = APIRouter(prefix="/contributions", tags=["contributions"])
 log = logging.getLogger("capitalis.api")
 
 ContributionId = Annotated[
-    str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description="Identifiant.")
+    str,
+    Path(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="Identifiant.",
+        openapi_examples=exemples(exemple=("Une correction de vi-1175", "3f9c2d1e-8a4b-4c6d-9e0f-1a2b3c4d5e6f")),
+    ),
 ]
+_CONTRIBUTION = Contribution.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
 
 class ContributionPublic(Contribution):
     """A proposal and its moderation status."""
 
+    model_config = examples(
+        _CONTRIBUTION,
+        {
+            **_CONTRIBUTION,
+            "statut": "refusee",
+            "statut_libelle": "refusée",
+            "motif": "Le bilan cité n'est pas public : joignez un lien vers le document.",
+            "modere_le": "2026-12-08T10:02:11+00:00",
+        },
+        description="Une proposition et son statut de modération.",
+    )
+
 
 class ContributionsPublic(BaseModel):
+    model_config = examples({"data": [_CONTRIBUTION], "count": 1})
+
     data: list[ContributionPublic]
     count: int = Field(description="Nombre total (toutes pages).")
 
 
 class Rejet(BaseModel):
+    model_config = examples({"motif": "Le bilan cité n'est pas public : joignez un lien vers le document."})
+
     motif: str = Field(min_length=3, max_length=2_000, description="Pourquoi la contribution est refusée.")
 
 
 @router.post("", response_model=ContributionPublic, status_code=201, responses=responses(401, 403, 404, 429))
 def contributions_create(
-    proposal: Annotated[Proposition, Body(description="Nouvelle expérience ou correction.")],
+    proposal: Annotated[
+        Proposition,
+        Body(
+            description="Nouvelle expérience ou correction.",
+            openapi_examples={
+                "nouvelle": {
+                    "summary": "Une nouvelle expérience",
+                    "value": NouvelleExperience.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+                },
+                "correction": {
+                    "summary": "Une correction",
+                    "value": Correction.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+                },
+            },
+        ),
+    ],
     user: Contributeur,
     store: StoreDep,
     contributions: ContributionsDep,
@@ -64,7 +102,10 @@ def contributions_list(
     response: Response,
     user: CurrentUser,
     contributions: ContributionsDep,
-    statut: Annotated[Literal["en-attente", "acceptee", "refusee"] | None, Query(description="Filtre.")] = None,
+    statut: Annotated[
+        Literal["en-attente", "acceptee", "refusee"] | None,
+        Query(description="Filtre.", openapi_examples=exemples(en_attente=("Celles qui attendent", "en-attente"))),
+    ] = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> dict[str, Any]:

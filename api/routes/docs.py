@@ -8,20 +8,21 @@ small inline scripts, so ``api.guard.Guard`` gives them :data:`CSP` (no other or
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter
 
 from api.problems import problem
 
-__all__ = ["ASSETS", "CSP", "PAGES", "router", "summarise"]
+__all__ = ["ASSETS", "CSP", "PAGES", "install_openapi", "router", "summarise"]
 
 #: The installed assets (``fastapi_offline/static``): read as files, the package itself is never imported.
 ASSETS = Path(str(files("fastapi_offline") / "static"))
@@ -45,6 +46,55 @@ def summarise(routes: Iterable[Any]) -> None:
         if isinstance(route, APIRoute) and route.summary is None and route.description:
             first = route.description.strip().split("\n\n")[0]
             route.summary = " ".join(first.split())
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve FastAPI's OpenAPI document with the examples of the schemas whole.
+
+    FastAPI encodes the document with ``exclude_none``, which also drops the ``null`` values of the examples: an
+    example of a model with a nullable required field (``"siren": null``) would lose the field and no longer match
+    its schema. The examples are put back from the models' own JSON schemas, where nothing is dropped."""
+    generate = app.openapi
+    restored: list[int] = []  # the id of the document last restored (FastAPI keeps it until the routes change)
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        if restored != [id(document)]:
+            _restore_examples(document, [r for r in _api_routes(app.routes) if r.include_in_schema])
+            restored[:] = [id(document)]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """The API routes, those of the included routers too (FastAPI keeps them behind the router they came with)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner.routes)
+
+
+def _restore_examples(document: dict[str, Any], routes: list[APIRoute]) -> None:
+    """Give each schema of ``components.schemas`` the examples of the model of that name, nulls included."""
+    types: list[Any] = []
+    for route in routes:
+        types.append(route.response_model)
+        types += [field.field_info.annotation for field in route.dependant.body_params]
+        types += [r["model"] for r in route.responses.values() if isinstance(r, dict) and "model" in r]
+    found: dict[str, list[Any]] = {}
+    for kind in {t for t in types if t is not None and not (isinstance(t, type) and not issubclass(t, BaseModel))}:
+        for mode in ("validation", "serialization"):
+            schema = TypeAdapter(kind).json_schema(mode=mode)
+            for name, definition in [*schema.get("$defs", {}).items(), (schema.get("title"), schema)]:
+                if name and "examples" in definition:
+                    found.setdefault(name, definition["examples"])
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        examples = found.get(name.removesuffix("-Input").removesuffix("-Output"))
+        if examples is not None and "examples" in schema:
+            schema["examples"] = examples
 
 
 @router.get("/docs", include_in_schema=False)

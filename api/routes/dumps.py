@@ -7,6 +7,7 @@ Files are written on demand under ``$CAPITALIS_HOME/dumps/`` and rewritten when 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from pathlib import Path as FsPath
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from rdflib.namespace import DCAT, DCTERMS, VOID
 from api.deps import SettingsDep, StoreDep
 from api.negotiation import choose
 from api.problems import problem, responses
+from api.routes._schemas import examples, exemples
 from api.routes.linked_data import RDF_MEDIA, serialize
 from fiches.names import graph_name
 from fiches.queries import stats
@@ -36,7 +38,28 @@ ALL = "capitalis"
 _lock = threading.Lock()
 
 
+_SITE = "https://capitalis.example"
+_DUMPS = [
+    {
+        "nom": "capitalis.nq.gz",
+        "graphe": None,
+        "url": f"{_SITE}/dumps/capitalis.nq.gz",
+        "triplets": 75913,
+        "taille": 1843210,
+    },
+    {
+        "nom": "villes-internet.nq.gz",
+        "graphe": "https://w3id.org/capitalis/graph/villes-internet",
+        "url": f"{_SITE}/dumps/villes-internet.nq.gz",
+        "triplets": 19704,
+        "taille": None,
+    },
+]
+
+
 class DumpPublic(BaseModel):
+    model_config = examples(_DUMPS[1])
+
     nom: str = Field(description="Nom du fichier.")
     graphe: str | None = Field(description="Le graphe nommé exporté (aucun : tous les graphes publics).")
     url: str
@@ -45,6 +68,8 @@ class DumpPublic(BaseModel):
 
 
 class DumpsPublic(BaseModel):
+    model_config = examples({"data": _DUMPS, "count": 2})
+
     data: list[DumpPublic]
     count: int
 
@@ -118,13 +143,34 @@ def _void(request: Request, items: list[dict[str, Any]]) -> Graph:
     return void
 
 
+def _void_example(media: str) -> Any:
+    """The VoID + DCAT description of one dump, in ``media``: the example of the negotiated answers."""
+    g = Graph()
+    g.bind("void", VOID)
+    g.bind("dcat", DCAT)
+    g.bind("dct", DCTERMS)
+    dist = URIRef(f"{_SITE}/dumps/capitalis.nq.gz")
+    g.add((DATASET, RDF.type, VOID.Dataset))
+    g.add((DATASET, DCTERMS.title, Literal("Capitalis : expériences numériques des collectivités", lang="fr")))
+    g.add((DATASET, VOID.sparqlEndpoint, URIRef(f"{_SITE}/sparql")))
+    g.add((DATASET, VOID.triples, Literal(75913, datatype=XSD.integer)))
+    g.add((DATASET, VOID.dataDump, dist))
+    g.add((DATASET, DCAT.distribution, dist))
+    g.add((dist, RDF.type, DCAT.Distribution))
+    g.add((dist, DCAT.downloadURL, dist))
+    text = serialize(g, media).decode()
+    if media == "application/n-triples":  # one line a triple, in no set order: sorted, for a stable schema
+        return "".join(f"{line}\n" for line in sorted(text.strip().splitlines()))
+    return json.loads(text) if media == "application/ld+json" else text
+
+
 @router.get(
     "",
     response_model=DumpsPublic,
     responses={
         200: {
             "description": "La liste des exports (JSON), ou leur description VoID + DCAT (Turtle, JSON-LD…).",
-            "content": {"application/json": {}, **{m: {} for m in RDF_MEDIA}},
+            "content": {"application/json": {}, **{m: {"example": _void_example(m)} for m in RDF_MEDIA}},
         },
         **responses(406),
     },
@@ -144,12 +190,37 @@ def dumps_list(request: Request, store: StoreDep, settings: SettingsDep) -> Any:
     "/{name}",
     response_class=FileResponse,
     responses={
-        200: {"description": "Le fichier N-Quads compressé.", "content": {"application/gzip": {}}},
+        200: {
+            "description": "Le fichier N-Quads compressé.",
+            "content": {
+                "application/gzip": {
+                    "examples": {
+                        "capitalis": {
+                            "summary": "Tous les graphes publics (gzip, à décompresser)",
+                            "description": (
+                                "Une fois décompressé, une ligne par triplet et son graphe : "
+                                "<https://w3id.org/capitalis/id/collectivite/33318> "
+                                "<http://www.w3.org/2000/01/rdf-schema#label> \"Pessac\"@fr "
+                                "<https://w3id.org/capitalis/graph/oten> ."
+                            ),
+                            "externalValue": "/dumps/capitalis.nq.gz",
+                        }
+                    }
+                }
+            },
+        },
         **responses(404),
     },
 )
 def dumps_file(
-    name: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,40}\.nq\.gz$", description="Nom du fichier (voir /dumps).")],
+    name: Annotated[str, Path(
+            pattern=r"^[a-z0-9-]{1,40}\.nq\.gz$",
+            description="Nom du fichier (voir /dumps).",
+            openapi_examples=exemples(
+                capitalis=("Tous les graphes publics", "capitalis.nq.gz"),
+                villes_internet=("Le graphe Villes Internet", "villes-internet.nq.gz"),
+            ),
+        )],
     store: StoreDep,
     settings: SettingsDep,
 ) -> FileResponse:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, Limit, Offset, SearchDep, StoreDep
 from api.negotiation import choose
 from api.pagination import set_links
 from api.problems import responses
+from api.routes._schemas import EXPERIENCE, ID, KEY_PATTERN, PESSAC, Ref, examples, exemples
 from fiches import resources
 from fiches.export import experiences_csv, experiences_geojson
 from search import SOURCES, TAILLES, Filters, SearchResult, search, similar
@@ -25,19 +26,29 @@ router = APIRouter(prefix="/experiences", tags=["expériences"])
 class ExperiencesPublic(SearchResult):
     """A search answer: the same JSON as `capitalis search --json` (results, total, facets, corrections)."""
 
+    model_config = examples(
+        *SearchResult.model_config["json_schema_extra"]["examples"],  # type: ignore[index]
+        description=(
+            "Une réponse de recherche, le JSON de « capitalis search --json » : résultats, total, facettes "
+            "(comptes bruts et valeurs libellées), corrections de la requête."
+        ),
+    )
 
-class Ref(BaseModel):
-    iri: str
-    nom: str
+
+S3 = {"iri": f"{ID}service/S3", "notation": "S3", "label": "Portail famille"}
 
 
 class ServiceRef(BaseModel):
+    model_config = examples(S3)
+
     iri: str
     notation: str
     label: str
 
 
 class SourceRecord(BaseModel):
+    model_config = examples({"source": "villes-internet", "id": "1175", "statut": "actif"})
+
     source: str
     id: str
     statut: str = "actif"
@@ -45,6 +56,54 @@ class SourceRecord(BaseModel):
 
 class ExperiencePublic(BaseModel):
     """One experience with its texts, carriers, taxonomy, technologies, links and sources."""
+
+    model_config = examples(
+        {
+            "iri": EXPERIENCE["iri"],
+            "id": "vi-1175",
+            "titre": EXPERIENCE["titre"],
+            "sous_titre": None,
+            "date_debut": "2014-09-01",
+            "date_fin": None,
+            "synthese": (
+                "À l'occasion de la réforme des rythmes scolaires, Pessac a refondu ses inscriptions périscolaires "
+                "autour d'un espace citoyens unique, utilisable depuis un smartphone."
+            ),
+            "actions": (
+                "Paramétrage du portail, reprise des données de 4 500 enfants, dématérialisation des justificatifs "
+                "(quotient familial, assurance)."
+            ),
+            "resultats": "Près de huit inscriptions sur dix faites en ligne à la rentrée 2015.",
+            "recommandations": None,
+            "description": None,
+            "porteurs": [PESSAC],
+            "partenaires": [],
+            "prestataires": [{"iri": f"{ID}organisation/arpege", "nom": "Arpège"}],
+            "financeurs": [],
+            "contacts": [{"iri": f"{ID}personne/bebc3ab7be814761", "nom": "Lucas Collet"}],
+            "services": [S3],
+            "technologies": [
+                {"iri": f"{ID}technologie/concerto", "nom": "Concerto"},
+                {"iri": f"{ID}technologie/espace-citoyens", "nom": "Espace Citoyens"},
+            ],
+            "thematiques": [],
+            "competences": [],
+            "liens": ["https://www.ville-pessac.example/un-guichet-en-ligne-pour-la-cantine-et-l"],
+            "budget": None,
+            "evaluation": None,
+            "sources": [{"source": "villes-internet", "id": "1175", "statut": "actif"}],
+            "proprietes": {
+                "dct:title": [{"value": EXPERIENCE["titre"], "iri": False, "graph": "villes-internet", "lang": "fr"}],
+                "cap:porteur": [
+                    {"value": PESSAC["iri"], "iri": True, "graph": "villes-internet", "label": "Pessac"}
+                ],
+            },
+        },
+        description=(
+            "Une expérience : textes, dates, porteurs, partenaires, prestataires, financeurs, contacts (nom seul), "
+            "services ATLAAS, technologies, liens et sources."
+        ),
+    )
 
     iri: str
     id: str
@@ -77,35 +136,67 @@ class ExperiencePublic(BaseModel):
 
 ExperienceId = Annotated[
     str,
-    Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._~%-]{0,199}$",
+    Path(
+        pattern=KEY_PATTERN,
         description="Clé de l'expérience (vi-1024, oten-OTEN-2009-0098, contrib-…).",
+        openapi_examples=exemples(
+            villes_internet=("Villes Internet : le guichet périscolaire de Pessac", "vi-1175"),
+            oten=("OTeN : les classes mobiles de Pessac", "oten-OTEN-2011-0037"),
+        ),
     ),
 ]
 
 
-def _values(description: str) -> Any:
+def _values(description: str, summary: str, *example: str) -> Any:
     """A repeatable query parameter; the search validates its values (:class:`search.Filters`)."""
-    return Annotated[list[Annotated[str, Field(max_length=100)]], Query(max_length=20, description=description)]
+    return Annotated[
+        list[Annotated[str, Field(max_length=100)]],
+        Query(max_length=20, description=description, openapi_examples=exemples(exemple=(summary, list(example)))),
+    ]
 
 
-Query_ = Annotated[str, Query(max_length=500, description="Ce que vous cherchez, en français (vide : tout).")]
-Axes = _values("Axes ATLAAS (1 à 4).")
-Enjeux = _values("Enjeux ATLAAS (1a…4c).")
-Usages = _values("Usages ATLAAS (1a1…4c2).")
-Services = _values("Services ATLAAS (S1…S92).")
-Regions = _values("Codes INSEE de région du porteur.")
-Departements = _values("Codes de département du porteur.")
-Tailles = _values(f"Classes de taille du porteur ({', '.join(TAILLES)}).")
-Annee = Annotated[int | None, Query(ge=1900, le=2100, description="Année (incluse).")]
+Query_ = Annotated[
+    str,
+    Query(
+        max_length=500,
+        description="Ce que vous cherchez, en français (vide : tout).",
+        openapi_examples=exemples(
+            portail_famille=("Un besoin en deux mots", "portail famille"),
+            phrase=("Une phrase", "inscrire les enfants à la cantine en ligne"),
+        ),
+    ),
+]
+Axes = _values("Axes ATLAAS (1 à 4).", "Axe 1 : démocratie et services publics", "1")
+Enjeux = _values("Enjeux ATLAAS (1a…4c).", "Enjeu 1a : efficacité des services publics", "1a")
+Usages = _values("Usages ATLAAS (1a1…4c2).", "Usage 1a1 : accès aux services publics, droits et démarches", "1a1")
+Services = _values("Services ATLAAS (S1…S92).", "Service S3 : portail famille", "S3")
+Regions = _values("Codes INSEE de région du porteur.", "Nouvelle-Aquitaine", "75")
+Departements = _values("Codes de département du porteur.", "Gironde et Deux-Sèvres", "33", "79")
+Tailles = _values(f"Classes de taille du porteur ({', '.join(TAILLES)}).", "Petites villes", "petite-ville")
+Sources = _values(f"Sources ({', '.join(SOURCES)}).", "Villes Internet", "villes-internet")
+
+
+def _annee(description: str, summary: str, value: int) -> Any:
+    named = exemples(exemple=(summary, value))
+    return Annotated[int | None, Query(ge=1900, le=2100, description=description, openapi_examples=named)]
+
+
+AnneeMin = _annee("Première année (incluse).", "Depuis 2014", 2014)
+AnneeMax = _annee("Dernière année (incluse).", "Jusqu'à 2021", 2021)
 Technologies = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100)]],
-    Query(max_length=20, description="Technologies (toute graphie connue)."),
+    Query(
+        max_length=20,
+        description="Technologies (toute graphie connue).",
+        openapi_examples=exemples(exemple=("FranceConnect", ["FranceConnect"])),
+    ),
 ]
-Sources = _values(f"Sources ({', '.join(SOURCES)}).")
 Format = Annotated[
     Literal["json", "csv", "geojson"] | None,
-    Query(description="Format de la réponse, à la place de l'en-tête Accept : json, csv ou geojson."),
+    Query(
+        description="Format de la réponse, à la place de l'en-tête Accept : json, csv ou geojson.",
+        openapi_examples=exemples(csv=("Tableur (CSV)", "csv"), geojson=("Carte (GeoJSON)", "geojson")),
+    ),
 ]
 #: The search's answers by media type (JSON first: the default of a client that accepts anything).
 _MEDIA = {"application/json": "json", "text/csv": "csv", "application/geo+json": "geojson"}
@@ -117,8 +208,34 @@ _SEARCH_OK = {
             "précédente, première et dernière."
         ),
         "content": {
-            "text/csv": {"schema": {"type": "string"}, "example": "iri,titre,annee,porteurs,services,technologies"},
-            "application/geo+json": {"schema": {"type": "object"}, "example": {"type": "FeatureCollection"}},
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": (
+                    "iri,titre,annee,porteurs,services,technologies,sources,score\r\n"
+                    f"{ID}experience/vi-1002,\"Portail famille nouvelle génération, connecté à FranceConnect\",2021,"
+                    "Saint-Priest,S3 Portail famille | S27 Identité numérique,FranceConnect | PayFiP | portail famille,"
+                    "villes-internet:1002,1.5479\r\n"
+                ),
+            },
+            "application/geo+json": {
+                "schema": {"type": "object"},
+                "example": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [-0.6306, 44.80553]},
+                            "properties": {
+                                "label": "Pessac",
+                                "porteur": PESSAC["iri"],
+                                "experience": EXPERIENCE["iri"],
+                                "titre": EXPERIENCE["titre"],
+                                "annee": 2014,
+                            },
+                        }
+                    ],
+                },
+            },
         },
     }
 }
@@ -140,8 +257,8 @@ def experiences_search(
     region: Regions = [],  # noqa: B006
     departement: Departements = [],  # noqa: B006
     taille: Tailles = [],  # noqa: B006
-    annee_min: Annee = None,
-    annee_max: Annee = None,
+    annee_min: AnneeMin = None,
+    annee_max: AnneeMax = None,
     technologie: Technologies = [],  # noqa: B006
     source: Sources = [],  # noqa: B006
     format: Format = None,

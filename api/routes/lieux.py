@@ -10,17 +10,31 @@ from pydantic import BaseModel, Field
 from api.deps import Limit, Offset, StoreDep
 from api.pagination import set_links
 from api.problems import responses
+from api.routes._schemas import examples, exemples
 from fiches import resources
 
 router = APIRouter(prefix="/lieux", tags=["lieux"])
+_LIEU = {
+    "iri": "https://w3id.org/capitalis/id/lieu/np-epn-0154",
+    "id": "np-epn-0154",
+    "nom": "Espace public numérique de Pessac",
+    "code_postal": "33600",
+    "lat": 44.792011,
+    "long": -0.620157,
+    "sources": [{"source": "netpublic", "id": "np-epn-0154"}],
+}
 
 
 class LieuSource(BaseModel):
+    model_config = examples({"source": "netpublic", "id": "np-epn-0154"})
+
     source: str
     id: str
 
 
 class LieuPublic(BaseModel):
+    model_config = examples(_LIEU, description="Un lieu de médiation numérique : nom, code postal, position, sources.")
+
     iri: str
     id: str
     nom: str
@@ -31,6 +45,8 @@ class LieuPublic(BaseModel):
 
 
 class LieuxPublic(BaseModel):
+    model_config = examples({"data": [_LIEU], "count": 1})
+
     data: list[LieuPublic]
     count: int = Field(description="Nombre total (toutes pages).")
 
@@ -40,9 +56,17 @@ def lieux_list(
     request: Request,
     response: Response,
     store: StoreDep,
-    q: Annotated[str | None, Query(max_length=200, description="Mots du nom du lieu.")] = None,
+    q: Annotated[str | None, Query(
+            max_length=200,
+            description="Mots du nom du lieu.",
+            openapi_examples=exemples(pessac=("Les lieux de Pessac", "Pessac")),
+        )] = None,
     code_postal: Annotated[
-        str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{0,3}$", description="Début du code postal (35, 35000…).")
+        str | None, Query(
+            pattern=r"^[0-9][0-9AB][0-9]{0,3}$",
+            description="Début du code postal (35, 35000…).",
+            openapi_examples=exemples(gironde=("La Gironde", "33"), pessac=("Pessac", "33600")),
+        )
     ] = None,
     limit: Limit = 20,
     offset: Offset = 0,

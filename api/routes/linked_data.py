@@ -17,6 +17,7 @@ from rdflib import Graph, URIRef
 from api.deps import SettingsDep, StoreDep
 from api.negotiation import choose
 from api.problems import problem, responses
+from api.routes._schemas import exemples
 from fiches.deeplink import fiche_url
 from fiches.resources import collectivite_du_referentiel_store
 from kg.errors import NotFound
@@ -34,10 +35,82 @@ RDF_MEDIA = {
     "application/rdf+xml": "xml",
 }
 HTML = ("text/html", "application/xhtml+xml")
-_CONTENT = {m: {} for m in RDF_MEDIA}
+_PESSAC = "https://w3id.org/capitalis/id/collectivite/33318"
+#: The description of Pessac (two of its statements) in each RDF syntax: the examples of the negotiated answers.
+RDF_EXAMPLES = {
+    "text/turtle": (
+        "@prefix cap: <https://w3id.org/capitalis/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        f"<{_PESSAC}> a cap:Commune ;\n"
+        '    rdfs:label "Pessac"@fr ;\n'
+        '    cap:codeInsee "33318" .\n'
+    ),
+    "application/ld+json": [
+        {
+            "@id": _PESSAC,
+            "@type": ["https://w3id.org/capitalis/ontology#Commune"],
+            "http://www.w3.org/2000/01/rdf-schema#label": [{"@language": "fr", "@value": "Pessac"}],
+            "https://w3id.org/capitalis/ontology#codeInsee": [{"@value": "33318"}],
+        }
+    ],
+    "application/n-triples": (
+        f"<{_PESSAC}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<https://w3id.org/capitalis/ontology#Commune> .\n"
+        f'<{_PESSAC}> <http://www.w3.org/2000/01/rdf-schema#label> "Pessac"@fr .\n'
+        f'<{_PESSAC}> <https://w3id.org/capitalis/ontology#codeInsee> "33318" .\n'
+    ),
+    "application/rdf+xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        f'  <rdf:Description rdf:about="{_PESSAC}">\n'
+        '    <rdf:type rdf:resource="https://w3id.org/capitalis/ontology#Commune"/>\n'
+        '    <label xmlns="http://www.w3.org/2000/01/rdf-schema#" xml:lang="fr">Pessac</label>\n'
+        '    <codeInsee xmlns="https://w3id.org/capitalis/ontology#">33318</codeInsee>\n'
+        "  </rdf:Description>\n"
+        "</rdf:RDF>\n"
+    ),
+}
+_CONTENT = {m: {"example": RDF_EXAMPLES[m]} for m in RDF_MEDIA}
 _DESCRIBED = {
     200: {"description": "La description RDF de la ressource, au format négocié.", "content": _CONTENT},
     303: {"description": "Un navigateur (HTML) est renvoyé vers la fiche de l'explorateur."},
+}
+_ONTOLOGY = "https://w3id.org/capitalis/ontology"
+_ONTOLOGY_EXAMPLES = {
+    "text/turtle": (
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "@prefix dct: <http://purl.org/dc/terms/> .\n\n"
+        f"<{_ONTOLOGY}> a owl:Ontology ;\n"
+        '    dct:title "Ontologie Capitalis"@fr , "Capitalis ontology"@en ;\n'
+        '    owl:versionInfo "0.1.0" .\n'
+    ),
+    "application/ld+json": [
+        {
+            "@id": _ONTOLOGY,
+            "@type": ["http://www.w3.org/2002/07/owl#Ontology"],
+            "http://purl.org/dc/terms/title": [{"@language": "fr", "@value": "Ontologie Capitalis"}],
+            "http://www.w3.org/2002/07/owl#versionInfo": [{"@value": "0.1.0"}],
+        }
+    ],
+    "application/n-triples": (
+        f"<{_ONTOLOGY}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/2002/07/owl#Ontology> .\n"
+        f'<{_ONTOLOGY}> <http://purl.org/dc/terms/title> "Ontologie Capitalis"@fr .\n'
+    ),
+    "application/rdf+xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        f'  <owl:Ontology xmlns:owl="http://www.w3.org/2002/07/owl#" rdf:about="{_ONTOLOGY}">\n'
+        '    <title xmlns="http://purl.org/dc/terms/" xml:lang="fr">Ontologie Capitalis</title>\n'
+        "  </owl:Ontology>\n"
+        "</rdf:RDF>\n"
+    ),
+}
+_ONTOLOGY_OK = {
+    200: {
+        "description": "L'ontologie OWL, au format négocié.",
+        "content": {m: {"example": _ONTOLOGY_EXAMPLES[m]} for m in RDF_MEDIA},
+    },
+    303: _DESCRIBED[303],
 }
 
 
@@ -80,9 +153,20 @@ def describe(store: Store, iri: str) -> Graph:
     )
 
 
-@router.get("/id/{path:path}", responses={**_DESCRIBED, **responses(404, 406)})
+@router.get("/id/{path:path}", response_class=Response, responses={**_DESCRIBED, **responses(404, 406)})
 def linked_data_resource(
-    path: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._~%/-]{0,299}$", description="Chemin après /id/.")],
+    path: Annotated[
+        str,
+        Path(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._~%/-]{0,299}$",
+            description="Chemin après /id/.",
+            openapi_examples=exemples(
+                pessac=("La collectivité Pessac", "collectivite/33318"),
+                experience=("L'expérience vi-1175", "experience/vi-1175"),
+                service=("Le service ATLAAS S3, portail famille", "service/S3"),
+            ),
+        ),
+    ],
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
@@ -110,7 +194,7 @@ def _ontology(media: str) -> bytes:
     return serialize(graph, media)
 
 
-@router.get("/ontology", responses={**_DESCRIBED, **responses(406)})
+@router.get("/ontology", response_class=Response, responses={**_ONTOLOGY_OK, **responses(406)})
 def linked_data_ontology(request: Request, settings: SettingsDep) -> Response:
     """L'ontologie Capitalis (OWL) : Turtle, JSON-LD, N-Triples ou RDF/XML ; HTML → l'explorateur."""
     media = negotiate(request)

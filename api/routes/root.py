@@ -7,10 +7,30 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from api.routes._schemas import examples
+
 router = APIRouter(tags=["accueil"])
+_BASE = "https://capitalis.example"
 
 
 class RootPublic(BaseModel):
+    model_config = examples(
+        {
+            "nom": "Capitalis",
+            "version": "0.1.0",
+            "description": "Observatoire ouvert des projets numériques des collectivités territoriales.",
+            "liens": {
+                "documentation": f"{_BASE}/docs",
+                "openapi": f"{_BASE}/openapi.json",
+                "sparql": f"{_BASE}/sparql",
+                "exports": f"{_BASE}/dumps",
+                "ontologie": f"{_BASE}/ontology",
+                "experiences": f"{_BASE}/experiences",
+            },
+        },
+        description="Présentation de l'API : nom, version et liens vers ses grandes entrées.",
+    )
+
     nom: str
     version: str
     description: str

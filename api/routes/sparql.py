@@ -24,7 +24,8 @@ from rdflib.namespace import DCTERMS, Namespace
 from api.deps import SettingsDep, StoreDep, client_id
 from api.negotiation import FORMAT_NAMES, choose, format_name, parse_accept
 from api.problems import problem, responses
-from api.routes.linked_data import RDF_MEDIA, serialize
+from api.routes._schemas import exemples
+from api.routes.linked_data import RDF_EXAMPLES, RDF_MEDIA, serialize
 from kg.errors import CapitalisError, Forbidden, QueryError
 from kg.sparql import MEDIA_TYPES, check_query, run_public_query
 from kg.store import Store
@@ -80,15 +81,49 @@ _NEAREST = {
         "tsv": "ttl",
     },
 }
+#: The examples: a SELECT of Pessac's experiences (below) in the results formats; a CONSTRUCT of Pessac's label and
+#: code in the RDF ones.
+SELECT_EXAMPLE = """PREFIX cap: <https://w3id.org/capitalis/ontology#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT DISTINCT ?experience ?titre WHERE {
+  ?experience cap:porteur <https://w3id.org/capitalis/id/collectivite/33318> ; dct:title ?titre .
+} ORDER BY ?titre LIMIT 2"""
+CONSTRUCT_EXAMPLE = """PREFIX cap: <https://w3id.org/capitalis/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+CONSTRUCT { ?c a cap:Commune ; rdfs:label ?nom ; cap:codeInsee ?insee }
+WHERE { ?c cap:codeInsee "33318" ; a cap:Commune ; rdfs:label ?nom ; cap:codeInsee ?insee }"""
+ASK_EXAMPLE = 'ASK { ?c <https://w3id.org/capitalis/ontology#codeInsee> "33318" }'
+_E1, _E2 = "https://w3id.org/capitalis/id/experience/vi-2143", "https://w3id.org/capitalis/id/experience/oten-OTEN-2011-0037"
+_T1 = "Des clés USB de logiciels libres pour les écoliers pessacais"
+_T2 = "Pessac équipe ses écoles élémentaires de classes mobiles"
+_JSON_RESULTS = {
+    "head": {"vars": ["experience", "titre"]},
+    "results": {
+        "bindings": [
+            {"experience": {"type": "uri", "value": _E1}, "titre": {"type": "literal", "value": _T1, "xml:lang": "fr"}},
+            {"experience": {"type": "uri", "value": _E2}, "titre": {"type": "literal", "value": _T2, "xml:lang": "fr"}},
+        ]
+    },
+}
 _CONTENT = {
-    "application/sparql-results+json": {},
-    "application/sparql-results+xml": {},
-    "text/csv": {},
-    "text/tab-separated-values": {},
-    "text/turtle": {},
-    "application/n-triples": {},
-    "application/ld+json": {},
-    "application/rdf+xml": {},
+    "application/sparql-results+json": {"example": _JSON_RESULTS},
+    "application/sparql-results+xml": {
+        "example": (
+            '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+            '<variable name="experience"/><variable name="titre"/></head><results>'
+            f'<result><binding name="experience"><uri>{_E1}</uri></binding>'
+            f'<binding name="titre"><literal xml:lang="fr">{_T1}</literal></binding></result>'
+            f'<result><binding name="experience"><uri>{_E2}</uri></binding>'
+            f'<binding name="titre"><literal xml:lang="fr">{_T2}</literal></binding></result>'
+            "</results></sparql>"
+        )
+    },
+    "text/csv": {"example": f"experience,titre\r\n{_E1},{_T1}\r\n{_E2},{_T2}\r\n"},
+    "text/tab-separated-values": {
+        "example": f'?experience\t?titre\n<{_E1}>\t"{_T1}"@fr\n<{_E2}>\t"{_T2}"@fr\n'
+    },
+    **{m: {"example": RDF_EXAMPLES[m]} for m in RDF_MEDIA},
+    "application/json": {"example": _JSON_RESULTS},
 }
 _OK = {200: {"description": "Résultats de la requête, au format négocié.", "content": _CONTENT}}
 
@@ -99,6 +134,11 @@ QueryParam = Annotated[
     Query(
         max_length=MAX_GET_QUERY,
         description="Requête SPARQL 1.1 (SELECT, ASK, CONSTRUCT, DESCRIBE) ; au-delà de 8 000 caractères, en POST.",
+        openapi_examples=exemples(
+            select=("SELECT : les expériences portées par Pessac", SELECT_EXAMPLE),
+            construct=("CONSTRUCT : le nom et le code INSEE de Pessac", CONSTRUCT_EXAMPLE),
+            ask=("ASK : une collectivité a-t-elle le code INSEE 33318 ?", ASK_EXAMPLE),
+        ),
     ),
 ]
 FormatParam = Annotated[
@@ -110,7 +150,11 @@ FormatParam = Annotated[
             "json-ld (jsonld), rdf+xml (rdfxml) (CONSTRUCT, DESCRIBE) ; ou le type de média. Un format que la forme "
             "de requête n'a pas donne le plus proche (xml pour un CONSTRUCT : RDF/XML). Synonyme : output."
         ),
-        examples=["json"],
+        openapi_examples=exemples(
+            json=("Résultats SPARQL en JSON", "json"),
+            csv=("Résultats en CSV (tableur)", "csv"),
+            turtle=("Graphe en Turtle (CONSTRUCT, DESCRIBE)", "turtle"),
+        ),
     ),
 ]
 
@@ -263,13 +307,17 @@ async def sparql_get(
         "requestBody": {
             "required": True,
             "content": {
-                "application/sparql-query": {"schema": {"type": "string", "maxLength": MAX_QUERY_BYTES}},
+                "application/sparql-query": {
+                    "schema": {"type": "string", "maxLength": MAX_QUERY_BYTES},
+                    "example": SELECT_EXAMPLE,
+                },
                 "application/x-www-form-urlencoded": {
                     "schema": {
                         "type": "object",
                         "properties": {"query": {"type": "string", "maxLength": MAX_QUERY_BYTES}},
                         "required": ["query"],
-                    }
+                    },
+                    "example": {"query": SELECT_EXAMPLE},
                 },
             },
         }

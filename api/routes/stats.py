@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ContextDep
 from api.problems import responses
+from api.routes._schemas import examples
 from fiches.queries import stats
 from kg.sparql import store_signature
 
@@ -16,6 +17,25 @@ router = APIRouter(prefix="/stats", tags=["statistiques"])
 
 
 class StatsPublic(BaseModel):
+    model_config = examples(
+        {
+            "graphs": {
+                "referentiel": 23743,
+                "villes-internet": 19704,
+                "resolution": 11972,
+                "netpublic": 9380,
+                "oten": 7648,
+                "ontologie": 3466,
+            },
+            "triples": 75913,
+            "classes": {
+                "https://w3id.org/capitalis/ontology#Experience": 355,
+                "https://w3id.org/capitalis/ontology#Technologie": 618,
+                "https://w3id.org/capitalis/ontology#LieuMediation": 228,
+            },
+        }
+    )
+
     graphs: dict[str, int] = Field(description="Triplets par graphe nommé public.")
     triples: int = Field(description="Total des triplets publics.")
     classes: dict[str, int] = Field(description="Instances par classe.")

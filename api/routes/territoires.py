@@ -9,13 +9,33 @@ from pydantic import BaseModel, Field
 
 from api.deps import ContextDep
 from api.problems import responses
-from api.routes._schemas import Properties, Ref
+from api.routes._schemas import PESSAC, Properties, Ref, examples, exemples
 from fiches import resources
 
 router = APIRouter(prefix="/territoires", tags=["territoires"])
 
 
 class TerritoirePublic(BaseModel):
+    model_config = examples(
+        {
+            "iri": "https://w3id.org/capitalis/id/commune/33318",
+            "niveau": "commune",
+            "code": "33318",
+            "nom": "Pessac",
+            "population": 63808,
+            "lat": 44.80553,
+            "long": -0.6306,
+            "parents": [{"iri": "https://w3id.org/capitalis/id/departement/33", "nom": "Gironde"}],
+            "intercommunalite": "https://w3id.org/capitalis/id/epci/243300316",
+            "collectivites": [PESSAC],
+            "experiences": None,
+            "proprietes": {
+                "igeo:codeINSEE": [{"value": "33318", "iri": False, "graph": "referentiel"}],
+            },
+        },
+        description="Un territoire du COG : nom, code, population, position, rattachements, collectivités.",
+    )
+
     iri: str
     niveau: str
     code: str
@@ -32,8 +52,22 @@ class TerritoirePublic(BaseModel):
 
 @router.get("/{niveau}/{code}", response_model=TerritoirePublic, responses=responses(404))
 def territoires_get(
-    niveau: Literal["commune", "epci", "departement", "region"],
-    code: Annotated[str, Path(pattern=r"^[0-9AB]{2,9}$", description="Code INSEE (SIREN pour un EPCI).")],
+    niveau: Annotated[
+        Literal["commune", "epci", "departement", "region"],
+        Path(description="Niveau du territoire.", openapi_examples=exemples(commune=("Une commune", "commune"))),
+    ],
+    code: Annotated[
+        str,
+        Path(
+            pattern=r"^[0-9AB]{2,9}$",
+            description="Code INSEE (SIREN pour un EPCI).",
+            openapi_examples=exemples(
+                pessac=("Pessac (avec le niveau commune)", "33318"),
+                gironde=("La Gironde (avec le niveau departement)", "33"),
+                bordeaux_metropole=("Bordeaux Métropole (avec le niveau epci)", "243300316"),
+            ),
+        ),
+    ],
     ctx: ContextDep,
 ) -> dict[str, Any]:
     """Un territoire : nom, code, population, position, rattachements et collectivités."""
