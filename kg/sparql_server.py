@@ -35,7 +35,6 @@ blank nodes replaces it whole (``PUT``).
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import re
@@ -46,16 +45,14 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
-from rdflib import Literal as RLiteral
+from rdflib import Graph, URIRef
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
 
+from kg.backend import RDF_FORMATS, RESULT_FORMATS, count_rows, from_ox, replacement, shacl_snapshot, write_dump
 from kg.errors import QueryError, QueryTimeout, StoreError
 from kg.store import (
     LOAD_CHUNK,
-    RDF_FORMATS,
-    RESULT_FORMATS,
     QueryKind,
     Row,
     Store,
@@ -76,7 +73,6 @@ _RESULT_MEDIA = {
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
 }
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: What Oxigraph writes in the body of a streamed answer it had to stop (its ``--timeout-s``).
 _CANCELLED = re.compile(rb"operation has been cancelled|timeout|timed out", re.IGNORECASE)
 
@@ -275,12 +271,7 @@ class SparqlServerStore:
         if any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object)):
             self._post_ntriples(ep, graph, (f"{t} .\n" for t in new), method="PUT")
             return len(new)
-        parts = []
-        if removed:
-            parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{ {_ntriples(removed)} }} }}")
-        if added:
-            parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(added)} }} }}")
-        self._update(ep, " ;\n".join(parts))
+        self._update(ep, replacement(graph, old, new))
         return len(new)
 
     def _is_new(self, ep: Endpoints, graph: str) -> bool:
@@ -338,7 +329,7 @@ class SparqlServerStore:
                 except SyntaxError as exc:
                     raise StoreError(f"triplets invalides pour le graphe {name} : {exc}") from exc
                 changed += len(old ^ new)
-                parts.append(_replacement(name, old, new))
+                parts.append(replacement(name, old, new))
             update = " ;\n".join(part for part in parts if part)
             if update:
                 self._update(self._private_endpoints() if private else self._public, update)
@@ -375,7 +366,7 @@ class SparqlServerStore:
 
     def triples(self, graph: str) -> Iterator[Triple]:
         for t in self._graph_triples(self._endpoints(graph), graph):
-            yield _from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)
+            yield from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)
 
     @staticmethod
     def _rows(body: bytes) -> list[Row]:
@@ -385,7 +376,7 @@ class SparqlServerStore:
                 raise QueryError("requête SELECT attendue")
             names = [v.value for v in result.variables]
             return [
-                {name: _from_ox(solution[name]) for name in names if solution[name] is not None} for solution in result
+                {name: from_ox(solution[name]) for name in names if solution[name] is not None} for solution in result
             ]
         except SyntaxError as exc:
             raise _unreadable(body, exc) from exc
@@ -422,7 +413,7 @@ class SparqlServerStore:
         graph = Graph()
         try:
             for q in ox.parse(body, ox.RdfFormat.N_TRIPLES):
-                graph.add((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)))
+                graph.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
         except SyntaxError as exc:
             raise _unreadable(body, exc) from exc
         return graph
@@ -451,7 +442,7 @@ class SparqlServerStore:
             text = f"{prologue}\nSELECT {_projection(query)} WHERE {{ {{ {body}\n}} }} LIMIT {max_results + 1}"
         if kind in ("select", "ask"):
             payload = self._public_query(text, _RESULT_MEDIA[fmt], dataset)
-            if kind == "select" and max_results is not None and _count_rows(payload, fmt) > max_results:
+            if kind == "select" and max_results is not None and count_rows(payload, fmt) > max_results:
                 raise QueryError(f"plus de {max_results} résultats : ajoutez LIMIT ou affinez la requête")
             return kind, payload
         triples = self._public_triples(text, dataset, max_results)
@@ -500,23 +491,13 @@ class SparqlServerStore:
 
         A ``.gz`` path is gzip-compressed. Each graph is streamed from the graph store.
         """
-        if fmt not in RDF_FORMATS:
-            raise QueryError(f"format d'export inconnu : {fmt}")
         wanted = list(graphs) if graphs is not None else self.graphs()
-        rdf_format = RDF_FORMATS[fmt]
-
-        def quads() -> Iterator[ox.Quad]:
-            for g in wanted:
-                node = ox.NamedNode(g)
-                for t in self._graph_triples(self._endpoints(g), g):
-                    yield ox.Quad(t.subject, t.predicate, t.object, node)
-
-        with _open_out(out) as stream:
-            if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-                ox.serialize(quads(), stream, rdf_format)
-            else:
-                triples = (ox.Triple(q.subject, q.predicate, q.object) for q in quads())
-                ox.serialize(triples, stream, rdf_format, prefixes=_PREFIXES)
+        quads = (
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+            for g in wanted
+            for t in self._graph_triples(self._endpoints(g), g)
+        )
+        write_dump(out, fmt, quads, _PREFIXES)
 
     def restore(self, path: Path) -> None:
         """Load an N-Quads dump (optionally gzip) graph by graph, private graphs into the private dataset."""
@@ -549,20 +530,9 @@ class SparqlServerStore:
         return graph
 
     def shacl(self, shapes: Graph) -> tuple[bool, Graph]:
-        """Validate the union of every graph, public and private, against SHACL ``shapes`` (pyshacl-turbo on an
-        in-memory copy, as the embedded backend does)."""
-        import pyshacl_turbo  # lazily: its Rust engine loads only when a validation runs
-
-        snapshot = ox.Store()
-        snapshot.bulk_extend(
-            ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-            for g in self.graphs()
-            for t in self._graph_triples(self._endpoints(g), g)
-        )
-        conforms, results, _ = pyshacl_turbo.validate(
-            snapshot, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
-        )
-        return bool(conforms), results
+        """Validate the union of every graph, public and private, against SHACL ``shapes``, on an in-memory copy
+        (:func:`kg.backend.shacl_snapshot`, as the embedded backend does)."""
+        return shacl_snapshot((t for g in self.graphs() for t in self._graph_triples(self._endpoints(g), g)), shapes)
 
 
 def from_settings(settings: Any, *, read_only: bool = False) -> SparqlServerStore:
@@ -624,13 +594,6 @@ def _boolean(body: bytes) -> bool:
     return bool(result)
 
 
-def _count_rows(payload: bytes, fmt: str) -> int:
-    """Solutions in a serialised SELECT result (CSV, lossy, is counted by its records)."""
-    if fmt == "csv":
-        return max(sum(1 for _ in csv.reader(io.StringIO(payload.decode("utf-8")))) - 1, 0)
-    return sum(1 for _ in ox.parse_query_results(payload, RESULT_FORMATS[fmt]))
-
-
 def _projection(query: str) -> str:
     """The projected variables of a SELECT, in order (``*`` when it projects everything), read by rdflib's
     parser: the sub-query wrapper must keep the columns and their order."""
@@ -644,40 +607,6 @@ def _projection(query: str) -> str:
     # a CompValue's .get returns the key itself when absent: test membership
     names = [f"?{item['evar'] if 'evar' in item else item['var']}" for item in projection]
     return " ".join(names)
-
-
-def _ntriples(triples: Iterable[ox.Triple]) -> str:
-    return "\n".join(f"{t} ." for t in triples)
-
-
-def _replacement(graph: str, old: set[ox.Triple], new: set[ox.Triple]) -> str:
-    """The update that turns a graph holding ``old`` into one holding ``new`` ("" when equal); blank nodes, which
-    ``DELETE DATA`` cannot name, make it clear the graph and insert anew."""
-    removed, added = old - new, new - old
-    if not removed and not added:
-        return ""
-    if any(isinstance(term, ox.BlankNode) for t in (*removed, *added) for term in (t.subject, t.object)):
-        body = f" ;\nINSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(new)} }} }}" if new else ""
-        return f"CLEAR SILENT GRAPH <{graph}>{body}"
-    parts = []
-    if removed:
-        parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{ {_ntriples(removed)} }} }}")
-    if added:
-        parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(added)} }} }}")
-    return " ;\n".join(parts)
-
-
-def _from_ox(term: Any) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return RLiteral(term.value, lang=term.language)
-        dt = term.datatype.value
-        return RLiteral(term.value, datatype=None if dt == _XSD_STRING else URIRef(dt))
-    raise TypeError(f"terme non pris en charge : {term!r}")
 
 
 class _Stream(io.RawIOBase):
@@ -702,22 +631,3 @@ class _Stream(io.RawIOBase):
         buffer[:n] = self._rest[:n]
         self._rest = self._rest[n:]
         return n
-
-
-class _open_out:
-    """Open a path (gzip when it ends in .gz) or pass a binary stream through."""
-
-    def __init__(self, out: Path | IO[bytes]) -> None:
-        self._out = out
-        self._owned: IO[bytes] | None = None
-
-    def __enter__(self) -> IO[bytes]:
-        if isinstance(self._out, Path):
-            self._out.parent.mkdir(parents=True, exist_ok=True)
-            self._owned = gzip.open(self._out, "wb") if self._out.suffix == ".gz" else open(self._out, "wb")
-            return self._owned
-        return self._out
-
-    def __exit__(self, *exc: object) -> None:
-        if self._owned is not None:
-            self._owned.close()

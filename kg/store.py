@@ -1,13 +1,13 @@
 """The quad store boundary: a small protocol and its embedded Oxigraph backend.
 
-Only this module imports pyoxigraph. Everything else speaks rdflib terms (``URIRef``, ``Literal``,
+Only the backends (this module, :mod:`kg.sparql_server`) and what they share (:mod:`kg.backend`) import
+pyoxigraph. Everything else speaks rdflib terms (``URIRef``, ``Literal``,
 ``BNode``) and the :class:`Store` protocol, so that a SPARQL-server backend can be added beside it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import gzip
 import io
 import itertools
@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache, wraps
+from functools import wraps
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol, TypeVar
 
@@ -28,26 +28,21 @@ from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RLiteral
 from rdflib.term import Node
 
+from kg.backend import (
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    count_rows,
+    from_ox,
+    replacement,
+    shacl_snapshot,
+    write_dump,
+)
 from kg.errors import QueryError, StoreError
 from kg.failpoint import failpoint
 
 Triple = tuple[Node, Node, Node]
 Row = dict[str, Node]
 
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "nq": ox.RdfFormat.N_QUADS,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "ttl": ox.RdfFormat.TURTLE,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
-RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
 QueryKind = Literal["select", "ask", "construct", "describe"]
 _PROLOGUE_RE = re.compile(r"^\s*(?:(?:PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", re.IGNORECASE)
 _KIND_RE = re.compile(
@@ -108,28 +103,6 @@ def _to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"terme RDF non pris en charge : {term!r}")
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-@lru_cache(maxsize=100_000)
-def _uriref(iri: str) -> URIRef:
-    """rdflib checks an IRI character by character when it makes a ``URIRef``; results repeat the same IRIs."""
-    return URIRef(iri)
-
-
-def _from_ox(term: Any) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return _uriref(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return RLiteral(term.value, lang=term.language)
-        dt = term.datatype.value
-        return RLiteral(term.value, datatype=None if dt == _XSD_STRING else _uriref(dt))
-    raise TypeError(f"terme Oxigraph non pris en charge : {term!r}")
-
-
 def ntriples_term(term: Node) -> str:
     """A term in N-Triples syntax: what bulk loading writes and what record digests hash.
 
@@ -164,40 +137,9 @@ def ntriples_line(triple: Triple) -> str:
     return f"{ntriples_term(s)} {ntriples_term(p)} {ntriples_term(o)} .\n"
 
 
-def _count_rows(payload: bytes, fmt: str) -> int:
-    """Solutions in a serialised SELECT result (CSV cannot be parsed back by Oxigraph: it is lossy)."""
-    if fmt == "csv":
-        return max(sum(1 for _ in csv.reader(io.StringIO(payload.decode("utf-8")))) - 1, 0)
-    return sum(1 for _ in ox.parse_query_results(payload, RESULT_FORMATS[fmt]))
-
-
-def _ntriples(quads: Iterable[ox.Quad]) -> str:
-    """Quads written as N-Triples statements (the body of a SPARQL ``GRAPH`` block)."""
-    return "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-
-
 #: The graph noting the graphs a commit is bulk-creating (present only while it runs, or after a kill).
 _CREATION = "https://w3id.org/capitalis/graph/creation-en-cours"
 _CREATION_DONE = f"DROP SILENT GRAPH <{_CREATION}>"
-
-
-def _replacement(graph: str, old: set[ox.Quad], new: set[ox.Quad]) -> str:
-    """The SPARQL update that turns a graph holding ``old`` into one holding ``new`` ("" when they are equal).
-
-    ``DELETE DATA`` + ``INSERT DATA`` of the difference: Oxigraph deletes slowly through ``DROP``/``MOVE`` (tens
-    of µs a quad). Blank nodes, which ``DELETE DATA`` cannot name, make it ``CLEAR`` the graph and insert anew.
-    """
-    removed, added = old - new, new - old
-    if not removed and not added:
-        return ""
-    if any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object)):
-        return f"CLEAR SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(new)} }} }}"
-    parts = []
-    if removed:
-        parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{ {_ntriples(removed)} }} }}")
-    if added:
-        parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(added)} }} }}")
-    return " ;\n".join(parts)
 
 
 # --- protocol --------------------------------------------------------------------------------------
@@ -579,7 +521,7 @@ class OxigraphStore:
     def _apply(self, graph: str, new: set[ox.Quad]) -> int:
         """Make an existing graph hold exactly ``new``, as one update (see :meth:`replace_graph`)."""
         db = self._db(graph)
-        update = _replacement(graph, set(db.quads_for_pattern(None, None, None, ox.NamedNode(graph))), new)
+        update = replacement(graph, set(db.quads_for_pattern(None, None, None, ox.NamedNode(graph))), new)
         if update:
             db.update(update)
         return len(new)
@@ -615,7 +557,7 @@ class OxigraphStore:
             created = [(name, new) for name, old, new in diffs if not old and new]
             if created:
                 self._bulk_create(db, created)
-            parts = [_replacement(name, old, new) for name, old, new in diffs if old]
+            parts = [replacement(name, old, new) for name, old, new in diffs if old]
             if created:  # the same transaction that applies the other changes closes the new graphs' loading
                 parts.append(_CREATION_DONE)
             update = " ;\n".join(p for p in parts if p)
@@ -674,7 +616,7 @@ class OxigraphStore:
 
     def triples(self, graph: str) -> Iterator[Triple]:
         for q in self._db(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph)):
-            yield _from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)
+            yield from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)
 
     @staticmethod
     def _run(db: ox.Store, query: str, values: Mapping[str, Node | str | int | float], **dataset: Any) -> Any:
@@ -697,7 +639,7 @@ class OxigraphStore:
             for name in names:
                 term = solution[name]
                 if term is not None:
-                    row[name] = _from_ox(term)
+                    row[name] = from_ox(term)
             rows.append(row)
         return rows
 
@@ -722,7 +664,7 @@ class OxigraphStore:
             raise QueryError("requête CONSTRUCT ou DESCRIBE attendue")
         graph = Graph()
         for t in result:
-            graph.add((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
+            graph.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
         return graph
 
     def query_serialized(self, query: str, fmt: str, *, max_results: int | None = None) -> tuple[QueryKind, bytes]:
@@ -757,7 +699,7 @@ class OxigraphStore:
             ox.serialize(triples, out, RDF_FORMATS[fmt], prefixes=_PREFIXES if fmt == "ttl" else None)
         payload = out.getvalue()
         if kind == "select" and max_results is not None:
-            rows = _count_rows(payload, fmt)
+            rows = count_rows(payload, fmt)
             if rows > max_results:
                 raise QueryError(f"plus de {max_results} résultats : ajoutez LIMIT ou affinez la requête")
         return kind, payload
@@ -772,16 +714,7 @@ class OxigraphStore:
 
         A ``.gz`` path is gzip-compressed.
         """
-        if fmt not in RDF_FORMATS:
-            raise QueryError(f"format d'export inconnu : {fmt}")
-        wanted = list(graphs) if graphs is not None else self.graphs()
-        rdf_format = RDF_FORMATS[fmt]
-        with _open_out(out) as stream:
-            if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-                ox.serialize(self._quads_of(wanted), stream, rdf_format)
-            else:
-                triples = (ox.Triple(q.subject, q.predicate, q.object) for q in self._quads_of(wanted))
-                ox.serialize(triples, stream, rdf_format, prefixes=_PREFIXES)
+        write_dump(out, fmt, self._quads_of(list(graphs) if graphs is not None else self.graphs()), _PREFIXES)
 
     @_writes
     def restore(self, path: Path) -> None:
@@ -800,25 +733,17 @@ class OxigraphStore:
             self._private.bulk_extend(private)
 
     def shacl(self, shapes: Graph) -> tuple[bool, Graph]:
-        """Validate the union of every graph, public and private (working copies aside), against SHACL ``shapes``.
-
-        pyshacl-turbo (a Rust engine with pySHACL's API) validates an Oxigraph store natively: the graphs
-        are copied into one in-memory default graph, which is an order of magnitude faster than going
-        through an rdflib graph and pyshacl on the 400,000 triples of the referential.
-        """
-        import pyshacl_turbo  # lazily: its Rust engine loads only when a validation runs
-
-        snapshot = ox.Store()
-        snapshot.bulk_extend(
-            ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
-            for db in (self._store, self._private)
-            for q in db.quads_for_pattern(None, None, None, None)
-            if not (isinstance(q.graph_name, ox.NamedNode) and is_working_copy(q.graph_name.value))
+        """Validate the union of every graph, public and private (working copies aside), against SHACL ``shapes``,
+        on an in-memory copy (:func:`kg.backend.shacl_snapshot`)."""
+        return shacl_snapshot(
+            (
+                q
+                for db in (self._store, self._private)
+                for q in db.quads_for_pattern(None, None, None, None)
+                if not (isinstance(q.graph_name, ox.NamedNode) and is_working_copy(q.graph_name.value))
+            ),
+            shapes,
         )
-        conforms, results, _ = pyshacl_turbo.validate(
-            snapshot, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
-        )
-        return bool(conforms), results
 
     def to_graph(self, graphs: Iterable[str] | None = None) -> Graph:
         """Copy named graphs (all by default) into one rdflib Graph, their union (for pyshacl and tooling)."""
@@ -871,25 +796,6 @@ class _Counter:
         for item in self._items:
             self.count += 1
             yield item
-
-
-class _open_out:
-    """Open a path (gzip when it ends in .gz) or pass a binary stream through."""
-
-    def __init__(self, out: Path | IO[bytes]) -> None:
-        self._out = out
-        self._owned: IO[bytes] | None = None
-
-    def __enter__(self) -> IO[bytes]:
-        if isinstance(self._out, Path):
-            self._out.parent.mkdir(parents=True, exist_ok=True)
-            self._owned = gzip.open(self._out, "wb") if self._out.suffix == ".gz" else open(self._out, "wb")
-            return self._owned
-        return self._out
-
-    def __exit__(self, *exc: object) -> None:
-        if self._owned is not None:
-            self._owned.close()
 
 
 def open_store(path: Path, *, read_only: bool = False) -> OxigraphStore:
