@@ -3,7 +3,7 @@
 Every value that comes from a source (a title, a name, a label, a query typed by a user) goes through
 :func:`literal` before it reaches Markdown or HTML, so ``[clic](javascript:alert(1))`` is shown as those
 characters and never becomes a link, a tag or a script. Every CSV the explorer offers is written by
-:func:`kg.tableur.csv_text`, which neutralises formulas.
+:func:`kg.tableur.csv_text`, which neutralises formulas (the search results' by :func:`fiches.export.experiences_csv`).
 """
 
 from __future__ import annotations
@@ -104,25 +104,6 @@ def highlighted(extract: str) -> str:
     """An extract with ``<mark>`` around the query words; everything else shown as is (:func:`literal`)."""
     parts = _MARK.split(extract)
     return "".join(f"<mark>{literal(p)}</mark>" if i % 2 else literal(p) for i, p in enumerate(parts))
-
-
-def results_csv(hits: Sequence[Any]) -> str:
-    """Search matches (:class:`search.Hit`) as the CSV the search page offers, formulas neutralised."""
-    header = ["iri", "titre", "annee", "porteurs", "services", "technologies", "sources", "score"]
-    rows = [
-        [
-            h.iri,
-            h.titre,
-            h.annee or "",
-            " | ".join(p.nom for p in h.porteurs),
-            " | ".join(f"{s['notation']} {s['label']}" for s in h.services),
-            " | ".join(h.technologies),
-            " | ".join(f"{s.source}:{s.id}" for s in h.sources),
-            h.score,
-        ]
-        for h in hits
-    ]
-    return csv_text(header, rows)
 
 
 def sparql_csv(body: bytes) -> str:

@@ -17,7 +17,7 @@ from territoires.referentiel import Point
 
 __all__ = ["COLUMNS", "carrier_items", "carrier_points", "experiences_csv", "experiences_geojson"]
 
-#: The CSV columns (the explorer's search download has the same).
+#: The CSV columns (the explorer's search page offers this CSV too).
 COLUMNS = ("iri", "titre", "annee", "porteurs", "services", "technologies", "sources", "score")
 _POINTS_CACHE = "carte-points"
 

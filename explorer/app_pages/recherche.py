@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from explorer import data, fiche_url, ui
+from fiches.export import carrier_items, experiences_csv
 from search import TAILLES, Filters
 from territoires.carte import geojson
 
@@ -143,27 +144,6 @@ def _active_chips(filters: Filters) -> None:
         st.button("Tout effacer", key="chip_clear", on_click=_clear, type="tertiary")
 
 
-def _carrier_items(hits: list[Any]) -> list[dict[str, Any]]:
-    points = data.points()
-    items = []
-    for hit in hits:
-        for p in hit.porteurs:
-            if p.iri in points:
-                lat, lon = points[p.iri]
-                items.append(
-                    {
-                        "lat": lat,
-                        "lon": lon,
-                        "label": p.nom,
-                        "porteur": p.iri,
-                        "experience": hit.iri,
-                        "titre": hit.titre,
-                        "annee": hit.annee,
-                    }
-                )
-    return items
-
-
 def _result(rank: int, hit: Any) -> None:
     """One result: a link to its fiche, then carriers, year, extract, services and technologies in one block
     (one element instead of five: the page draws faster)."""
@@ -216,7 +196,7 @@ with main:
     st.markdown(f"**{result.total} expérience(s)**" + (f" pour « {ui.literal(query)} »" if query else ""))
     with ui.guard():
         everything = data.search(query, filters, min(result.total, 5000), 0)
-    items = _carrier_items(everything.results)
+    items = carrier_items(everything.results, data.points())
     bar = st.columns([2, 1, 1], vertical_alignment="center")
     with bar[0]:
         view = st.segmented_control(
@@ -228,7 +208,7 @@ with main:
         )
     bar[1].download_button(
         "Résultats (CSV)",
-        lambda: ui.results_csv(everything.results),  # built on click only
+        lambda: experiences_csv(everything.results),  # built on click only
         "capitalis-recherche.csv",
         "text/csv",
         icon=":material/download:",

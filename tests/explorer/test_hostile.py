@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer import ui
+from fiches.export import experiences_csv
 from kg.context import Context
 from kg.settings import Settings
 from kg.sparql import run_public_query
@@ -77,7 +78,7 @@ def test_search_csv_neutralises_formulas(hostile_home: Path) -> None:
     with Context.open(Settings(home=hostile_home, embedder=EMBEDDER), read_only=True) as context:
         hits = search(context, "portail famille", Filters(), 50, 0).results
     assert any(p.nom == FORMULA_NAME for h in hits for p in h.porteurs)  # the source wrote a formula
-    rows = list(csv.reader(io.StringIO(ui.results_csv(hits))))
+    rows = list(csv.reader(io.StringIO(experiences_csv(hits))))
     carriers = [r[3] for r in rows[1:]]
     assert "'" + FORMULA_NAME in carriers
     assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r if not c.lstrip("+-").isdigit())
