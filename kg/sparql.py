@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -166,24 +167,11 @@ def _check_shape(query: str, settings: Settings) -> None:
 def _check_size(algebra: object, settings: Settings) -> None:
     """Triple patterns (each one a join) and repeated property paths (``*``, ``+``) of the parsed query."""
     triples = stars = 0
-    stack = [algebra]
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, CompValue):
-            if current.name == "BGP":
-                triples += len(current.get("triples") or ())
-            stack.extend(current.values())
-        elif isinstance(current, PropertyPath):
-            stars += isinstance(current, MulPath) and current.mod in ("*", "+")
-            stack.extend(vars(current).values())
-        elif isinstance(current, dict):
-            stack.extend(current.values())
-        elif isinstance(current, list | tuple | set | frozenset | ParseResults):
-            stack.extend(current)
+    for current in _nodes(algebra):
+        if isinstance(current, CompValue) and current.name == "BGP":
+            triples += len(current.get("triples") or ())
+        elif isinstance(current, MulPath):
+            stars += current.mod in ("*", "+")
     if triples > settings.sparql_max_triple_patterns:
         limit = settings.sparql_max_triple_patterns
         raise _refuse("motifs de triplets", triples, limit, "sparql_max_triple_patterns")
@@ -207,23 +195,27 @@ def _parse_message(exc: Exception) -> str:
 
 
 def _has_service(node: object) -> bool:
-    """Whether a ``ServiceGraphPattern`` stands anywhere in a parsed query (iteratively: no recursion limit)."""
-    stack = [node]
+    """Whether a ``ServiceGraphPattern`` stands anywhere in a parsed query."""
+    return any(isinstance(n, CompValue) and "service" in n.name.lower() for n in _nodes(node))
+
+
+def _nodes(root: object) -> Iterator[object]:
+    """Every node of a parsed query (algebra, property paths, containers), each once; iteratively, so a deep
+    query meets no recursion limit."""
+    stack = [root]
     seen: set[int] = set()
     while stack:
         current = stack.pop()
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, CompValue):
-            if "service" in current.name.lower():
-                return True
+        yield current
+        if isinstance(current, dict):  # a CompValue is one
             stack.extend(current.values())
-        elif isinstance(current, dict):
-            stack.extend(current.values())
+        elif isinstance(current, PropertyPath):
+            stack.extend(vars(current).values())
         elif isinstance(current, list | tuple | set | frozenset | ParseResults):
             stack.extend(current)
-    return False
 
 
 def run_public_query(
