@@ -14,7 +14,6 @@ import hashlib
 import re
 import secrets
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from contributions.database import open_database
 from kg.errors import CapitalisError, Forbidden, InvalidInput, NotFound
 from ontology.namespaces import ID
 
@@ -90,14 +90,8 @@ class Accounts:
     """The account database (thread-safe: one connection guarded by a lock)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+        self._db, self._lock = open_database(path, _SCHEMA)
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)  # hashes only, but nobody else needs to read them
 

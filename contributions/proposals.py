@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from rdflib import Literal as RLiteral
 from rdflib.namespace import DCTERMS, PROV
 
 from contributions.accounts import User
+from contributions.database import open_database
 from ingest.resolve import technology_aliases, technology_key
 from kg.errors import Forbidden, InvalidInput, NotFound
 from kg.store import Store, Triple
@@ -259,13 +259,7 @@ class Contributions:
     """The proposals database (one connection, guarded by a lock)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+        self._db, self._lock = open_database(path, _SCHEMA)
 
     def close(self) -> None:
         with self._lock:
