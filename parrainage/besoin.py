@@ -22,6 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from kg.context import Context
 from kg.errors import InvalidInput
 from parrainage.porteurs import Porteurs
 from search import Index, query_vector, rank
-from search.analysis import stem, tokens
+from search.analysis import STOP_WORDS, content_words, fold, stem, tokens
 
 __all__ = [
     "ANCESTOR_SIMILARITY", "PROCHES", "Aggregate", "Need", "aggregate", "concepts_nommes", "couverture", "need",
@@ -90,14 +91,30 @@ def _check_notations(table: Porteurs, index: Index, services: Sequence[str]) -> 
 def couverture(index: Index, text: str, taxonomie: bool = False) -> np.ndarray:
     """Share of the need's words, weighted by their idf, that each experience contains, in [0, 1] (absolute).
 
-    The words are the search analyser's (stems, typos corrected at 0.8 of a word); a word no experience
-    contains weighs the most (df 0), so a need about something the corpus never mentions covers little.
+    The words are the search analyser's stems, as typed: a word no experience contains weighs the most (df 0),
+    even when the search would correct it into a neighbour, so a need about something the corpus never mentions
+    covers little.
     With ``taxonomie``, a word also counts for an experience when it is in a label or alt label of an ATLAAS
     service or usage that classifies it (« ordinateurs » for a « Reconditionnement et don d'ordinateurs »).
     """
-    terms, _ = index.analyzer.query_terms(text)
+    terms, corrections = index.analyzer.query_terms(text)
+    for typed, fixed in corrections.items():
+        # A word the corpus lacks stays lacking here: the search guesses a neighbour for it (« concession » →
+        # « conception », « pêche » → « poche »), which helps a reader with a typo find something, but for the
+        # floor the guess would stand for a word the need does not say. A need with a typo still passes on its
+        # other words.
+        terms.pop(stem(fold(fixed)), None)
+        terms[stem(typed)] = 1.0
+    words = [w for w in content_words(text) if w not in STOP_WORDS and len(w) >= 2]
+    for first, second in pairwise(words):
+        if stem(first + second) in terms:
+            # « vidéo-protection » is one thing, « vidéoprotection »: its halves (« protection » des données, a
+            # « vidéo ») would otherwise count as two words of the need shared by experiences about other things
+            terms.pop(stem(first), None)
+            terms.pop(stem(second), None)
     n = index.size
     covered = np.zeros(n, np.float64)
+    words = np.zeros(n, np.int32)  # how many of the need's words each experience contains
     total = 0.0
     by_stem = _label_stems(index) if taxonomie else {}
     concept = index.facets["concept"]
@@ -112,7 +129,13 @@ def couverture(index: Index, text: str, taxonomie: bool = False) -> np.ndarray:
         if term in by_stem:
             has |= concept.mask(by_stem[term], n)
         covered[has] += idf * weight
-    return covered / total if total > 0 else covered
+        words[has] += 1
+    share = covered / total if total > 0 else covered
+    if len(terms) >= 2:
+        # one rare word shared is a coincidence, not an answer (« concession de cimetière » and a tourist kiosk
+        # that names military cemeteries): a need of several words needs two of them in the experience
+        share[words < 2] = 0.0
+    return share
 
 
 def _fine(notation: str) -> bool:

@@ -545,3 +545,24 @@ def test_concepts_named_by_labels_typed_forms_and_compounds(index):
     assert "S26" in concepts_nommes(index, CYBER)
     assert "S18" in concepts_nommes(index, "les habitants votent pour des projets")  # « votent » → « vote »
     assert "S37" in concepts_nommes(index, "donner les vieux ordinateurs")  # two of three words
+
+
+@pytest.mark.parametrize("besoin", [
+    "concession de cimetière",  # « cimetière » alone meets a tourist kiosk naming military cemeteries
+    "déneigement des routes",
+    "fourrière animale",
+    "jumelage avec une commune allemande",
+    "permis de pêche et de chasse",
+    "ruches sur le toit de la mairie",
+])
+def test_short_needs_nothing_addresses_get_no_sponsor(ctx, index, besoin):
+    """The needs of the issue as a secretary would type them, in two or three words: one rare word shared, or a
+    word the search corrects into a far neighbour (« concession » → « conception »), is no answer."""
+    result = match(ctx, "79010", besoin=besoin, index=index)
+    assert result.sponsors == [] and result.total == 0, [s.nom for s in result.sponsors]
+
+
+def test_a_one_keystroke_typo_still_finds_its_sponsors(ctx, index):
+    typed = match(ctx, "79010", besoin="portail famile pour la cantine", index=index)
+    right = match(ctx, "79010", besoin="portail famille pour la cantine", index=index)
+    assert typed.sponsors and [s.nom for s in typed.sponsors] == [s.nom for s in right.sponsors]
