@@ -50,6 +50,8 @@ test: install
 	bash tools/install_test_deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+	@# the API's suite again on the SPARQL server backend (two `oxigraph serve`): about 1 min on 2 cores
+	CAPITALIS_TEST_BACKEND=server $(BIN)/python -m pytest -q tests/api -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check .

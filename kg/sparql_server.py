@@ -440,12 +440,19 @@ class SparqlServerStore:
         if kind == "select" and max_results is not None:
             prologue, body = split_prologue(query)
             text = f"{prologue}\nSELECT {_projection(query)} WHERE {{ {{ {body}\n}} }} LIMIT {max_results + 1}"
-        if kind in ("select", "ask"):
-            payload = self._public_query(text, _RESULT_MEDIA[fmt], dataset)
-            if kind == "select" and max_results is not None and count_rows(payload, fmt) > max_results:
-                raise QueryError(f"plus de {max_results} résultats : ajoutez LIMIT ou affinez la requête")
-            return kind, payload
-        triples = self._public_triples(text, dataset, max_results)
+        try:
+            if kind in ("select", "ask"):
+                payload = self._public_query(text, _RESULT_MEDIA[fmt], dataset)
+                if kind == "select" and max_results is not None and count_rows(payload, fmt) > max_results:
+                    raise QueryError(f"plus de {max_results} résultats : ajoutez LIMIT ou affinez la requête")
+                return kind, payload
+            triples = self._public_triples(text, dataset, max_results)
+        except QueryTimeout as exc:  # the limit the client configured, as the embedded backend says it
+            raise QueryTimeout(
+                f"la requête SPARQL a dépassé la durée maximale de {self.query_timeout_s:g} s et a été interrompue "
+                f"({exc.message}) : restreignez-la (motifs plus précis, LIMIT, moins de jointures ou de chemins "
+                "de propriétés)"
+            ) from exc
         out = io.BytesIO()
         ox.serialize(triples, out, RDF_FORMATS[fmt], prefixes=_PREFIXES if fmt == "ttl" else None)
         return kind, out.getvalue()

@@ -3,10 +3,15 @@
 The store holds the Villes Internet, OTeN and NetPublic samples and the territories they name (the whole
 referential takes half a minute), a search index built with the ``hash`` embedder (no model), and three
 accounts (contributeur, moderateur, admin). Tests talk to it over HTTP, as any client would.
+
+``CAPITALIS_TEST_BACKEND=server`` runs the same suite on the SPARQL server backend: two ``oxigraph serve``
+(public, private) hold the samples, imported through the backend; the home keeps the index and the accounts.
+The few tests about the embedded store alone are marked :func:`embedded_only` and skip there.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -19,10 +24,21 @@ import pytest
 import uvicorn
 
 from kg.settings import Settings
+from tests.utils.servers import OxigraphServer, start_oxigraph
 
 CAP = "https://w3id.org/capitalis/ontology#"
 ID = "https://w3id.org/capitalis/id/"
 PASSWORD = "mot-de-passe-de-test"
+
+
+def server_backend() -> bool:
+    """Whether this run serves the API on the SPARQL server backend (``CAPITALIS_TEST_BACKEND=server``)."""
+    return os.environ.get("CAPITALIS_TEST_BACKEND", "embedded").strip().lower() == "server"
+
+
+def embedded_only(reason: str) -> pytest.MarkDecorator:
+    """Skip on the server backend: ``reason`` says what of the embedded store alone the test checks."""
+    return pytest.mark.skipif(server_backend(), reason=f"embedded backend only: {reason}")
 
 
 @dataclass
@@ -47,13 +63,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build_home(home: Path) -> str:
-    """Import the samples and a referential subset into ``home``, build the index; return a carrier's IRI."""
+def build_home(home: Path, settings: Settings | None = None) -> str:
+    """Import the samples and a referential subset into ``home`` (or the store ``settings`` name), build the index;
+    return a carrier's IRI."""
     from ingest.samples import import_samples, load_referential_subset
     from kg.context import Context
     from search import update_index
 
-    with Context.open(Settings(home=home, embedder="hash")) as context:
+    with Context.open(settings or Settings(home=home, embedder="hash")) as context:
         store = context.store
         import_samples(store)
         load_referential_subset(store)
@@ -90,12 +107,26 @@ def serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
 
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """The session's API server (generous rate limits; a 3 s SPARQL timeout)."""
+    """The session's API server (generous rate limits; a 3 s SPARQL timeout), on the backend the run selects."""
+    root = tmp_path_factory.mktemp("api")
+    home = root / "home"
+    stores: dict[str, str] = {}
+    servers: list[OxigraphServer] = []
+    if server_backend():
+        servers = [start_oxigraph(root / "public", timeout_s=3), start_oxigraph(root / "prive")]
+        stores = {"store": servers[0].url, "store_prive": servers[1].url}
+    try:
+        yield from _serve_api(home, stores)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _serve_api(home: Path, stores: dict[str, str]) -> Iterator[Api]:
     from api.main import create_app
     from contributions.accounts import open_accounts
 
-    home = tmp_path_factory.mktemp("api") / "home"
-    collectivite = build_home(home)
+    collectivite = build_home(home, Settings(home=home, embedder="hash", **stores) if stores else None)
     accounts = open_accounts(home)
     keys = {}
     for role in ("contributeur", "moderateur", "admin"):
@@ -114,6 +145,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         api_rate_write_per_min=100_000,
         api_rate_sparql_per_min=100_000,
         explorer_url="http://explorateur.example",
+        **stores,
     )
     app = create_app(settings)
     port = free_port()

@@ -13,7 +13,7 @@ import pytest
 from rdflib import Literal, URIRef
 from typer.testing import CliRunner
 
-from tests.api.conftest import Api, free_port
+from tests.api.conftest import Api, embedded_only, free_port
 
 
 def test_cli_sparql_runaway_query_is_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,6 +41,10 @@ def test_cli_sparql_runaway_query_is_cut(tmp_path: Path, monkeypatch: pytest.Mon
     close_pool(tmp_path / "store")
 
 
+@embedded_only(
+    "the read-only fallback is the embedded store's single-writer lock; on a SPARQL server every replica writes "
+    "(two replicas on one server: tests/scaleout/test_server_backend.py)"
+)
 def test_serve_command_falls_back_to_read_only(api: Api) -> None:
     """A second `capitalis serve` on a store another process writes: reads work, writes get a 503."""
     port = free_port()

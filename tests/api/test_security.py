@@ -23,7 +23,7 @@ from api.main import create_app
 from contributions.accounts import open_accounts
 from kg.settings import Settings
 from kg.sparql import check_query, get_pool
-from tests.api.conftest import CAP, Api, free_port, serve
+from tests.api.conftest import CAP, Api, embedded_only, free_port, serve
 
 COUNT = f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e a <{CAP}Experience> }}"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -149,6 +149,10 @@ def test_pathological_queries_are_refused_before_evaluation(api: Api, http: http
     assert http.get("/sparql", params={"query": COUNT}).status_code == 200
 
 
+@embedded_only(
+    "the per-client share of the SPARQL worker processes; the server backend sends public queries to the SPARQL "
+    "server, which bounds them by its own timeout"
+)
 def test_a_slow_client_does_not_starve_the_others(api: Api) -> None:
     """Two runaway queries from one account hold one worker, not both: another account's queries pass at once."""
     slow = api.client("contributeur")

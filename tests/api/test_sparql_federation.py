@@ -20,7 +20,7 @@ import pytest
 
 from kg.errors import CapitalisError
 from kg.sparql import QueryPool, check_query
-from tests.api.conftest import Api
+from tests.api.conftest import Api, embedded_only
 
 
 class _Stub(BaseHTTPRequestHandler):
@@ -125,6 +125,7 @@ def test_the_check_reads_the_algebra_not_the_text() -> None:
         check_query("INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }")
 
 
+@embedded_only("the seccomp sandbox of the SPARQL worker processes, which read the embedded store's files")
 def test_worker_cannot_open_a_connection_even_when_handed_a_service_query(api: Api, stub: str) -> None:
     """Past the check (as a parser discrepancy would be), the worker's engine still reaches nobody."""
     pool = QueryPool(Path(api.home) / "store", size=1)

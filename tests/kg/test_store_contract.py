@@ -376,6 +376,6 @@ def test_public_queries_are_bounded_in_time(make_store, backend: str) -> None:  
         store.query_serialized(f"CONSTRUCT {{ <{EX}x> <{EX}n> ?n }} WHERE {{ {{ {SLOW} }} }}", "nt")
     quick = make_store(query_timeout_s=0.2)  # the client gives up before the server
     start = time.monotonic()
-    with pytest.raises(QueryTimeout):
+    with pytest.raises(QueryTimeout, match=r"durée maximale de 0\.2 s"):  # the limit configured, as embedded says
         quick.query_serialized(SLOW, "json")
     assert time.monotonic() - start < SERVER_TIMEOUT_S
