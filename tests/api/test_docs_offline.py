@@ -34,6 +34,9 @@ def driver() -> Iterator[Any]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     chromium = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    # bounded: ReDoc lays out the whole document (every example of every route) on a busy CI machine
+    chromium.set_page_load_timeout(120)
+    chromium.set_script_timeout(60)
     try:
         yield chromium
     finally:
@@ -41,7 +44,7 @@ def driver() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _count(driver: Any, css: str, at_least: int, timeout: float = 30.0) -> int:
+def _count(driver: Any, css: str, at_least: int, timeout: float = 90.0) -> int:
     """How many elements match ``css`` once there are ``at_least`` of them (0 after ``timeout``)."""
     deadline = time.monotonic() + timeout
     while True:
