@@ -17,17 +17,20 @@ experiences (:class:`parrainage.besoin.Aggregate`) and decides, for that filleul
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
+from kg.context import Context
 from kg.settings import Settings
 from kg.store import Store
-from parrainage.besoin import Aggregate
+from parrainage.besoin import Aggregate, Need, aggregate, need
 from parrainage.lifecycle import charge
 from parrainage.models import Filleul
-from parrainage.porteurs import KIND_CODE, KIND_OF_NIVEAU, Porteurs
-from search import Index
+from parrainage.porteurs import KIND_CODE, KIND_OF_NIVEAU, Porteurs, porteurs
+from search import Index, open_index
 from territoires.collectivites import collectivite
 from territoires.distance import haversine
 from territoires.referentiel import territoires
@@ -129,6 +132,29 @@ class Weights:
         return cls(settings.match_poids_pertinence, settings.match_poids_experience, settings.match_poids_taille,
                    settings.match_poids_proximite, settings.match_poids_technologies, settings.match_poids_charge,
                    settings.match_ratio, settings.match_distance_km, settings.match_voisinage_km)
+
+
+class Demande(NamedTuple):
+    """What a match and the grappes both start from: the index, the carrier table, the need, the weights, the
+    need's carriers and the sponsorships each carrier already holds."""
+
+    index: Index
+    table: Porteurs
+    need: Need
+    weights: Weights
+    agg: Aggregate
+    load: np.ndarray
+
+
+def demande(ctx: Context, besoin: str | None, services: Sequence[str] | None, *, index: Index | None = None,
+            qvec: np.ndarray | None = None) -> Demande:
+    """The need read against the carriers, with the settings of ``ctx`` (``index`` skips the home's index)."""
+    s = ctx.settings
+    idx = index if index is not None else open_index(ctx)
+    table = porteurs(ctx, idx)
+    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min,
+                  par_concept_on=s.match_pertinence_concepts)
+    return Demande(idx, table, wanted, Weights.of(s), aggregate(table, wanted), charges(ctx.store, table))
 
 
 def charges(store: Store, table: Porteurs) -> np.ndarray:

@@ -17,12 +17,12 @@ from kg.context import Context
 from kg.errors import InvalidInput, NotFound
 from kg.francais import de, en, km, nombre, pluriel
 from ontology import iri as mint
-from parrainage.besoin import Aggregate, Need, aggregate, need
-from parrainage.evaluation import Weights, charges, evaluate, filleul_techs, party
+from parrainage.besoin import Aggregate, Need
+from parrainage.evaluation import Weights, demande, evaluate, filleul_techs, party
 from parrainage.explication import abstention_message, le_nom, sponsor
 from parrainage.models import Couverture, Grappe, GrappesResult, MembreGrappe
-from parrainage.porteurs import Porteurs, porteurs
-from search import Index, open_index
+from parrainage.porteurs import Porteurs
+from search import Index
 from territoires.collectivites import is_departement_code
 from territoires.referentiel import territoires
 
@@ -47,13 +47,7 @@ def grappes(
     code = _departement_code(departement)
     ref = territoires().ref
     dep = ref.departements[code]
-    idx = index if index is not None else open_index(ctx)
-    table = porteurs(ctx, idx)
-    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min,
-                  par_concept_on=s.match_pertinence_concepts)
-    w = Weights.of(s)
-    agg = aggregate(table, wanted)
-    load = charges(ctx.store, table)
+    idx, table, wanted, w, agg, load = demande(ctx, besoin, services, index=index, qvec=qvec)
     if wanted.abstention:  # nothing addresses the need: no grappe to form around it
         return GrappesResult(departement={"code": code, "nom": dep.nom, "region": dep.region}, besoin=wanted.label,
                              services=wanted.services, grappes=[], communes=0, message=abstention_message(wanted),

@@ -23,12 +23,11 @@ import numpy as np
 from kg.context import Context
 from kg.errors import InvalidInput
 from kg.francais import de, en, fois, km, pluriel, que
-from parrainage.besoin import Aggregate, Need, aggregate, need
-from parrainage.evaluation import VOISINAGE, Evaluation, Party, Weights, charges, evaluate, filleul_techs, party
+from parrainage.besoin import Aggregate, Need
+from parrainage.evaluation import VOISINAGE, Evaluation, Party, Weights, demande, evaluate, filleul_techs, party
 from parrainage.explication import abstention_message, concepts_sentence, sponsor
 from parrainage.models import MatchResult
-from parrainage.porteurs import porteurs
-from search import Index, open_index
+from search import Index
 from territoires.collectivites import resolve_collectivite
 from territoires.referentiel import territoires
 
@@ -63,13 +62,7 @@ def match(
     _check_options(limit, rayon_km)
     rayon = rayon_km if rayon_km is not None else s.match_rayon_km
     filleul = party(*resolve_collectivite(collectivite))
-    idx = index if index is not None else open_index(ctx)
-    table = porteurs(ctx, idx)
-    wanted = need(ctx, table, idx, besoin, services, qvec, s.match_similarite_min, s.match_pertinence_min,
-                  par_concept_on=s.match_pertinence_concepts)
-    w = Weights.of(s)
-    agg = aggregate(table, wanted)
-    load = charges(ctx.store, table)
+    idx, table, wanted, w, agg, load = demande(ctx, besoin, services, index=index, qvec=qvec)
     techs = filleul_techs(table, idx, filleul)
     ev = evaluate(table, idx, agg, filleul, w, load, rayon, techs)
     order = ev.order(table)
