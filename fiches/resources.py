@@ -203,11 +203,12 @@ def collectivite_iri(store: Store, code: str) -> str:
 
 
 def collectivite_du_referentiel_store(store: Store, iri: str) -> Store | None:
-    """For a collectivité IRI absent from the graph but known to the referential: a small in-memory store
-    holding the facts an import would write for it (graph ``referentiel``) and its territory's names, so that
-    every surface describes it as it describes the others. None when the IRI is in the graph or unknown."""
+    """For a collectivité IRI the graph says nothing of (ask only then) but the referential knows: a small
+    in-memory store holding the facts an import would write for it (graph ``referentiel``) and its territory's
+    names, so that every surface describes it as it describes the others. None when the IRI names no
+    collectivité of the referential."""
     prefix = f"{ID}collectivite/"
-    if not iri.startswith(prefix) or store.ask("ASK { GRAPH ?g { $s ?p ?o } }", s=URIRef(iri)):
+    if not iri.startswith(prefix):
         return None
     found = collectivite_du_referentiel(iri[len(prefix) :])
     if found is None:
@@ -226,7 +227,13 @@ def collectivite_du_referentiel_store(store: Store, iri: str) -> Store | None:
 def collectivite(store: Store, code: str) -> dict[str, Any]:
     """One collectivité: names, codes, population, territory, and how many experiences it carries."""
     iri = collectivite_iri(store, code)
-    data = entity(collectivite_du_referentiel_store(store, iri) or store, iri)
+    try:
+        data = entity(store, iri)
+    except NotFound:  # a collectivité of the referential that carries no experience
+        virtual = collectivite_du_referentiel_store(store, iri)
+        if virtual is None:
+            raise
+        data = entity(virtual, iri)
     v = data["values"]
     population = _first(v, "cap:population")
     territoire = _first(v, "cap:territoire")

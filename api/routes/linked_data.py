@@ -176,7 +176,9 @@ def linked_data_resource(
     media = negotiate(request)
     if media is None:
         return problem(406, "formats disponibles : text/html, " + ", ".join(RDF_MEDIA), instance=request.url.path)
-    graph = describe(collectivite_du_referentiel_store(store, iri) or store, iri)
+    graph = describe(store, iri)
+    if len(graph) == 0 and (virtual := collectivite_du_referentiel_store(store, iri)) is not None:
+        graph = describe(virtual, iri)
     if len(graph) == 0:
         raise NotFound(f"aucune ressource publique {iri}")
     if media == "html":
