@@ -226,6 +226,7 @@ def run_public_query(
     timeout_s: float | None = None,
     settings: Settings | None = None,
     client: str | None = None,
+    checked: QueryKind | None = None,
 ) -> SparqlResult:
     """Run a read-only query on the public graphs with the configured timeout and result cap.
 
@@ -234,10 +235,13 @@ def run_public_query(
     it runs too long. ``client`` names who asks (the API passes the account, else the address): a client runs
     at most ``settings.sparql_per_client`` queries at once and waits its turn for more (:class:`ClientBusy` past
     ``settings.sparql_queue_per_client`` waiting), so that one client's slow queries never hold every worker;
-    ``None`` (the CLI, the explorer) is not limited per client.
+    ``None`` (the CLI, the explorer) is not limited per client. ``checked``: the form :func:`check_query` already
+    returned for this very query with these settings (the API checks first, to negotiate the format): the query
+    is not parsed a second time.
     """
     settings = settings or Settings()
-    check_query(query, settings)
+    if checked is None:
+        check_query(query, settings)
     rdf_fmt = "xml" if fmt == "rdfxml" else fmt
     timeout = settings.sparql_timeout_s if timeout_s is None else timeout_s
     path = getattr(store, "path", None)

@@ -272,7 +272,7 @@ async def _answer(request: Request, store, settings, query: str | None, fmt: str
             return problem(406, detail, instance=request.url.path)
         client = client_id(request)
         result = await run_in_threadpool(
-            lambda: run_public_query(store, query, chosen, settings=settings, client=client)
+            lambda: run_public_query(store, query, chosen, settings=settings, client=client, checked=kind)
         )
     except Forbidden as exc:
         return problem(403, exc.message, title=exc.title, instance=request.url.path)
