@@ -2,8 +2,11 @@
 
 It lives in ``$CAPITALIS_HOME/search/`` (``meta.json``, ``docs.sqlite``, ``arrays.npz``, ``lexicon.json``,
 ``vectors.npy``, ``ann.usearch``), records the embedder that built it and refuses another one.
-:func:`update_index` re-encodes only the passages whose content hash changed. Only the commands that build
-(an import, ``capitalis index``, the API's start-up) call it: a search never builds nor writes an index.
+:func:`update_index` touches only the experiences that changed: their passages are encoded, their lexical
+postings analysed, their HNSW nodes and payload rows replaced. Each saved index is a generation that names its
+parent and the positions changed since, so that the tables derived from it (the parrainage carrier table) follow
+by the same positions. Only the commands that build (an import, ``capitalis index``, the API's start-up) call it:
+a search never builds nor writes an index.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +44,8 @@ FORMAT = 1
 #: Experiences from which the dense search walks an HNSW graph (the settings' default).
 ANN_MIN = Settings.model_fields["search_ann_min"].default
 _MMAP_FROM = 50_000  # vectors of an index this large are memory-mapped, not read
+_PROGRESS_FROM = 10_000  # rows from which writing the payloads shows a progress line
+_PAYLOAD_BATCH = 5_000  # payload rows written per statement batch (the progress line moves between batches)
 #: The name of the opened index in the context's caches (keyed by the directory and the time it was written, so
 #: that a rebuilt index is read again: no one needs to forget it).
 CACHE_NAME = "search-index"
@@ -86,6 +93,10 @@ class Index:
     surfaces: dict[str, str] = field(default_factory=dict)  # folded word -> its spelling in the corpus
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> code -> French label
     fingerprints: np.ndarray | None = None  # S16 per doc: what it gives the index, hashed (see fingerprint)
+    counts: lexical.Counts | None = None  # what the lexical postings are computed from (loaded for an update)
+    generation: str = field(default_factory=lambda: uuid.uuid4().hex)  # this content of the index, saved or not
+    parent: str = ""  # the generation it was updated from ("" when built from scratch)
+    changes: np.ndarray | None = None  # int64 positions whose experience changed since ``parent``
     _base: tuple[Path, list[int]] | None = None  # (index it was updated from, positions changed): save reuses it
     _db: sqlite3.Connection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -129,13 +140,21 @@ class Index:
 
         Vectors of passages whose hash the ``previous`` index already holds are reused; ``vectors`` (given
         by the synthetic benches) skips encoding altogether. With ``changed`` (the positions whose doc is not
-        the one ``previous`` holds there, see :func:`update_index`), the previous HNSW graph and payload rows
-        are updated for those positions only.
+        the one ``previous`` holds there, see :func:`update_index`), only those docs are analysed for the
+        lexical postings, and the previous HNSW graph and payload rows are updated for those positions only.
         """
         encoded = 0
         if vectors is None:
             vectors, encoded = dense.encode_docs(docs, embedder, _known_vectors(previous, embedder), progress=progress)
-        postings = lexical.build_postings(docs)
+        if previous is not None and changed is not None and previous.counts is not None:
+            todo = sum(1 for i in changed if i < len(docs))
+            with progress_step(progress, "Index lexical (mise à jour)", todo) as advance:
+                postings, counts = lexical.update_postings(
+                    previous.postings, previous.counts, docs, changed, advance=advance
+                )
+        else:
+            with progress_step(progress, "Index lexical", len(docs)) as advance:
+                postings, counts = lexical.build_postings(docs, advance=advance)
         facets = _facets_of(docs)
         index = cls(
             embedder=embedder.name,
@@ -157,8 +176,10 @@ class Index:
             surfaces=postings.surfaces,
             labels=_facet_labels(facets, taxonomy),
             fingerprints=fingerprints(docs, progress=progress),
+            counts=counts,
         )
         if previous is not None and changed is not None:
+            index.parent, index.changes = previous.generation, np.asarray(sorted(changed), np.int64)
             index._base = (previous.path, list(changed)) if previous.path is not None else None
             same_dim = previous.ann is not None and index.vectors.shape[1] == previous.ann.ndim
             if same_dim and index.size >= max(ann_min, 1):
@@ -172,7 +193,7 @@ class Index:
         self.ann = dense.build_ann(self.vectors, ann_min, progress=progress)
 
     # persistence ------------------------------------------------------------------------------------------
-    def save(self, directory: Path) -> None:
+    def save(self, directory: Path, *, progress: bool = False) -> None:
         """Write the index to ``directory`` atomically (a sibling temp dir swapped in)."""
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = directory.with_name(f"{directory.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
@@ -181,7 +202,7 @@ class Index:
         tmp.mkdir()
         np.save(tmp / "vectors.npy", self.vectors)
         self._save_arrays(tmp)
-        self._save_payloads(tmp)
+        self._save_payloads(tmp, progress=progress)
         self._save_lexicon(tmp)
         if self.ann is not None:
             self.ann.save(str(tmp / "ann.usearch"))
@@ -201,19 +222,34 @@ class Index:
             arrays[f"f_{name}_vals"] = f.vals
         if self.fingerprints is not None:
             arrays["fingerprints"] = self.fingerprints
+        if self.counts is not None:
+            arrays |= {
+                "post_tf": self.counts.tf,
+                "doc_length": self.counts.lengths,
+                "word_ptr": self.counts.words.ptr,
+                "word_docs": self.counts.words.docs,
+                "spelling_ptr": self.counts.spellings.ptr,
+                "spelling_docs": self.counts.spellings.docs,
+            }
+        if self.changes is not None:
+            arrays["changes"] = self.changes
         np.savez(directory / "arrays.npz", **arrays)
 
-    def _save_payloads(self, directory: Path) -> None:
+    def _save_payloads(self, directory: Path, *, progress: bool = False) -> None:
         if self._base is not None and (self._base[0] / "docs.sqlite").exists():
             self._update_payloads(directory, *self._base)
             return
         db = sqlite3.connect(directory / "docs.sqlite")
         db.execute("CREATE TABLE docs (i INTEGER PRIMARY KEY, iri TEXT UNIQUE, hash TEXT, payload TEXT)")
-        payloads = self.payloads if self.payloads is not None else [self.payload(i) for i in range(self.size)]
-        db.executemany(
-            "INSERT INTO docs VALUES (?, ?, ?, ?)",
-            ((i, self.iris[i], self.hashes[i], json.dumps(p, ensure_ascii=False)) for i, p in enumerate(payloads)),
-        )
+        with progress_step(progress and self.size >= _PROGRESS_FROM, "Fiches de l'index", self.size) as advance:
+            for lo in range(0, self.size, _PAYLOAD_BATCH):
+                hi = min(self.size, lo + _PAYLOAD_BATCH)
+                db.executemany(
+                    "INSERT INTO docs VALUES (?, ?, ?, ?)",
+                    ((i, self.iris[i], self.hashes[i], json.dumps(self.payload(i), ensure_ascii=False))
+                     for i in range(lo, hi)),
+                )
+                advance(hi - lo)
         db.commit()
         db.close()
 
@@ -231,7 +267,7 @@ class Index:
 
     def _save_lexicon(self, directory: Path) -> None:
         lexicon = {
-            "terms": list(self.terms),
+            "terms": list(self.terms),  # in id order; "vocabulary" is in the order of the word ids of ``counts``
             "vocabulary": self.vocabulary,
             "facets": {name: f.values for name, f in self.facets.items()},
             "technologies": self.technology_names,
@@ -239,6 +275,8 @@ class Index:
             "surfaces": self.surfaces,
             "labels": self.labels,
         }
+        if self.counts is not None:
+            lexicon["spellings"] = self.counts.spellings.keys
         (directory / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
 
     def _meta(self) -> dict[str, Any]:
@@ -250,11 +288,14 @@ class Index:
             "built_at": self.built_at,
             "signature": self.signature,
             "ann": self.ann is not None,
+            "generation": self.generation,
+            "parent": self.parent,
         }
 
     @classmethod
-    def load(cls, directory: Path) -> Index:
-        """The index saved in ``directory`` (payloads stay in SQLite, large vectors are memory-mapped)."""
+    def load(cls, directory: Path, *, counts: bool = False) -> Index:
+        """The index saved in ``directory`` (payloads stay in SQLite, large vectors are memory-mapped); with
+        ``counts``, also what an update of the lexical postings starts from (a search does not need it)."""
         meta = read_meta(directory)
         if meta is None:
             raise MissingIndex(NO_INDEX)
@@ -296,6 +337,10 @@ class Index:
             surfaces=lexicon.get("surfaces", {}),  # an index saved before they were kept: none (folded words)
             labels=lexicon.get("labels") or _facet_labels(facets, None),
             fingerprints=arrays["fingerprints"] if "fingerprints" in arrays.files else None,
+            counts=_load_counts(arrays, lexicon) if counts else None,
+            generation=meta.get("generation") or uuid.uuid4().hex,  # an index saved before generations: its own
+            parent=meta.get("parent", ""),
+            changes=arrays["changes"] if "changes" in arrays.files else None,
             _db=db,
         )
         if meta.get("ann") and (directory / "ann.usearch").exists():
@@ -368,6 +413,28 @@ class Index:
             cached = [(n, frozenset(stems), w) for n, stems, w in self.taxonomy_phrases]
             self._phrases = cached
         return cached
+
+
+@contextmanager
+def progress_step(progress: bool, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A long step of the index on the progress line (count, rate, time left): yields ``advance(k)``."""
+    if not progress:
+        yield lambda k: None
+        return
+    with dense.progress_bar() as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda k: bar.advance(task, k)
+
+
+def _load_counts(arrays: Any, lexicon: dict[str, Any]) -> lexical.Counts | None:
+    """What an update of the lexical postings starts from, or None for an index saved before it was kept."""
+    if "post_tf" not in arrays.files or "spellings" not in lexicon:
+        return None
+    words = lexical.Inverted(list(lexicon["vocabulary"]), arrays["word_ptr"], arrays["word_docs"])
+    spellings = lexical.Inverted(lexicon["spellings"], arrays["spelling_ptr"], arrays["spelling_docs"])
+    if len(words.keys) + 1 != words.ptr.size or len(spellings.keys) + 1 != spellings.ptr.size:
+        return None
+    return lexical.Counts(arrays["post_tf"], arrays["doc_length"], words, spellings)
 
 
 def _known_vectors(previous: Index | None, embedder: Embedder) -> dict[str, np.ndarray]:
@@ -524,13 +591,14 @@ def update_index(ctx: Context, progress: bool = False, *, rebuild: bool = False)
     """Bring the index in line with the graph, touching only new or changed experiences.
 
     Called after every import. Each experience keeps its position in the index; only the positions whose
-    experience changed (by :func:`fingerprint`) have their passage encoded, their HNSW node replaced and their
-    payload row rewritten. When nothing changed (an unchanged export imported again) nothing is encoded nor
-    rewritten: only the recorded signature follows the store. The lexical postings are recomputed from the
-    documents whenever something changed (BM25's idf and length normalisation are corpus-wide). ``rebuild``
-    builds everything again from scratch (``capitalis index --rebuild``). Refuses (:class:`IndexMismatch`)
-    an index built by another embedder unless ``rebuild``. Returns counts: experiences, changed, encoded,
-    reused, removed, seconds.
+    experience changed (by :func:`fingerprint`) have their passage encoded, their lexical postings analysed
+    again, their HNSW node replaced and their payload row rewritten; BM25's corpus statistics (number of
+    documents, document frequencies, average length) follow by the changed documents' contributions, and the
+    impacts are recomputed from them in one vectorised pass (the answers are those of a full rebuild). When
+    nothing changed (an unchanged export imported again) nothing is encoded nor rewritten: only the recorded
+    signature follows the store. ``rebuild`` builds everything again from scratch (``capitalis index
+    --rebuild``). Refuses (:class:`IndexMismatch`) an index built by another embedder unless ``rebuild``.
+    Returns counts: experiences, changed, encoded, reused, removed, seconds.
     """
     directory = index_dir(ctx.settings)
     started = time.perf_counter()
@@ -551,7 +619,7 @@ def update_index(ctx: Context, progress: bool = False, *, rebuild: bool = False)
         docs, embedder, previous=previous, taxonomy=taxonomy, progress=progress,
         ann_min=ctx.settings.search_ann_min, signature=signature, changed=changed,
     )
-    index.save(directory)
+    index.save(directory, progress=progress)
     removed = len(set(previous.iris) - set(index.iris)) if previous is not None else 0
     n_changed = len(changed) if changed is not None else index.size
     return _summary(index, n_changed, encoded, removed, started, directory)
@@ -571,11 +639,9 @@ def _summary(index: Index, changed: int, encoded: int, removed: int, started: fl
 
 
 def _collect(ctx: Context, progress: bool) -> list[Doc]:
-    """The experiences of the graph as documents (one pass over the store, shown as a running step)."""
-    if not progress:
-        return collect_docs(ctx.store)
-    with dense.progress_bar() as bar:
-        bar.add_task("Lecture des expériences", total=None)
+    """The experiences of the graph as documents (one pass over the store, shown as a running step: reading
+    does not count its experiences as it goes, :func:`search.corpus.collect_docs` gives them all at once)."""
+    with progress_step(progress, "Lecture des expériences", None):
         return collect_docs(ctx.store)
 
 
@@ -593,12 +659,11 @@ def fingerprints(docs: Sequence[Doc], *, progress: bool = False) -> np.ndarray:
     if not progress or len(docs) < 10_000:
         return np.asarray([fingerprint(d) for d in docs], dtype="S16")
     out = np.zeros(len(docs), dtype="S16")
-    with dense.progress_bar() as bar:
-        task = bar.add_task("Empreintes des expériences", total=len(docs))
+    with progress_step(progress, "Empreintes des expériences", len(docs)) as advance:
         for i, d in enumerate(docs):
             out[i] = fingerprint(d)
             if i % 1000 == 999:
-                bar.advance(task, 1000)
+                advance(1000)
     return out
 
 
@@ -660,7 +725,7 @@ def _previous_index(ctx: Context, directory: Path, rebuild: bool) -> Index | Non
         return None
     check_embedder_of(ctx, meta)
     try:
-        return Index.load(directory)
+        return Index.load(directory, counts=True)
     except IndexMismatch:
         return None
 
