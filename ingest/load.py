@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,10 @@ from ingest.graphs import other_shares, private_graph, public_graph, scope_graph
 from ingest.merge import merge_experiences
 from ingest.readers import reader_for
 from ingest.resolve import Resolver
-from ingest.sources import Context, Reader, Record, Report
+from ingest.sources import Context, Problem, Reader, Record, Report
 from ingest.terms import recurring_literal, text_literal
 from ingest.territories import REFERENCE_DIR, load_referentiel, territories_triples
+from kg.errors import Fault
 from kg.failpoint import failpoint
 from kg.store import Store, Triple, is_private, ntriples_line
 from ontology import ONTOLOGY_FILES, iri
@@ -169,6 +172,7 @@ class _Import:
     runs: list[Triple]
     private: list[Triple] = field(default_factory=list)
     counted: int = 0
+    digest: str | None = None  # what the run read (:func:`import_digest`), recorded on the run
 
     @property
     def report(self) -> Report:
@@ -205,6 +209,7 @@ def import_file(
     source: str | None = None,
     options: dict[str, Any] | None = None,
     progress: bool = False,
+    force: bool = False,
 ) -> Report:
     """Parse, validate, map, resolve and load one source file; return its report.
 
@@ -212,10 +217,18 @@ def import_file(
     (see above). A record absent from the file is withdrawn with everything minted for it; only its tombstone
     stays (its bookkeeping, marked withdrawn with the date). Unchanged records keep their provenance; the
     report counts created, updated, unchanged and withdrawn records.
+
+    When the source's last import read exactly this (same :func:`import_digest`: file, format, options,
+    readers' code, ontology, referential), nothing is read again: the last run is confirmed
+    (``cap:confirmeLe``) and its report given back, every record counted unchanged. ``force`` reads anyway.
     """
     reader = reader_for(path, source)
     ensure_ontology(store)
+    digest = import_digest(reader, path, options or {})
+    if not force and (confirmed := _confirm_if_unchanged(store, reader, path, digest)) is not None:
+        return confirmed
     run = _start(store, reader, path, options or {})
+    run.digest = digest
     staged = store.staging(_graphs_read(store, run))
     records = _read(run, progress)
     _write_source_graphs(staged, run, records)
@@ -309,6 +322,8 @@ def _write_source_graphs(staged: Store, run: _Import, records: Iterator[Record])
         yield from map(ntriples_line, _run_triples(run))
 
     staged.replace_graph_ntriples(run.graph, with_run())
+    report = json.dumps(run.report.as_dict(), ensure_ascii=False)
+    run.private.append((run.run, CAP.rapportImport, Literal(report)))
     staged.replace_graph(private_graph(run.source), run.private)
 
 
@@ -482,7 +497,65 @@ def _run_triples(run: _Import) -> list[Triple]:
         (node, CAP.source, text_literal(run.source)),
         *((node, predicate, Literal(value, datatype=XSD.integer)) for predicate, value in counts),
         *((node, predicate, value) for predicate, value in report.run_facts),
+        *([(node, CAP.empreinteImport, text_literal(run.digest))] if run.digest else []),
     ]
+
+
+# --- an unchanged file: confirmed, not read again ----------------------------------------------------------
+
+
+@cache
+def _readers_version() -> str:
+    """What the readers' output depends on besides the file: their code, the ontology, the referential."""
+    here = Path(__file__).parent
+    files = [*sorted(here.glob("*.py")), *map(Path, ONTOLOGY_FILES), *sorted(REFERENCE_DIR.glob("*.csv*"))]
+    return fingerprint(files)
+
+
+def import_digest(reader: Reader, path: Path, options: dict[str, Any]) -> str:
+    """SHA-256 of what an import of ``path`` reads: the file's bytes, its reader and format, the options and
+    :func:`_readers_version`. Two imports of one digest write the same graphs, given the same store."""
+    digest = hashlib.sha256()
+    scope = reader.label if getattr(reader, "scoped_snapshot", False) else ""
+    for part in (reader.source, scope, json.dumps(options, sort_keys=True, default=str), _readers_version()):
+        digest.update(part.encode() + b"\0")
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _confirm_if_unchanged(store: Store, reader: Reader, path: Path, digest: str) -> Report | None:
+    """When the source's last import (of any format) read this very digest, confirm it and give its report
+    back, every record it kept counted unchanged; otherwise None (the file must be read).
+
+    The store is then exactly as that import left it, or as later steps that depend on other sources left it
+    (the experience merge, recomputed by every import): reading the file again would write the same graphs.
+    """
+    graph = public_graph(reader.source)
+    rows = store.select(
+        f"""SELECT ?run ?h WHERE {{ GRAPH <{graph}> {{ ?run a <{CAP.ImportRun}> .
+            OPTIONAL {{ ?run <{CAP.empreinteImport}> ?h }} }} }} ORDER BY DESC(STR(?run)) LIMIT 1"""
+    )
+    if not rows or str(rows[0].get("h", "")) != digest:
+        return None
+    last = rows[0]["run"]
+    saved = store.select_private(
+        f"SELECT ?r WHERE {{ GRAPH <{private_graph(reader.source)}> {{ {last.n3()} <{CAP.rapportImport}> ?r }} }}"
+    )
+    if not saved:
+        return None
+    before = json.loads(str(saved[0]["r"]))
+    report = Report(reader.source, str(path), read=before["read"], rows=before["rows"], triples=before["triples"])
+    report.unchanged = before["created"] + before["updated"] + before["unchanged"]
+    report.encoding = before.get("encoding")
+    for e in before["errors"]:
+        fault = Fault(str(path), e["row_or_record"], e["field"], e["message"])
+        report.problems.append(Problem(fault, e["kind"], e["outcome"]))
+    report.rejected, report.repaired, report.confirms = before["rejected"], before["repaired"], str(last)
+    now = Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+    store.add([(last, CAP.confirmeLe, now)], graph)  # type: ignore[list-item]
+    return report
 
 
 def place_triples(node: URIRef, place: str) -> list[Triple]:

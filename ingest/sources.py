@@ -81,6 +81,7 @@ class Report:
     # (predicate, object) facts about the import run itself, from the file (OTeN export/@version, @date)
     run_facts: list[tuple[URIRef, Node]] = field(default_factory=list)
     encoding: str | None = None  # how a text file was decoded (utf-8, cp1252, iso-8859-1), when it matters
+    confirms: str | None = None  # the import run this one confirmed without reading (the same file again)
 
     def problem(self, place: str, field_name: str, message: str, kind: str, outcome: Outcome = "reported") -> None:
         """Record a fault: ``rejected`` drops the record, ``repaired`` keeps a corrected value.
@@ -119,6 +120,7 @@ class Report:
             "rows": self.rows,
             "triples": self.triples,
             **({"encoding": self.encoding} if self.encoding else {}),
+            **({"confirms": self.confirms} if self.confirms else {}),
         }
 
 

@@ -114,6 +114,7 @@ class CAP(DefinedNamespace):
     complementAdresse: URIRef = _NS["complementAdresse"]  # address complement
     concept: URIRef = _NS["concept"]  # concept
     conditionsAcces: URIRef = _NS["conditionsAcces"]  # access conditions
+    confirmeLe: URIRef = _NS["confirmeLe"]  # confirmed at
     contact: URIRef = _NS["contact"]  # contact person
     courriel: URIRef = _NS["courriel"]  # e-mail
     cree: URIRef = _NS["cree"]  # created
@@ -130,6 +131,7 @@ class CAP(DefinedNamespace):
     echelle: URIRef = _NS["echelle"]  # scale
     elu: URIRef = _NS["elu"]  # elected official
     empreinte: URIRef = _NS["empreinte"]  # content hash
+    empreinteImport: URIRef = _NS["empreinteImport"]  # import fingerprint
     enregistrement: URIRef = _NS["enregistrement"]  # record
     enseignements: URIRef = _NS["enseignements"]  # lessons learnt
     entite: URIRef = _NS["entite"]  # resolved entity
@@ -179,6 +181,7 @@ class CAP(DefinedNamespace):
     priseRdv: URIRef = _NS["priseRdv"]  # appointment booking
     publics: URIRef = _NS["publics"]  # audiences
     raison: URIRef = _NS["raison"]  # reason
+    rapportImport: URIRef = _NS["rapportImport"]  # import report
     recommandations: URIRef = _NS["recommandations"]  # recommendations
     rejete: URIRef = _NS["rejete"]  # rejected
     repare: URIRef = _NS["repare"]  # repaired

@@ -34,6 +34,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Rapport JSON sur la sorti
 IndexOpt = Annotated[
     bool, typer.Option("--index/--no-index", help="Mettre à jour l'index de recherche après l'import.")
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Relire le fichier même s'il est identique à celui du dernier import de la source "
+        "(sinon cet import est confirmé sans rien relire).",
+    ),
+]
 
 #: The workbook first: its carriers and actions are what the other sources are resolved against.
 SOURCE_ORDER = {"villes-internet": 0, "oten": 1, "netpublic": 2}
@@ -48,6 +56,7 @@ def _ingest(
     options: dict[str, Any],
     json_output: bool,
     index: bool,
+    force: bool = False,
 ) -> None:
     """Import files one after the other, update the index, report; exit with the worst file's code."""
     reports: list[dict[str, Any]] = []
@@ -55,7 +64,7 @@ def _ingest(
     state = cli_state(ctx)
     with state.open() as context:
         for path, source in paths:
-            report, file_code = _import_one(context.store, path, source, options, json_output)
+            report, file_code = _import_one(context.store, path, source, options, json_output, force)
             if not json_output and "source" in report:
                 _print_summary(report, reports)
             reports.append(report)
@@ -72,13 +81,13 @@ def _ingest(
 
 
 def _import_one(
-    store: Any, path: Path, source: str | None, options: dict[str, Any], json_output: bool
+    store: Any, path: Path, source: str | None, options: dict[str, Any], json_output: bool, force: bool
 ) -> tuple[dict[str, Any], int]:
     """One file's report (or its failure, in the same shape) and its exit code."""
     if not path.is_file():
         return _failure(path, "fichier introuvable", f"{path} : fichier introuvable"), 2
     try:
-        report = import_file(store, path, source=source, options=options, progress=not json_output)
+        report = import_file(store, path, source=source, options=options, progress=not json_output, force=force)
     except IngestError as exc:
         err.print(f"[bold red]Erreur :[/] {exc.message}", highlight=False)
         return {"file": str(path), "errors": [exc.fault.as_dict()]}, 2
@@ -102,6 +111,12 @@ def _print_summary(report: dict[str, Any], earlier: list[dict[str, Any]]) -> Non
         f"{report['rejected']} rejetés, {report['repaired']} réparés.",
         highlight=False,
     )
+    if "confirms" in report:
+        err.print(
+            "  Fichier identique à celui du dernier import : celui-ci est confirmé, rien n'a été relu "
+            "(--force pour relire).",
+            highlight=False,
+        )
     errors = report["errors"]
     if not errors:
         return
@@ -149,12 +164,13 @@ def ingest_villes_internet(
     labels: Annotated[Path | None, typer.Option(help="CSV du palmarès des labels (facultatif).")] = None,
     json_output: JsonOpt = False,
     index: IndexOpt = True,
+    force: ForceOpt = False,
 ) -> None:
     """Importe le classeur ATLAAS de Villes Internet (7 feuilles), et le CSV des labels avec --labels."""
     paths: list[tuple[Path, str | None]] = [(file, "villes-internet")]
     if labels is not None:
         paths.append((labels, None))
-    _ingest(ctx, paths, {"labels": labels} if labels else {}, json_output, index)
+    _ingest(ctx, paths, {"labels": labels} if labels else {}, json_output, index, force)
 
 
 @ingest_app.command("netpublic")
@@ -163,9 +179,10 @@ def ingest_netpublic(
     file: Annotated[Path, typer.Argument(help="CSV des lieux de médiation numérique, ou ancien export Latin-1.")],
     json_output: JsonOpt = False,
     index: IndexOpt = True,
+    force: ForceOpt = False,
 ) -> None:
     """Importe l'annuaire NetPublic des lieux de médiation numérique (format national ou ancien export)."""
-    _ingest(ctx, [(file, "netpublic")], {}, json_output, index)
+    _ingest(ctx, [(file, "netpublic")], {}, json_output, index, force)
 
 
 @ingest_app.command("oten")
@@ -174,9 +191,10 @@ def ingest_oten(
     file: Annotated[Path, typer.Argument(help="Export XML des fiches OTeN.")],
     json_output: JsonOpt = False,
     index: IndexOpt = True,
+    force: ForceOpt = False,
 ) -> None:
     """Importe les fiches d'expérience de l'OTeN (XML)."""
-    _ingest(ctx, [(file, "oten")], {}, json_output, index)
+    _ingest(ctx, [(file, "oten")], {}, json_output, index, force)
 
 
 @ingest_app.command("all")
@@ -187,6 +205,7 @@ def ingest_all(
     ],
     json_output: JsonOpt = False,
     index: IndexOpt = True,
+    force: ForceOpt = False,
 ) -> None:
     """Importe tous les fichiers d'un dossier, chacun reconnu par son contenu (pas par son nom)."""
     if not directory.is_dir():
@@ -201,7 +220,7 @@ def ingest_all(
         else:
             err.print(f"[yellow]Ignoré :[/] {path.name} (format non reconnu)")
     paths.sort(key=lambda item: (SOURCE_ORDER.get(item[1] or "", 3), item[0].name))
-    _ingest(ctx, paths, {}, json_output, index)
+    _ingest(ctx, paths, {}, json_output, index, force)
 
 
 def _print_thematic_list(path: Path, themes: dict[str, list[str]], *, quiet: bool) -> None:
