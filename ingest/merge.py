@@ -11,7 +11,12 @@ compares each OTeN experience with the Villes Internet experiences of the same c
 - **review** (``cap:aRevoir true``, not merged) when the carrier is the same and the texts similar but
   the years disagree (or are unknown), when the carrier is the same and the similarity only medium
   (``REVIEW_THRESHOLD``, years not contradicting), or when the texts are very similar
-  (``OTHER_CARRIER_THRESHOLD``) but the carriers differ within one département; :func:`review` lists them.
+  (``OTHER_CARRIER_THRESHOLD``) but the carriers differ within one département; :func:`review` lists them,
+  at most ``REVIEW_PER_EXPERIENCE`` (the best) for one OTeN experience.
+
+Only the pairs that can reach a threshold are scored: prefix filtering on the TF-IDF vectors
+(:func:`_candidate_pairs`) finds exactly the pairs all-pairs scoring would, in time that grows with the pairs
+sharing a heavy word rather than with the square of a carrier's or a département's experiences.
 
 The merged experience keeps the Villes Internet values of the properties the shapes allow once (title, start
 date, main service); the OTeN ones move to a super-property (``dct:alternative``, ``schema:startDate``) or to
@@ -47,6 +52,7 @@ __all__ = [
     "MERGE_THRESHOLD",
     "METHODE",
     "OTHER_CARRIER_THRESHOLD",
+    "REVIEW_PER_EXPERIENCE",
     "REVIEW_THRESHOLD",
     "YEAR_TOLERANCE",
     "Candidate",
@@ -64,6 +70,8 @@ MERGE_THRESHOLD = 0.25
 REVIEW_THRESHOLD = 0.15
 #: Different carriers of one département and at least this cosine: to review (may be a misattributed carrier).
 OTHER_CARRIER_THRESHOLD = 0.30
+#: A reviewer sees at most this many doubtful pairs for one OTeN experience (the best ones).
+REVIEW_PER_EXPERIENCE = 3
 #: Years of the two records may differ by this much (a fiche is often written a year or two after the start).
 YEAR_TOLERANCE = 2
 #: ``cap:methode`` of the decisions this module writes (and rewrites on every run).
@@ -365,38 +373,61 @@ def _years_compatible(oten: Candidate, vi: Candidate) -> bool | None:
     return any(low <= year <= high for year in vi.years)
 
 
-def decide(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[MergePair], list[MergePair]]:
-    """``(merges, doubtful pairs)`` between OTeN and Villes Internet experiences; merges are one-to-one."""
-    by_carrier: dict[URIRef, set[int]] = defaultdict(set)
-    by_territory: dict[URIRef, set[int]] = defaultdict(set)
-    by_dep: dict[str, set[int]] = defaultdict(set)
-    vi_deps: list[frozenset[str]] = []
-    for index, v in enumerate(vi):
-        deps = frozenset(d for t in v.territories for d in departements(t))
-        vi_deps.append(deps)
-        for agent in v.carriers:
-            by_carrier[agent].add(index)
-        for territory in v.territories:
-            by_territory[territory].add(index)
-        for dep in deps:
-            by_dep[dep].add(index)
+def _prefix(vector: dict[str, float], threshold: float) -> list[str]:
+    """The heaviest words of a unit vector, enough that the rest weighs less than ``threshold``: any unit vector
+    whose cosine with it reaches ``threshold`` shares one of them (Cauchy-Schwarz on the rest)."""
+    words = sorted(vector, key=lambda w: (-vector[w], w))
+    rest = sum(w * w for w in vector.values())
+    prefix: list[str] = []
+    for word in words:
+        if rest < threshold * threshold:
+            break
+        prefix.append(word)
+        rest -= vector[word] * vector[word]
+    return prefix
 
-    pairs: list[tuple[int, int, bool]] = []  # (oten index, vi index, same carrier)
-    for o_index, o in enumerate(oten):
-        same: set[int] = set()
-        for agent in o.porteurs:
-            same |= by_carrier.get(agent, set())
-        for territory in o.territories:
-            same |= by_territory.get(territory, set())
-        near: set[int] = set()
-        for dep in {d for t in o.territories for d in departements(t)}:
-            near |= by_dep.get(dep, set())
-        pairs.extend((o_index, v_index, True) for v_index in sorted(same))
-        pairs.extend((o_index, v_index, False) for v_index in sorted(near - same))
 
+def _candidate_pairs(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[tuple[int, int, bool]], list[float]]:
+    """The (oten, vi, same carrier) pairs worth deciding on, with their cosine, found without comparing all.
+
+    A pair counts when the carrier is the same (same porteur, or a common territory) and the cosine reaches
+    ``REVIEW_THRESHOLD``, or when both lie in one département and it reaches ``OTHER_CARRIER_THRESHOLD``.
+    Prefix filtering finds them exactly: a pair reaching the lower threshold shares a word of the OTeN vector's
+    prefix (:func:`_prefix`), so only the Villes Internet experiences listed under those words are scored,
+    whatever the size of a carrier or a département (all-pairs would be quadratic in both).
+    """
     documents = {f"o{i}": " ".join(c.texts) for i, c in enumerate(oten)}
     documents.update({f"v{i}": " ".join(c.texts) for i, c in enumerate(vi)})
-    scores = similarities(documents, ((f"o{o}", f"v{v}") for o, v, _ in pairs))
+    vectors = _vectors(documents)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for v_index in range(len(vi)):
+        for word in vectors[f"v{v_index}"]:
+            postings[word].append(v_index)
+    vi_deps = [frozenset(d for t in v.territories for d in departements(t)) for v in vi]
+    # scores are rounded to 4 decimals before the thresholds: anything that may round up to one counts
+    lowest = min(REVIEW_THRESHOLD, OTHER_CARRIER_THRESHOLD) - 1e-4
+    pairs: list[tuple[int, int, bool]] = []
+    scores: list[float] = []
+    for o_index, o in enumerate(oten):
+        vector = vectors[f"o{o_index}"]
+        found = sorted({v for word in _prefix(vector, lowest) for v in postings.get(word, ())})
+        deps = frozenset(d for t in o.territories for d in departements(t))
+        for v_index in found:
+            v = vi[v_index]
+            same = bool(o.porteurs & v.carriers or o.territories & v.territories)
+            if not same and not deps & vi_deps[v_index]:
+                continue
+            score = round(_cosine(vector, vectors[f"v{v_index}"]), 4)
+            if score >= (REVIEW_THRESHOLD if same else OTHER_CARRIER_THRESHOLD):
+                pairs.append((o_index, v_index, same))
+                scores.append(score)
+    return pairs, scores
+
+
+def decide(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[MergePair], list[MergePair]]:
+    """``(merges, doubtful pairs)`` between OTeN and Villes Internet experiences; merges are one-to-one."""
+    pairs, pair_scores = _candidate_pairs(oten, vi)
+    scores = {(f"o{o}", f"v{v}"): score for (o, v, _), score in zip(pairs, pair_scores, strict=True)}
 
     strong: list[tuple[float, int, int, str]] = []
     doubtful: list[MergePair] = []
@@ -441,7 +472,19 @@ def decide(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[MergePair],
         taken_v[v_index] = f"OTeN {o.source_id}"
         merges.append(_pair(o, v, score, "fusion", evidence))
     doubtful.sort(key=lambda p: (-p.score, p.oten_id, p.vi_id))
-    return merges, doubtful
+    return merges, _best_per_experience(doubtful)
+
+
+def _best_per_experience(doubtful: list[MergePair]) -> list[MergePair]:
+    """At most ``REVIEW_PER_EXPERIENCE`` doubtful pairs for one OTeN experience, the best scores (the list is
+    sorted): a project told in the same words by many carriers would otherwise flood the review queue."""
+    kept: Counter[str] = Counter()
+    out: list[MergePair] = []
+    for pair in doubtful:
+        if kept[pair.oten_id] < REVIEW_PER_EXPERIENCE:
+            kept[pair.oten_id] += 1
+            out.append(pair)
+    return out
 
 
 def _pair(o: Candidate, v: Candidate, score: float, statut: Kind["fusion", "a-revoir"], raison: str) -> MergePair:

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
+import ingest.merge as merge_module
 from ingest.load import import_file
 from ingest.merge import (
     METHODE,
+    OTHER_CARRIER_THRESHOLD,
+    REVIEW_PER_EXPERIENCE,
+    REVIEW_THRESHOLD,
     Candidate,
     MergeResult,
     decide,
@@ -297,6 +301,48 @@ def test_decide_is_one_to_one() -> None:
     merges, doubtful = decide(oten, vi)
     assert len(merges) == 1 and len(doubtful) == 1
     assert "déjà fusionnée" in doubtful[0].raison
+
+
+def test_decide_finds_every_pair_all_pairs_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefix filtering scores only the pairs sharing a heavy word: on random texts and carriers it must find
+    exactly the pairs that scoring every OTeN x Villes Internet pair of a carrier or a département finds."""
+    import random
+
+    rng = random.Random(7)
+    words = [f"mot{chr(97 + i)}{chr(97 + j)}" for i in range(6) for j in range(5)]  # 30 words, no digits
+    communes = ["93053", "93066", "93048", "33063", "33281", "29019"]  # two départements and Brest
+
+    def text() -> str:
+        return " ".join(rng.choice(words[: rng.randint(5, 30)]) for _ in range(rng.randint(3, 14)))
+
+    oten = [candidate("oten", f"O-{i}", text(), rng.choice(communes), {2006}) for i in range(60)]
+    vi = [candidate("villes-internet", str(i), text(), rng.choice(communes), {2007}) for i in range(90)]
+    monkeypatch.setattr(merge_module, "REVIEW_PER_EXPERIENCE", 10**6)  # every pair, not the best three
+    merges, doubtful = decide(oten, vi)
+    found = {(p.oten_id, p.vi_id) for p in [*merges, *doubtful]}
+
+    documents = {f"o{i}": c.texts[0] for i, c in enumerate(oten)} | {f"v{i}": c.texts[0] for i, c in enumerate(vi)}
+    scores = similarities(documents, [(f"o{i}", f"v{j}") for i in range(len(oten)) for j in range(len(vi))])
+    expected = set()
+    for i, o in enumerate(oten):
+        for j, v in enumerate(vi):
+            same = o.porteurs == v.carriers
+            nearby = str(next(iter(o.porteurs)))[-5:-3] == str(next(iter(v.carriers)))[-5:-3]
+            score = scores[(f"o{i}", f"v{j}")]
+            if (same and score >= REVIEW_THRESHOLD) or (nearby and score >= OTHER_CARRIER_THRESHOLD):
+                expected.add((o.source_id, v.source_id))
+    assert len(expected) > 50
+    assert found == expected
+
+
+def test_review_keeps_the_best_pairs_of_an_experience() -> None:
+    oten = [candidate("oten", "O-1", FORUM, "93053", {2006})]
+    vi = [candidate("villes-internet", str(i), FORUM + " et" + " des comptes rendus" * i, "93053", {2006})
+          for i in range(REVIEW_PER_EXPERIENCE + 3)]
+    merges, doubtful = decide(oten, vi)
+    assert len(merges) == 1 and len(doubtful) == REVIEW_PER_EXPERIENCE
+    assert [p.score for p in doubtful] == sorted((p.score for p in doubtful), reverse=True)
+    assert {p.vi_id for p in doubtful} == {"1", "2", "3"}  # the closest kept, the farthest dropped
 
 
 def test_tokens_and_similarity() -> None:
