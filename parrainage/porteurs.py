@@ -2,8 +2,14 @@
 
 Its population, kind, EPCI, départements and régions (as boolean masks), its point, and the experience → carrier
 pairs sorted by carrier. Built from the graph and the search index by :func:`build_porteurs`, kept in the
-:class:`~kg.context.Context` by :func:`porteurs` until the store or the index changes, so that a match costs a
-few vector operations, even at 100,000 experiences. :func:`prepare` builds it at start-up.
+:class:`~kg.context.Context` by :func:`porteurs` for one generation of the index, so that a match costs a few
+vector operations, even at 100,000 experiences. :func:`prepare` builds it at start-up.
+
+When the index is updated (a new generation whose parent is the table's, see :func:`search.update_index`),
+:func:`update_porteurs` reads from the graph only the carriers of the experiences at the positions that changed;
+the other rows and pairs are kept. A carrier's facts (name, kind, population, territories) reach the documents of
+its experiences, so a carrier whose facts changed has changed experiences: the update equals a rebuild. An
+unchanged re-import keeps the index's generation, and the table is neither rebuilt nor updated.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +27,14 @@ from kg.context import Context
 from kg.francais import tncc_organisation
 from kg.store import Store
 from ontology.namespaces import CAP
-from search import Index, load_taxonomy, open_index, store_signature
+from search import Index, load_taxonomy, open_index
+from search.index import progress_step
 from territoires.referentiel import Point, Territoires, territoire_of_iri, territoires
 
-__all__ = ["CACHE_NAME", "KINDS", "KIND_CODE", "KIND_OF_NIVEAU", "Porteurs", "build_porteurs", "porteurs", "prepare"]
+__all__ = [
+    "CACHE_NAME", "KINDS", "KIND_CODE", "KIND_OF_NIVEAU", "Porteurs", "build_porteurs", "porteurs", "prepare",
+    "update_porteurs",
+]
 
 #: Kinds of carriers, as class local names (the ``type`` of the answers).
 KINDS: tuple[str, ...] = ("Commune", "Intercommunalite", "Departement", "Region", "StructureMutualisation")
@@ -35,6 +46,9 @@ KIND_OF_NIVEAU: dict[str, str] = {
 _NIVEAU_OF_KIND = {kind: niveau for niveau, kind in KIND_OF_NIVEAU.items()}
 #: The name of the table among the context's caches.
 CACHE_NAME = "parrainage.porteurs"
+#: Above this share of changed experiences, the table is built again rather than updated.
+UPDATE_MAX_SHARE = 0.2
+_VALUES_CHUNK = 2_000  # IRIs per VALUES clause when only some experiences or carriers are read
 
 
 @dataclass
@@ -60,6 +74,7 @@ class Porteurs:
     children: dict[str, list[str]]
     deps_of: list[frozenset[str]] = field(default_factory=list)
     tncc: list[int] = field(default_factory=list)  # article type of each name (kg.francais)
+    generation: str = ""  # the generation of the index whose positions ``pair_doc`` holds
 
     @property
     def size(self) -> int:
@@ -72,96 +87,185 @@ class Porteurs:
 # --- the cache ---------------------------------------------------------------------------------------------
 
 
-class _Same:
-    """Equal only to itself: the table's pair positions are those of one index object, whatever its fields."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.value is self.value
-
-    def __hash__(self) -> int:
-        return id(self.value)
+def porteurs(ctx: Context, index: Index, *, progress: bool = False) -> Porteurs:
+    """The carrier table of the context's store and ``index``: kept while the index keeps its generation,
+    updated for the changed positions of a child generation, built otherwise."""
+    return ctx.cached(CACHE_NAME, lambda: _follow(ctx, index, progress), key=(index.generation, index.size))
 
 
-def porteurs(ctx: Context, index: Index) -> Porteurs:
-    """The carrier table of the context's store and ``index``, rebuilt when either changes."""
-    key = (_Same(index), index.built_at, index.signature, index.size, store_signature(ctx.store))
-    return ctx.cached(CACHE_NAME, lambda: build_porteurs(ctx.store, index), key=key)
+def _follow(ctx: Context, index: Index, progress: bool) -> Porteurs:
+    previous = ctx.peek(CACHE_NAME)
+    changes = index.changes
+    if (
+        isinstance(previous, Porteurs) and index.parent and previous.generation == index.parent
+        and changes is not None and changes.size <= UPDATE_MAX_SHARE * index.size
+    ):
+        return update_porteurs(ctx.store, previous, index, progress=progress)
+    return build_porteurs(ctx.store, index, progress=progress)
 
 
-def prepare(ctx: Context, *, index: Index | None = None) -> dict[str, int]:
+def prepare(ctx: Context, *, index: Index | None = None, progress: bool = False) -> dict[str, int]:
     """Build the carrier table now (at API start-up), so that the first match costs what the next ones do."""
     idx = index if index is not None else open_index(ctx)
-    table = porteurs(ctx, idx)
+    table = porteurs(ctx, idx, progress=progress)
     return {"experiences": int(idx.size), "porteurs": table.size, "liens": int(table.pair_doc.size)}
 
 
 # --- building ----------------------------------------------------------------------------------------------
 
 
-def build_porteurs(store: Store, index: Index) -> Porteurs:
+def build_porteurs(store: Store, index: Index, *, progress: bool = False) -> Porteurs:
     """Read the carriers of the indexed experiences and what the referential knows of their territories."""
     geo = territoires()
-    pairs = _experience_carriers(store, index)
-    facts = _carrier_facts(store, {a for _, a in pairs})
-    rows = {a: row for a in sorted(facts) if (row := _carrier_row(geo, a, facts[a])) is not None}
-    iris = list(rows)
-    position = {a: k for k, a in enumerate(iris)}
-    dep, reg = _territory_masks(geo, list(rows.values()))
+    with progress_step(progress, "Porteurs : lecture du graphe", None):
+        pairs = _experience_carriers(store, index)
+        facts = _carrier_facts(store, {a for _, a in pairs})
+    with progress_step(progress, "Porteurs : table", len(facts)) as advance:
+        rows = _rows(geo, facts, advance)
+    columns = _columns(geo, rows)
+    position = {a: k for k, a in enumerate(columns["iris"])}
     pair_doc, pair_carrier, ptr = _pairs_by_carrier(pairs, position)
     taxonomy = load_taxonomy(store)
-    return Porteurs(
-        iris=iris,
-        noms=[r["nom"] for r in rows.values()],
-        insee=[r["insee"] for r in rows.values()],
-        siren=[r["siren"] for r in rows.values()],
-        kind=np.asarray([KIND_CODE[r["kind"]] for r in rows.values()], np.int8),
-        pop=np.asarray([np.nan if r["pop"] is None else float(r["pop"]) for r in rows.values()], np.float64),
-        lat=np.asarray([r["point"][0] if r["point"] else np.nan for r in rows.values()], np.float64),
-        lon=np.asarray([r["point"][1] if r["point"] else np.nan for r in rows.values()], np.float64),
-        dep=dep,
-        reg=reg,
-        epci=np.asarray([geo.epci_pos.get(r["epci"], -1) if r["epci"] else -1 for r in rows.values()], np.int32),
-        pair_doc=pair_doc,
-        pair_carrier=pair_carrier,
-        ptr=ptr,
-        position=position,
-        taxonomy=taxonomy,
-        children=_children(taxonomy),
-        deps_of=[frozenset(r["deps"]) for r in rows.values()],
-        tncc=[r["tncc"] for r in rows.values()],
-    )
+    return Porteurs(**columns, pair_doc=pair_doc, pair_carrier=pair_carrier, ptr=ptr, position=position,
+                    taxonomy=taxonomy, children=_children(taxonomy), generation=index.generation)
 
 
-def _experience_carriers(store: Store, index: Index) -> list[tuple[int, str]]:
-    """(index position of the experience, carrier IRI) of every indexed experience."""
+def update_porteurs(store: Store, table: Porteurs, index: Index, *, progress: bool = False) -> Porteurs:
+    """``table`` (built for the parent generation of ``index``) brought in line with ``index``.
+
+    Only the experiences at ``index.changes`` are read from the graph, and only their carriers' facts; the pairs
+    of those positions (and of positions past the index's size) are replaced, the rows of the carriers read are
+    replaced, carriers left without an experience are dropped. The rest is taken from ``table`` by numpy
+    gathers: the cost follows what changed, plus linear array passes over the carriers and the pairs.
+    """
+    geo = territoires()
+    n = index.size
+    changes = index.changes if index.changes is not None else np.zeros(0, np.int64)
+    with progress_step(progress, "Porteurs : mise à jour", None):
+        pairs = _experience_carriers(store, index, [index.iris[i] for i in changes.tolist() if i < n])
+        read = {a for _, a in pairs}
+        fresh = _rows(geo, _carrier_facts(store, read, only=True), None)
+    # the pairs kept: not at a changed position nor past the end, of a carrier not read again
+    dead = np.zeros(max(n, int(table.pair_doc.max(initial=-1)) + 1), bool)
+    dead[changes] = True
+    dead[n:] = True
+    keep = ~dead[table.pair_doc]
+    kept_doc, kept_carrier = table.pair_doc[keep], table.pair_carrier[keep]
+    stays = np.zeros(table.size, bool)
+    stays[kept_carrier] = True
+    stays[np.asarray([table.position[a] for a in read if a in table.position], np.int64)] = False
+    old = np.flatnonzero(stays)  # rows kept as they were: carriers with a kept pair, not read again
+    columns = _merge_columns(geo, table, old, fresh)
+    position = {a: k for k, a in enumerate(columns["iris"])}
+    old_to_new = np.asarray([position.get(a, -1) for a in table.iris], np.int64)
+    carrier = np.concatenate([old_to_new[kept_carrier], np.asarray([position.get(a, -1) for _, a in pairs], np.int64)])
+    doc = np.concatenate([kept_doc.astype(np.int64), np.asarray([i for i, _ in pairs], np.int64)])
+    doc, carrier = doc[carrier >= 0], carrier[carrier >= 0]
+    order = np.lexsort((doc, carrier))
+    pair_doc, pair_carrier = doc[order].astype(np.int32), carrier[order].astype(np.int32)
+    ptr = np.zeros(len(position) + 1, np.int64)
+    if position:
+        np.cumsum(np.bincount(pair_carrier, minlength=len(position)), out=ptr[1:])
+    taxonomy = load_taxonomy(store)
+    return Porteurs(**columns, pair_doc=pair_doc, pair_carrier=pair_carrier, ptr=ptr, position=position,
+                    taxonomy=taxonomy, children=_children(taxonomy), generation=index.generation)
+
+
+def _rows(geo: Territoires, facts: dict[str, dict[str, Any]],
+          advance: Callable[[int], None] | None) -> dict[str, dict[str, Any]]:
+    """The row of each carrier that is a possible sponsor (a collectivity or a structure), in IRI order."""
+    rows: dict[str, dict[str, Any]] = {}
+    for k, a in enumerate(sorted(facts), 1):
+        row = _carrier_row(geo, a, facts[a])
+        if row is not None:
+            rows[a] = row
+        if advance is not None and k % 1000 == 0:
+            advance(1000)
+    return rows
+
+
+def _columns(geo: Territoires, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The per-carrier columns of the table, in the order of ``rows``."""
+    values = list(rows.values())
+    dep, reg = _territory_masks(geo, values)
+    return {
+        "iris": list(rows),
+        "noms": [r["nom"] for r in values],
+        "insee": [r["insee"] for r in values],
+        "siren": [r["siren"] for r in values],
+        "kind": np.asarray([KIND_CODE[r["kind"]] for r in values], np.int8),
+        "pop": np.asarray([np.nan if r["pop"] is None else float(r["pop"]) for r in values], np.float64),
+        "lat": np.asarray([r["point"][0] if r["point"] else np.nan for r in values], np.float64),
+        "lon": np.asarray([r["point"][1] if r["point"] else np.nan for r in values], np.float64),
+        "dep": dep,
+        "reg": reg,
+        "epci": np.asarray([geo.epci_pos.get(r["epci"], -1) if r["epci"] else -1 for r in values], np.int32),
+        "deps_of": [frozenset(r["deps"]) for r in values],
+        "tncc": [r["tncc"] for r in values],
+    }
+
+
+_ARRAY_COLUMNS = ("kind", "pop", "lat", "lon", "dep", "reg", "epci")
+_LIST_COLUMNS = ("iris", "noms", "insee", "siren", "deps_of", "tncc")
+
+
+def _merge_columns(geo: Territoires, table: Porteurs, old: np.ndarray,
+                   fresh: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The columns of the rows ``old`` of ``table`` and of the ``fresh`` rows, together in IRI order."""
+    new = _columns(geo, fresh)
+    kept = old.tolist()
+    iris = [table.iris[k] for k in kept] + new["iris"]
+    order = sorted(range(len(iris)), key=iris.__getitem__)
+    out: dict[str, Any] = {}
+    for name in _LIST_COLUMNS:
+        column = getattr(table, name)
+        merged = [column[k] for k in kept] + new[name]
+        out[name] = [merged[k] for k in order]
+    take = np.asarray(order, np.int64)
+    for name in _ARRAY_COLUMNS:
+        out[name] = np.concatenate([getattr(table, name)[old], new[name]])[take]
+    return out
+
+
+def _experience_carriers(store: Store, index: Index, only: Sequence[str] | None = None) -> list[tuple[int, str]]:
+    """(index position of the experience, carrier IRI) of every indexed experience, or of those ``only``."""
     position = index.position
     pairs: list[tuple[int, str]] = []
-    query = "SELECT DISTINCT ?e ?a WHERE { GRAPH ?g { ?e a cap:Experience ; cap:porteur ?a } }"
-    for e, a, _ in _solutions(store, query):
-        i = position.get(e)
-        if i is not None:
-            pairs.append((i, a))
+    pattern = "GRAPH ?g { ?e a cap:Experience ; cap:porteur ?a }"
+    queries = ([f"SELECT DISTINCT ?e ?a WHERE {{ {pattern} }}"] if only is None else
+               [f"SELECT DISTINCT ?e ?a WHERE {{ VALUES ?e {{ {chunk} }} {pattern} }}" for chunk in _values(only)])
+    for query in queries:
+        for e, a, _ in _solutions(store, query):
+            i = position.get(e)
+            if i is not None:
+                pairs.append((i, a))
     return pairs
 
 
-def _carrier_facts(store: Store, carriers: set[str]) -> dict[str, dict[str, Any]]:
+def _values(iris: Iterable[str]) -> list[str]:
+    """The IRIs as the bodies of VALUES clauses, a chunk each (an IRI that SPARQL cannot write is skipped)."""
+    written = [f"<{i}>" for i in iris if not _NOT_IN_IRI.search(i)]
+    return [" ".join(written[k : k + _VALUES_CHUNK]) for k in range(0, len(written), _VALUES_CHUNK)]
+
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def _carrier_facts(store: Store, carriers: set[str], *, only: bool = False) -> dict[str, dict[str, Any]]:
     """Types, labels, population, codes and territories of the carriers that are collectivities or structures.
 
     Every collectivity and structure of the graph is read, then only the carriers are kept: joining on the
-    experiences in SPARQL costs five times more at 100k experiences.
+    experiences in SPARQL costs five times more at 100k experiences. With ``only`` (an update, a few carriers),
+    only the ``carriers`` are read, named in VALUES clauses.
     """
     info: dict[str, dict[str, Any]] = defaultdict(lambda: {"types": set(), "territoires": set(), "labels": []})
-    for r in _solutions(
-        store,
-        """SELECT ?a ?p ?o WHERE {
-            VALUES ?t { cap:Commune cap:Intercommunalite cap:Departement cap:Region cap:StructureMutualisation }
+    pattern = """VALUES ?t { cap:Commune cap:Intercommunalite cap:Departement cap:Region cap:StructureMutualisation }
             GRAPH ?g { ?a a ?t }
             GRAPH ?h { ?a ?p ?o . VALUES ?p { rdf:type rdfs:label cap:population cap:codeInsee cap:siren
-                                              cap:territoire } } }""",
-    ):
+                                              cap:territoire } } }"""
+    queries = ([f"SELECT ?a ?p ?o WHERE {{ {pattern}"] if not only else
+               [f"SELECT ?a ?p ?o WHERE {{ VALUES ?a {{ {chunk} }} {pattern}" for chunk in _values(sorted(carriers))])
+    for r in (r for query in queries for r in _solutions(store, query)):
         a, p = r[0], r[1]
         if a not in carriers:
             continue
