@@ -1,23 +1,28 @@
 """Incremental index updates: an unchanged re-import encodes and rewrites nothing; a changed record touches only
-its own experience (its passage, its HNSW node, its payload row), with the same answers as a full rebuild."""
+its own experience (its passage, its lexical postings, its HNSW node, its payload row), with the same answers as a
+full rebuild."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ingest.load import import_file
+from ingest.samples import OTEN as OTEN_SAMPLE
+from ingest.samples import WORKBOOK, import_samples
 from kg.context import Context
 from kg.settings import Settings
-from search import open_index, search, store_signature, update_index
+from kg.store import memory_store
+from search import Doc, Index, collect_docs, lexical, open_index, search, store_signature, update_index
 from search.dense import QueryEncoder
-from search.embedders import HashEmbedder
-from search.index import aligned, index_dir
+from search.embedders import HashEmbedder, get_embedder
+from search.index import aligned, changed_positions, index_dir
 
 OTEN = "oten_fiches.xml"
 VILLES_INTERNET = "villes_internet_atlaas.xlsx"
@@ -129,3 +134,124 @@ def test_aligned_keeps_positions_and_fills_holes() -> None:
     out = [d.iri for d in aligned(docs, previous)]  # type: ignore[arg-type]
     assert out[0] == "a" and out[2] == "c"
     assert sorted(out) == ["a", "c", "e", "f"] and len(out) == 4
+
+
+# --- the lexical postings, updated for the changed experiences only ----------------------------------------------
+
+QUERIES = ("haut débit", "open data", "médiathèque numérique", "dématérialisation des actes", "wifi public",
+           "espace public numérique", "mediateque scolaire", "site internet de la commune")
+
+
+@pytest.fixture(scope="module")
+def sample_docs() -> list[Doc]:
+    """The Villes Internet and OTeN samples imported by the real pipeline, as the index's documents."""
+    store = memory_store()
+    import_samples(store, (WORKBOOK, OTEN_SAMPLE))
+    docs = collect_docs(store)
+    store.close()
+    return docs
+
+
+def _edited(doc: Doc, word: str) -> Doc:
+    """``doc`` with another summary (new words, another length) and a new title word."""
+    fields = {**doc.fields, "synthese": [f"{word} {word} réseau {word}"], "titre": [f"{doc.titre} {word}"]}
+    return replace(doc, fields=fields, titre=f"{doc.titre} {word}")
+
+
+def _versions(docs: list[Doc]) -> tuple[list[Doc], list[Doc]]:
+    """(before, after): between them a few experiences are edited, removed, added, and one is edited back."""
+    held_out = docs[-7:]  # added by the update
+    before = docs[:-7]
+    before[3] = _edited(before[3], "palimpseste")  # edited back to the original by the update
+    after = list(docs[:-7]) + held_out
+    for i in (10, 40, 41, 90):
+        after[i] = _edited(after[i], "zythologie")  # edited by the update (a word the corpus never wrote)
+    del after[60:63]  # removed by the update
+    del after[5]
+    return before, after
+
+
+def _scores_by_iri(index: Index, query: str) -> dict[str, float]:
+    terms, _ = index.analyzer.query_terms(query)
+    scores = index.lexical_scores(terms)
+    return {index.iris[i]: float(scores[i]) for i in np.flatnonzero(scores)}
+
+
+def _same_lexical(ours: Index, theirs: Index) -> None:
+    """The same answers, term statistics, vocabulary and spellings (scores compared by experience)."""
+    assert sorted(ours.iris) == sorted(theirs.iris)
+    assert set(ours.terms) == set(theirs.terms)
+    assert ours.vocabulary == theirs.vocabulary
+    assert ours.surfaces == theirs.surfaces
+    for query in QUERIES:
+        a, b = _scores_by_iri(ours, query), _scores_by_iri(theirs, query)
+        assert a.keys() == b.keys(), query
+        assert all(a[iri] == pytest.approx(b[iri], rel=1e-6) for iri in a), query
+        rank_a = sorted(a, key=lambda iri: (-a[iri], iri))
+        rank_b = sorted(b, key=lambda iri: (-b[iri], iri))
+        assert rank_a == rank_b, query
+    length = dict(zip(ours.iris, ours.counts.lengths.tolist(), strict=True))
+    assert length == dict(zip(theirs.iris, theirs.counts.lengths.tolist(), strict=True))
+
+
+def test_lexical_update_equals_a_full_rebuild(sample_docs: list[Doc], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edited, removed, added and restored experiences: the update analyses only them, and answers as a rebuild."""
+    before, after = _versions(sample_docs)
+    none = get_embedder("none")
+    first, _ = Index.build(before, none)
+    docs = aligned(after, first.iris)
+    changed = changed_positions(docs, first)
+    assert 0 < len(changed) < len(docs) / 5
+
+    analysed: list[str] = []
+    real = lexical.analyse
+
+    def counting(doc: Doc, cache: dict | None = None) -> lexical.Analysis:
+        analysed.append(doc.iri)
+        return real(doc, cache)
+
+    monkeypatch.setattr(lexical, "analyse", counting)
+    updated, _ = Index.build(docs, none, previous=first, changed=changed)
+    assert sorted(analysed) == sorted(docs[i].iri for i in changed)  # nobody else is analysed again
+    assert updated.parent == first.generation and updated.changes.tolist() == sorted(changed)
+    assert "zythologie" in updated.vocabulary and "palimpseste" not in updated.vocabulary
+
+    analysed.clear()
+    rebuilt, _ = Index.build(after, none)
+    assert len(analysed) == len(after)
+    _same_lexical(updated, rebuilt)
+    assert _scores_by_iri(updated, "zythologie").keys() == {d.iri for d in after if "zythologie" in d.titre}
+
+
+def test_lexical_counts_survive_saving(sample_docs: list[Doc], tmp_path: Path) -> None:
+    """Saved and loaded for an update, the counts give the same update as in memory; a search loads none."""
+    before, after = _versions(sample_docs)
+    none = get_embedder("none")
+    first, _ = Index.build(before, none)
+    first.save(tmp_path / "search")
+    assert Index.load(tmp_path / "search").counts is None  # a search does not read them
+    loaded = Index.load(tmp_path / "search", counts=True)
+    assert loaded.generation == first.generation
+    docs = aligned(after, loaded.iris)
+    updated, _ = Index.build(docs, none, previous=loaded, changed=changed_positions(docs, loaded))
+    updated.save(tmp_path / "search")
+    again = Index.load(tmp_path / "search", counts=True)
+    assert again.parent == first.generation and again.changes is not None
+    rebuilt, _ = Index.build(after, none)
+    _same_lexical(again, rebuilt)
+
+
+def test_update_index_analyses_only_the_changed_record(ctx: Context, exports: Path, home: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the store: one record edited, one experience analysed; the lexical answers equal a rebuild's."""
+    _import(ctx, exports)
+    oten = exports / OTEN
+    oten.write_text(oten.read_text(encoding="utf-8").replace(OLD_SUMMARY, NEW_SUMMARY), encoding="utf-8")
+    analysed: list[str] = []
+    real = lexical.analyse
+    monkeypatch.setattr(lexical, "analyse", lambda doc, cache=None: analysed.append(doc.iri) or real(doc, cache))
+    summary = _import(ctx, exports)
+    assert summary["changed"] == 1 and len(analysed) == 1
+    updated = Index.load(index_dir(ctx.settings), counts=True)
+    rebuilt = Index.build(collect_docs(ctx.store), get_embedder("none"))[0]
+    _same_lexical(updated, rebuilt)
