@@ -19,11 +19,13 @@ import csv
 import io
 import json
 import os
+import random
 import shutil
 import statistics
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +33,58 @@ import openpyxl
 from rdflib import Graph
 
 from ingest.load import import_file
+from ingest.territories import Commune, load_referentiel
 from kg.store import open_store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
-def synth_oten(factor: int, out: Path) -> None:
+class Places:
+    """Where copy ``k`` of the samples takes place: each commune of the samples stands, in each copy after the
+    first, for another real commune of the referential (seeded by copy and commune, so that the three formats
+    agree: an OTeN fiche and the Villes Internet action telling the same project stay with one carrier).
+
+    Replicating the samples' carriers instead would give a handful of communes thousands of experiences each,
+    which no real directory has (about 35,000 communes for a million experiences). EPCI, départements,
+    régions and mutualisation structures keep their carriers: they are few in reality too.
+    """
+
+    def __init__(self) -> None:
+        self.ref = load_referentiel()
+        self.postcodes = self.ref.codes_postaux_par_commune
+        names = Counter(c.nom for c in self.ref.communes.values())
+        self.codes = sorted(  # stand-ins a name alone designates (OTeN fiches often give no code)
+            code for code, c in self.ref.communes.items()
+            if c.latitude is not None and c.population and code in self.postcodes and names[c.nom] == 1
+        )
+
+    def commune(self, k: int, code: str | None) -> tuple[Commune, Commune] | None:
+        """``(original, stand-in)`` for copy ``k``; None for the first copy or a code the referential lacks."""
+        original = self.ref.communes.get(code or "")
+        if k == 0 or original is None:
+            return None
+        return original, self.ref.communes[random.Random(f"{k}:{code}").choice(self.codes)]
+
+    def by_name(self, k: int, name: str) -> tuple[Commune, Commune] | None:
+        codes = self.ref.communes_par_nom(name)
+        return self.commune(k, codes[0]) if len(codes) == 1 else None
+
+    def postcode(self, commune: Commune) -> str:
+        return self.postcodes[commune.code_insee][0]
+
+    @staticmethod
+    def moved(value: object, before: float | None, after: float | None) -> object:
+        """A coordinate moved like the commune (a defective value stays defective)."""
+        try:
+            number = float(str(value).replace(",", "."))
+        except ValueError:
+            return value
+        if before is None or after is None:
+            return value
+        return round(number + after - before, 6)
+
+
+def synth_oten(factor: int, out: Path, places: Places | None = None) -> None:
     ns = "urn:oten:fiche:1.2"
     ET.register_namespace("oten", ns)
     tree = ET.parse(SAMPLES / "oten_fiches.xml")
@@ -51,11 +99,32 @@ def synth_oten(factor: int, out: Path) -> None:
             title = copy.find(f"{{{ns}}}titre")
             if title is not None and title.text:
                 title.text = f"{title.text} ({k})"
+            if places is not None:
+                _move_fiche(copy, ns, places, k)
             root.append(copy)
     tree.write(out, encoding="utf-8", xml_declaration=True)
 
 
-def synth_netpublic(factor: int, out: Path) -> None:
+def _move_fiche(fiche: ET.Element, ns: str, places: Places, k: int) -> None:
+    """The fiche's commune (territory and carrier's name) replaced by copy ``k``'s stand-in."""
+    territory = fiche.find(f"{{{ns}}}territoire")
+    if territory is None or territory.get("niveau") != "commune" or not territory.text:
+        return
+    code = territory.get("code")
+    moved = places.commune(k, code) if code else places.by_name(k, territory.text)
+    if moved is None:
+        return
+    original, stand_in = moved
+    territory.text = stand_in.nom
+    if code:
+        territory.set("code", stand_in.code_insee)
+    for porteur in fiche.findall(f"{{{ns}}}porteur"):
+        if porteur.text and porteur.get("type") == "collectivite":
+            named = original.nom in porteur.text  # else another spelling ("Commune du Lude"): say it plainly
+            porteur.text = porteur.text.replace(original.nom, stand_in.nom) if named else f"Commune de {stand_in.nom}"
+
+
+def synth_netpublic(factor: int, out: Path, places: Places | None = None) -> None:
     with open(SAMPLES / "netpublic_lieux_mediation.csv", encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         rows = list(reader)
@@ -66,10 +135,20 @@ def synth_netpublic(factor: int, out: Path) -> None:
         for k in range(factor):
             for row in rows:
                 name, address = f"{row['nom']} (site {k})", f"{k} bis {row['adresse']}"
-                writer.writerow({**row, "id": f"{row['id']}-k{k:03d}", "nom": name, "adresse": address})
+                copy = {**row, "id": f"{row['id']}-k{k:03d}", "nom": name, "adresse": address}
+                moved = places.commune(k, row["code_insee"]) if places is not None else None
+                if moved is not None:
+                    original, stand_in = moved
+                    copy.update(
+                        nom=name.replace(original.nom, stand_in.nom), commune=stand_in.nom,
+                        code_insee=stand_in.code_insee, code_postal=places.postcode(stand_in),  # type: ignore[union-attr]
+                        latitude=Places.moved(row["latitude"], original.latitude, stand_in.latitude),
+                        longitude=Places.moved(row["longitude"], original.longitude, stand_in.longitude),
+                    )
+                writer.writerow(copy)
 
 
-def synth_villes_internet(factor: int, out: Path) -> None:
+def synth_villes_internet(factor: int, out: Path, places: Places | None = None) -> None:
     source = openpyxl.load_workbook(SAMPLES / "villes_internet_atlaas.xlsx", read_only=True)
     target = openpyxl.Workbook(write_only=True)
     for sheet in source.worksheets:
@@ -78,7 +157,8 @@ def synth_villes_internet(factor: int, out: Path) -> None:
         ws.append(rows[0])
         for k in range(factor if sheet.title != "Services" else 1):
             for row in rows[1:]:
-                ws.append(_shift(sheet.title, row, k))
+                shifted = _shift(sheet.title, row, k)
+                ws.append(_move_lieu(shifted, places, k) if sheet.title == "Lieux" and places else shifted)
     target.save(out)
 
 
@@ -103,6 +183,23 @@ def _shift(sheet: str, row: tuple, k: int) -> tuple:
     elif sheet == "Liaison Services":
         row[0] = action(row[0])
     return tuple(row)
+
+
+def _move_lieu(row: tuple, places: Places, k: int) -> tuple:
+    """A Lieux row (Id_Lieu, Type, Nom, Description, Latitude, Longitude, Adresse web, Adresse, Code postal,
+    Ville, …, Population, Id_INSEE) moved to copy ``k``'s stand-in of its commune."""
+    moved = places.commune(k, str(row[14] or ""))
+    if moved is None:
+        return row
+    original, stand_in = moved
+    out = list(row)
+    out[2] = str(row[2] or "").replace(original.nom, stand_in.nom)
+    out[3] = str(row[3] or "").replace(original.nom, stand_in.nom) or row[3]
+    out[4] = Places.moved(row[4], original.latitude, stand_in.latitude)
+    out[5] = Places.moved(row[5], original.longitude, stand_in.longitude)
+    out[8], out[9] = places.postcode(stand_in), stand_in.nom
+    out[13], out[14] = stand_in.population, stand_in.code_insee
+    return tuple(out)
 
 
 SOURCES = {

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ingest_throughput import SOURCES  # noqa: E402
+from bench.ingest_throughput import SOURCES, Places  # noqa: E402
 from search import Doc, Index, collect_docs, load_taxonomy, taille_of  # noqa: E402
 from search.embedders import get_embedder  # noqa: E402
 
@@ -256,14 +256,17 @@ def write_exports(n: int, directory: Path) -> dict[str, Path]:
 
     Each sample export is replicated ``n / 396`` times in its own format by bench/ingest_throughput.py (new ids,
     distinct titles, links pointing at the copies), so that fields, carriers, services, partners and defects
-    keep the samples' distributions exactly; the NetPublic places are replicated as many times. Deterministic.
+    keep the samples' distributions; the NetPublic places are replicated as many times. In each copy after the
+    first, every commune of the samples stands for another real commune (:class:`bench.ingest_throughput.Places`,
+    the same one in the three formats), so that carriers spread over the territory as in a real directory.
+    Deterministic.
     """
     factor = max(1, round(n / sum(SAMPLE_EXPERIENCES.values())))
     directory.mkdir(parents=True, exist_ok=True)
-    out = {}
+    out, places = {}, Places()
     for name, (make, filename) in SOURCES.items():
         out[name] = directory / filename
-        make(factor, out[name])
+        make(factor, out[name], places)
     return out
 
 
