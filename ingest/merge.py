@@ -14,9 +14,8 @@ compares each OTeN experience with the Villes Internet experiences of the same c
   (``OTHER_CARRIER_THRESHOLD``) but the carriers differ within one département; :func:`review` lists them,
   at most ``REVIEW_PER_EXPERIENCE`` (the best) for one OTeN experience.
 
-Only the pairs that can reach a threshold are scored: prefix filtering on the TF-IDF vectors
-(:func:`_candidate_pairs`) finds exactly the pairs all-pairs scoring would, in time that grows with the pairs
-sharing a heavy word rather than with the square of a carrier's or a département's experiences.
+Only the experiences of one carrier, territory or département are compared, each place's at once as a sparse
+matrix product (:func:`_candidate_pairs`): the same pairs as scoring them one by one, in C.
 
 The merged experience keeps the Villes Internet values of the properties the shapes allow once (title, start
 date, main service); the OTeN ones move to a super-property (``dct:alternative``, ``schema:startDate``) or to
@@ -39,8 +38,10 @@ from functools import cache, lru_cache
 from typing import Any
 from typing import Literal as Kind
 
+import numpy as np
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
+from scipy import sparse
 
 from ingest.territories import load_referentiel
 from kg.store import Store, Triple
@@ -373,54 +374,62 @@ def _years_compatible(oten: Candidate, vi: Candidate) -> bool | None:
     return any(low <= year <= high for year in vi.years)
 
 
-def _prefix(vector: dict[str, float], threshold: float) -> list[str]:
-    """The heaviest words of a unit vector, enough that the rest weighs less than ``threshold``: any unit vector
-    whose cosine with it reaches ``threshold`` shares one of them (Cauchy-Schwarz on the rest)."""
-    words = sorted(vector, key=lambda w: (-vector[w], w))
-    rest = sum(w * w for w in vector.values())
-    prefix: list[str] = []
-    for word in words:
-        if rest < threshold * threshold:
-            break
-        prefix.append(word)
-        rest -= vector[word] * vector[word]
-    return prefix
+def _matrix(vectors: list[dict[str, float]], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    """Unit TF-IDF vectors as the rows of a sparse matrix (columns: ``vocabulary``)."""
+    indptr, indices, data = [0], [], []
+    for vector in vectors:
+        indices.extend(vocabulary[word] for word in vector)
+        data.extend(vector.values())
+        indptr.append(len(indices))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), len(vocabulary)), dtype=np.float64)
 
 
 def _candidate_pairs(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[tuple[int, int, bool]], list[float]]:
-    """The (oten, vi, same carrier) pairs worth deciding on, with their cosine, found without comparing all.
+    """The (oten, vi, same carrier) pairs worth deciding on, with their cosine, found place by place.
 
     A pair counts when the carrier is the same (same porteur, or a common territory) and the cosine reaches
-    ``REVIEW_THRESHOLD``, or when both lie in one département and it reaches ``OTHER_CARRIER_THRESHOLD``.
-    Prefix filtering finds them exactly: a pair reaching the lower threshold shares a word of the OTeN vector's
-    prefix (:func:`_prefix`), so only the Villes Internet experiences listed under those words are scored,
-    whatever the size of a carrier or a département (all-pairs would be quadratic in both).
+    ``REVIEW_THRESHOLD``, or when both lie in one département and it reaches ``OTHER_CARRIER_THRESHOLD``. So
+    only the experiences of one place (carrier, territory, département) are compared, each place's at once as
+    one sparse matrix product (in C: at a million experiences a département holds thousands of each source);
+    the pairs that may reach the threshold are then scored exactly as :func:`similarities` does.
     """
     documents = {f"o{i}": " ".join(c.texts) for i, c in enumerate(oten)}
     documents.update({f"v{i}": " ".join(c.texts) for i, c in enumerate(vi)})
     vectors = _vectors(documents)
-    postings: dict[str, list[int]] = defaultdict(list)
-    for v_index in range(len(vi)):
-        for word in vectors[f"v{v_index}"]:
-            postings[word].append(v_index)
-    vi_deps = [frozenset(d for t in v.territories for d in departements(t)) for v in vi]
-    # scores are rounded to 4 decimals before the thresholds: anything that may round up to one counts
-    lowest = min(REVIEW_THRESHOLD, OTHER_CARRIER_THRESHOLD) - 1e-4
+    vocabulary = {word: n for n, word in enumerate(sorted({w for v in vectors.values() for w in v}))}
+    o_rows = _matrix([vectors[f"o{i}"] for i in range(len(oten))], vocabulary)
+    v_rows = _matrix([vectors[f"v{i}"] for i in range(len(vi))], vocabulary)
+    o_deps = [frozenset(d for t in o.territories for d in departements(t)) for o in oten]
+    v_deps = [frozenset(d for t in v.territories for d in departements(t)) for v in vi]
+    # (kind, place) -> (its OTeN experiences, its Villes Internet experiences)
+    places: dict[tuple[str, Any], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for kind in ("carrier", "dep"):
+        for o_index, o in enumerate(oten):
+            for place in ({*o.porteurs, *o.territories} if kind == "carrier" else o_deps[o_index]):
+                places[(kind, place)][0].append(o_index)
+        for v_index, v in enumerate(vi):
+            for place in ({*v.carriers, *v.territories} if kind == "carrier" else v_deps[v_index]):
+                if (kind, place) in places:
+                    places[(kind, place)][1].append(v_index)
+    found: set[tuple[int, int]] = set()
+    for (kind, _), (o_list, v_list) in places.items():
+        if not v_list:
+            continue
+        threshold = REVIEW_THRESHOLD if kind == "carrier" else OTHER_CARRIER_THRESHOLD
+        product = (o_rows[o_list] @ v_rows[v_list].T).tocoo()
+        near = product.data >= threshold - 1e-3  # the exact score (rounded) is computed below
+        found.update(zip((o_list[i] for i in product.row[near]), (v_list[j] for j in product.col[near]), strict=True))
     pairs: list[tuple[int, int, bool]] = []
     scores: list[float] = []
-    for o_index, o in enumerate(oten):
-        vector = vectors[f"o{o_index}"]
-        found = sorted({v for word in _prefix(vector, lowest) for v in postings.get(word, ())})
-        deps = frozenset(d for t in o.territories for d in departements(t))
-        for v_index in found:
-            v = vi[v_index]
-            same = bool(o.porteurs & v.carriers or o.territories & v.territories)
-            if not same and not deps & vi_deps[v_index]:
-                continue
-            score = round(_cosine(vector, vectors[f"v{v_index}"]), 4)
-            if score >= (REVIEW_THRESHOLD if same else OTHER_CARRIER_THRESHOLD):
-                pairs.append((o_index, v_index, same))
-                scores.append(score)
+    for o_index, v_index in sorted(found):
+        o, v = oten[o_index], vi[v_index]
+        same = bool(o.porteurs & v.carriers or o.territories & v.territories)
+        if not same and not o_deps[o_index] & v_deps[v_index]:
+            continue
+        score = round(_cosine(vectors[f"o{o_index}"], vectors[f"v{v_index}"]), 4)
+        if score >= (REVIEW_THRESHOLD if same else OTHER_CARRIER_THRESHOLD):
+            pairs.append((o_index, v_index, same))
+            scores.append(score)
     return pairs, scores
 
 
