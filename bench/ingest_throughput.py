@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import os
@@ -26,17 +27,31 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from ingest.load import import_file
+from ingest.resolve import Resolver
 from ingest.territories import Commune, load_referentiel
+from kg.francais import de
 from kg.store import open_store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """A stand-in EPCI, département, région (or structure de mutualisation, as an unknown organisation): its
+    name, code, name as a carrier, and main commune (None for a structure)."""
+
+    nom: str
+    code: str
+    porteur: str
+    commune: Commune | None
 
 
 class Places:
@@ -45,8 +60,9 @@ class Places:
     agree: an OTeN fiche and the Villes Internet action telling the same project stay with one carrier).
 
     Replicating the samples' carriers instead would give a handful of communes thousands of experiences each,
-    which no real directory has (about 35,000 communes for a million experiences). EPCI, départements,
-    régions and mutualisation structures keep their carriers: they are few in reality too.
+    which no real directory has (about 35,000 communes for a million experiences). EPCI, départements and
+    régions likewise stand for another of their kind (:meth:`carrier`); a structure de mutualisation for a
+    structure the referential does not know (it lists ten): an organisation, reported as unresolved.
     """
 
     def __init__(self) -> None:
@@ -72,6 +88,25 @@ class Places:
     def postcode(self, commune: Commune) -> str:
         return self.postcodes[commune.code_insee][0]
 
+    def carrier(self, k: int, nom: str, niveau: str | None = None, code: str | None = None) -> Carrier | None:
+        """Copy ``k``'s stand-in for an EPCI, a département or a région named ``nom`` (or coded ``code``): its
+        official name, code, the name a carrier of that kind goes by, and its most populous commune."""
+        level, original = (niveau, code) if code else self._resolved(nom, niveau)
+        if k and level == "structure":  # the referential knows ten: the others are organisations to it
+            name = f"{self._resolved_name(nom)} ({k})"
+            return Carrier(name, "", name, None)
+        if k == 0 or level not in self.largest or original not in self.largest[level]:
+            return None
+        choices = self.largest[level]
+        chosen = sorted(choices)[random.Random(f"{k}:{level}:{original}").randrange(len(choices))]
+        commune, ref = choices[chosen], self.ref
+        if level == "epci":
+            return Carrier(ref.epci[chosen].nom, chosen, ref.epci[chosen].nom, commune)
+        if level == "departement":
+            dep = ref.departements[chosen]
+            return Carrier(dep.nom, chosen, f"Conseil départemental {de(dep.nom, dep.tncc)}", commune)
+        return Carrier(ref.regions[chosen].nom, chosen, f"Région {ref.regions[chosen].nom}", commune)
+
     @staticmethod
     def moved(value: object, before: float | None, after: float | None) -> object:
         """A coordinate moved like the commune (a defective value stays defective)."""
@@ -82,6 +117,27 @@ class Places:
         if before is None or after is None:
             return value
         return round(number + after - before, 6)
+
+    @functools.cached_property
+    def largest(self) -> dict[str, dict[str, Commune]]:
+        """The most populous commune of each EPCI, département and région."""
+        out: dict[str, dict[str, Commune]] = {"epci": {}, "departement": {}, "region": {}}
+        for c in sorted(self.ref.communes.values(), key=lambda c: c.population or 0):
+            if c.population and c.latitude is not None and c.code_insee in self.postcodes:
+                for level, key in (("epci", c.epci_siren), ("departement", c.departement), ("region", c.region)):
+                    if key:
+                        out[level][key] = c
+        return out
+
+    @functools.cache  # noqa: B019 - one Places per generation
+    def _resolved(self, nom: str, niveau: str | None) -> tuple[str | None, str | None]:
+        found = Resolver(None, "villes-internet").collectivite(URIRef("urn:bench"), nom, niveau=niveau)
+        return (found.niveau, found.code) if found is not None else (None, None)
+
+    @functools.cache  # noqa: B019 - one Places per generation
+    def _resolved_name(self, nom: str) -> str:
+        found = Resolver(None, "villes-internet").collectivite(URIRef("urn:bench"), nom)
+        return found.nom if found is not None else nom
 
 
 def synth_oten(factor: int, out: Path, places: Places | None = None) -> None:
@@ -106,9 +162,25 @@ def synth_oten(factor: int, out: Path, places: Places | None = None) -> None:
 
 
 def _move_fiche(fiche: ET.Element, ns: str, places: Places, k: int) -> None:
-    """The fiche's commune (territory and carrier's name) replaced by copy ``k``'s stand-in."""
+    """The fiche's territory and carriers replaced by copy ``k``'s stand-ins."""
+    for porteur in fiche.findall(f"{{{ns}}}porteur"):
+        if porteur.text and porteur.get("type") == "structure_mutualisation":
+            stand_in = places.carrier(k, porteur.text)
+            porteur.text = stand_in.porteur if stand_in is not None else porteur.text
     territory = fiche.find(f"{{{ns}}}territoire")
-    if territory is None or territory.get("niveau") != "commune" or not territory.text:
+    if territory is None or not territory.text:
+        return
+    collectivites = [p for p in fiche.findall(f"{{{ns}}}porteur") if p.text and p.get("type") == "collectivite"]
+    if territory.get("niveau") in ("epci", "departement", "region"):
+        carrier = places.carrier(k, territory.text, territory.get("niveau"), territory.get("code"))
+        if carrier is not None:
+            territory.text = carrier.nom
+            if territory.get("code"):
+                territory.set("code", carrier.code)
+            for porteur in collectivites:
+                porteur.text = carrier.porteur
+        return
+    if territory.get("niveau") != "commune":
         return
     code = territory.get("code")
     moved = places.commune(k, code) if code else places.by_name(k, territory.text)
@@ -118,10 +190,9 @@ def _move_fiche(fiche: ET.Element, ns: str, places: Places, k: int) -> None:
     territory.text = stand_in.nom
     if code:
         territory.set("code", stand_in.code_insee)
-    for porteur in fiche.findall(f"{{{ns}}}porteur"):
-        if porteur.text and porteur.get("type") == "collectivite":
-            named = original.nom in porteur.text  # else another spelling ("Commune du Lude"): say it plainly
-            porteur.text = porteur.text.replace(original.nom, stand_in.nom) if named else f"Commune de {stand_in.nom}"
+    for porteur in collectivites:
+        named = original.nom in str(porteur.text)  # else another spelling ("Commune du Lude"): say it plainly
+        porteur.text = str(porteur.text).replace(original.nom, stand_in.nom) if named else f"Commune de {stand_in.nom}"
 
 
 def synth_netpublic(factor: int, out: Path, places: Places | None = None) -> None:
@@ -190,7 +261,7 @@ def _move_lieu(row: tuple, places: Places, k: int) -> tuple:
     Ville, …, Population, Id_INSEE) moved to copy ``k``'s stand-in of its commune."""
     moved = places.commune(k, str(row[14] or ""))
     if moved is None:
-        return row
+        return _move_organisation(row, places, k)
     original, stand_in = moved
     out = list(row)
     out[2] = str(row[2] or "").replace(original.nom, stand_in.nom)
@@ -199,6 +270,22 @@ def _move_lieu(row: tuple, places: Places, k: int) -> tuple:
     out[5] = Places.moved(row[5], original.longitude, stand_in.longitude)
     out[8], out[9] = places.postcode(stand_in), stand_in.nom
     out[13], out[14] = stand_in.population, stand_in.code_insee
+    return tuple(out)
+
+
+def _move_organisation(row: tuple, places: Places, k: int) -> tuple:
+    """A Lieux row naming an EPCI, a département or a région, moved to copy ``k``'s stand-in."""
+    stand_in = places.carrier(k, str(row[2] or "")) if row[2] and not row[14] else None
+    if stand_in is None:
+        return row
+    out = list(row)
+    out[2] = stand_in.porteur
+    commune = stand_in.commune
+    if commune is None:
+        return tuple(out)
+    if isinstance(row[4], (int, float)) and isinstance(row[5], (int, float)):
+        out[4], out[5] = commune.latitude, commune.longitude
+    out[8], out[9], out[13] = places.postcode(commune), commune.nom, None
     return tuple(out)
 
 
