@@ -21,6 +21,7 @@ from search.index import (
     open_index,
     rebuild_index,
     update_index,
+    update_index_after_import,
 )
 from search.models import (
     FACETS,
@@ -68,4 +69,5 @@ __all__ = [
     "store_signature",
     "taille_of",
     "update_index",
+    "update_index_after_import",
 ]

@@ -376,9 +376,9 @@ def _carried(linked: dict[str, set[str]], enrich: _Enrichment) -> _Carried:
             taille = taille_of(kind, info.get("population"))
             if taille:
                 out.tailles.add(taille)
-        for terr in info["territoires"]:
+        for terr in sorted(info["territoires"]):  # sorted: the place names in the same order in every process
             out.place(enrich.geo, terr)
-    for terr in linked.get("territoire", ()):
+    for terr in sorted(linked.get("territoire", ())):
         out.place(enrich.geo, terr)
     return out
 

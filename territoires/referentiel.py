@@ -204,11 +204,11 @@ class Territoires:
             deps = {code}
         elif niveau == "region" and code in ref.regions:
             regions.add(code)
-        for d in deps:
+        for d in sorted(deps):  # sorted: the names come in the same order in every process
             if d in ref.departements:
                 regions.add(ref.departements[d].region)
                 names.append(ref.departements[d].nom)
-        for rg in regions:
+        for rg in sorted(regions):
             if rg in ref.regions:
                 names.append(ref.regions[rg].nom)
         return deps, regions, names

@@ -73,7 +73,8 @@ def _ingest(
             written = write_report(state.settings.home / "rapports", reports)
             err.print(f"Anomalies en détail : {written} (et {written.with_suffix('.csv').name})", highlight=False)
         if index and any("source" in r for r in reports):
-            refresh_index(context, quiet=json_output)
+            read = any("source" in r and "confirms" not in r for r in reports)
+            refresh_index(context, anything_read=read, quiet=json_output)
     if json_output:
         emit_json(reports[0] if len(reports) == 1 else reports)
     if code:

@@ -15,7 +15,7 @@ import typer
 from capitalis.console import emit_json, err, escape, out
 from capitalis.state import cli_state
 from kg.context import Context
-from search import Filters, index_status, rebuild_index, search, similar, update_index
+from search import Filters, index_status, rebuild_index, search, similar, update_index, update_index_after_import
 from search.models import SOURCES, TAILLES
 
 #: The choices of ``--taille`` and ``--source``, as enums so that the help lists them and Click checks them.
@@ -162,11 +162,13 @@ def _summary_line(summary: dict[str, Any]) -> str:
     )
 
 
-def refresh_index(context: Context, *, quiet: bool = False) -> dict[str, Any]:
-    """Update the search index after an ingest (only new or changed texts are encoded); print one line."""
-    summary = update_index(context, progress=not quiet)
+def refresh_index(context: Context, *, anything_read: bool = True, quiet: bool = False) -> dict[str, Any] | None:
+    """Update the search index after an ingest (only new or changed texts are encoded); print one line. Nothing
+    to do when the imports read nothing and the index already follows the store (see
+    :func:`search.update_index_after_import`)."""
+    summary = update_index_after_import(context, anything_read=anything_read, progress=not quiet)
     if not quiet:
-        err.print(_summary_line(summary))
+        err.print(_summary_line(summary) if summary is not None else "Index de recherche : déjà à jour.")
     return summary
 
 

@@ -89,3 +89,15 @@ def test_cli_says_the_file_was_confirmed(tmp_path: Path) -> None:
     assert "rien n'a été relu" in result.stderr
     again = runner.invoke(app, [*command, "--json", "--force"])
     assert "confirms" not in json.loads(again.stdout)
+
+
+def test_cli_spares_the_index_update_when_nothing_was_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPITALIS_EMBEDDER", "hash")
+    runner = CliRunner()
+    command = ["--home", str(tmp_path / "home"), "ingest", "oten", str(SAMPLES / "oten_fiches.xml")]
+    first = runner.invoke(app, command)
+    assert "texte(s) encodé(s)" in first.stderr
+    again = runner.invoke(app, command)
+    assert "rien n'a été relu" in again.stderr and "Index de recherche : déjà à jour." in again.stderr
+    forced = runner.invoke(app, [*command, "--force"])
+    assert "0 modifiée(s), 0 texte(s) encodé(s)" in forced.stderr  # read again: the index compares, finds nothing

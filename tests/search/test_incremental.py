@@ -4,8 +4,11 @@ full rebuild."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +22,17 @@ from ingest.samples import WORKBOOK, import_samples
 from kg.context import Context
 from kg.settings import Settings
 from kg.store import memory_store
-from search import Doc, Index, collect_docs, lexical, open_index, search, store_signature, update_index
+from search import (
+    Doc,
+    Index,
+    collect_docs,
+    lexical,
+    open_index,
+    search,
+    store_signature,
+    update_index,
+    update_index_after_import,
+)
 from search.dense import QueryEncoder
 from search.embedders import HashEmbedder, get_embedder
 from search.index import aligned, changed_positions, index_dir
@@ -28,6 +41,7 @@ OTEN = "oten_fiches.xml"
 VILLES_INTERNET = "villes_internet_atlaas.xlsx"
 OLD_SUMMARY = "Pour que chaque foyer de la Manche accède au haut débit"
 NEW_SUMMARY = "Pour que chaque ferme de la Manche accède au très haut débit"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class CountingEmbedder:
@@ -255,3 +269,56 @@ def test_update_index_analyses_only_the_changed_record(ctx: Context, exports: Pa
     updated = Index.load(index_dir(ctx.settings), counts=True)
     rebuilt = Index.build(collect_docs(ctx.store), get_embedder("none"))[0]
     _same_lexical(updated, rebuilt)
+
+
+FINGERPRINTS = """
+import sys
+from pathlib import Path
+from kg.store import open_store
+from search import collect_docs
+from search.index import fingerprint
+with open_store(Path(sys.argv[1]), read_only=True) as store:
+    for doc in sorted(collect_docs(store), key=lambda d: d.iri):
+        print(doc.iri, fingerprint(doc).hex())
+"""
+
+
+def test_documents_are_the_same_in_every_process(home: Path, samples: Path) -> None:
+    """Reading the same graph in two processes gives the same documents (place names in one order whatever the
+    string hashing of the process): else an update finds experiences changed that did not."""
+    with Context.open(Settings(home=home, embedder="hash")) as context:
+        import_samples(context.store)  # carriers and territories over several départements and régions
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", FINGERPRINTS, str(home / "store")], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1 and len(next(iter(outputs)).splitlines()) > 300
+
+
+def test_index_update_after_imports_that_read_nothing(ctx: Context, exports: Path, counting: CountingEmbedder,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Imports that read nothing (confirmed) leave the index nothing to do: it is not even read back, unless it
+    does not follow the store's last import (an import without the index update, or no index yet)."""
+    for name in (VILLES_INTERNET, OTEN):
+        import_file(ctx.store, exports / name)
+    assert update_index_after_import(ctx, anything_read=False) is not None  # no index yet: built
+    reports = [import_file(ctx.store, exports / name) for name in (VILLES_INTERNET, OTEN)]
+    assert all(r.confirms for r in reports)
+    counting.passages = 0
+    read_back: list[int] = []
+    monkeypatch.setattr("search.index._collect", lambda *a: read_back.append(1) or [])
+    assert update_index_after_import(ctx, anything_read=False) is None
+    assert read_back == [] and counting.passages == 0
+    monkeypatch.undo()
+
+    oten = exports / OTEN
+    oten.write_text(oten.read_text(encoding="utf-8").replace(OLD_SUMMARY, NEW_SUMMARY), encoding="utf-8")
+    import_file(ctx.store, oten)  # read, but the index not updated (`--no-index`)
+    reports = [import_file(ctx.store, exports / name) for name in (VILLES_INTERNET, OTEN)]
+    assert all(r.confirms for r in reports)
+    counting.passages = 0
+    summary = update_index_after_import(ctx, anything_read=False)
+    assert summary is not None and summary["changed"] == 1  # the index caught up with the earlier import
