@@ -139,6 +139,9 @@ def ntriples_line(triple: Triple) -> str:
 
 #: The graph noting the graphs a commit is bulk-creating (present only while it runs, or after a kill).
 _CREATION = "https://w3id.org/capitalis/graph/creation-en-cours"
+_IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
+#: an update that may write a graph it does not name by its IRI: a variable or prefixed graph, or several at once
+_ANY_GRAPH = re.compile(r"\b(?:GRAPH|WITH|INTO|TO)\s+(?!<|GRAPH\b|DEFAULT\b)|\b(?:ALL|NAMED)\b", re.IGNORECASE)
 _CREATION_DONE = f"DROP SILENT GRAPH <{_CREATION}>"
 
 
@@ -262,6 +265,8 @@ class OxigraphStore:
         self._dirty = False
         self._due: float | None = None
         self._publisher: threading.Thread | None = None
+        # a staging store (:meth:`staging`) notes the graphs written in it: None, unknown (every graph is compared)
+        self._touched: set[str] | None = None
         try:
             if path is None:
                 self._store, self._private = ox.Store(), ox.Store()
@@ -393,6 +398,7 @@ class OxigraphStore:
     @_writes
     def load(self, triples: Iterable[Triple], graph: str) -> int:
         """Bulk-load triples into a named graph (fast, not transactional); returns how many were given."""
+        self._touch(graph)
         counter = _Counter(triples)
         self._bulk_load(graph, counter)
         return counter.count
@@ -460,6 +466,7 @@ class OxigraphStore:
     @_writes
     def add(self, triples: Iterable[Triple], graph: str) -> int:
         """Add a small set of triples in one transaction."""
+        self._touch(graph)
         counter = _Counter(triples)
         self._db(graph).extend(self._quads(counter, ox.NamedNode(graph)))
         return counter.count
@@ -467,6 +474,7 @@ class OxigraphStore:
     @_writes
     def remove(self, triples: Iterable[Triple], graph: str) -> None:
         """Remove the given triples from a named graph."""
+        self._touch(graph)
         g, db = ox.NamedNode(graph), self._db(graph)
         for q in self._quads(triples, g):
             db.remove(q)
@@ -483,6 +491,7 @@ class OxigraphStore:
         reading its file) into a scratch store, then added in one transaction (:meth:`_load_new`). Graphs with
         blank nodes, which ``DELETE DATA`` cannot name, are cleared and filled anew in the same update.
         """
+        self._touch(graph)
         if self._is_new(graph):
             return self._load_new(graph, lambda scratch: self._bulk_load(graph, triples, scratch))
         return self._apply(graph, set(self._quads(triples, ox.NamedNode(graph))))
@@ -491,6 +500,7 @@ class OxigraphStore:
     def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int:
         """:meth:`replace_graph` for triples already written as N-Triples lines (:func:`ntriples_line`), without
         blank nodes: an import writes each record's lines once, for its digest and for the store."""
+        self._touch(graph)
         if self._is_new(graph):
             return self._load_new(graph, lambda scratch: self._bulk_load_ntriples(graph, lines, scratch))
         g = ox.NamedNode(graph)
@@ -527,10 +537,30 @@ class OxigraphStore:
         return len(new)
 
     # staged writes
+    def _touch(self, graph: str) -> None:
+        if self._touched is not None:
+            self._touched.add(graph)
+
+    def _touch_update(self, update: str) -> None:
+        """Note the graphs a SPARQL update may write: every IRI it names (more than its graphs: harmless), or
+        all of them when a graph is a variable or the update clears or drops several at once."""
+        if self._touched is None:
+            return
+        if _ANY_GRAPH.search(update):
+            self._touched = None
+        else:
+            self._touched.update(_IRI.findall(update))
+
     def staging(self, graphs: Iterable[str]) -> OxigraphStore:
         """An in-memory store holding copies of ``graphs`` (public and private): a writer builds its result there,
-        reading and rewriting as it likes, then :meth:`commit` makes this store hold it at once."""
+        reading and rewriting as it likes, then :meth:`commit` makes this store hold it at once.
+
+        The staging store notes the graphs written in it (:meth:`_touch`): a graph only read there (an import
+        reads the other sources' graphs to merge experiences) is left as it is by :meth:`commit`, which spares
+        comparing it quad by quad (at a million experiences, tens of millions of quads held twice in memory).
+        """
         staged = OxigraphStore(None)
+        staged._touched = set()
         for name in graphs:
             g, db = ox.NamedNode(name), self._db(name)
             if db.contains_named_graph(g):
@@ -546,6 +576,8 @@ class OxigraphStore:
         if not isinstance(staged, OxigraphStore):
             raise TypeError("commit : la zone de préparation doit venir de staging()")
         names, changed = list(graphs), 0
+        if staged._touched is not None:  # a graph only read in the staging store is still as it was here
+            names = [n for n in names if n in staged._touched]
         for db, private in ((self._private, True), (self._store, False)):
             diffs = []
             for name in (n for n in names if is_private(n) == private):
@@ -596,6 +628,7 @@ class OxigraphStore:
 
     @_writes
     def drop_graph(self, graph: str) -> None:
+        self._touch(graph)
         node, db = ox.NamedNode(graph), self._db(graph)
         if db.contains_named_graph(node):
             db.remove_graph(node)
@@ -603,8 +636,10 @@ class OxigraphStore:
     @_writes
     def update(self, update: str, **values: Node | str | int | float) -> None:
         """Run a SPARQL 1.1 UPDATE on the public store (transactional); ``$name`` filled by :func:`bind`."""
+        text = bind(update, **values) if values else update
+        self._touch_update(text)
         try:
-            self._store.update(bind(update, **values) if values else update)
+            self._store.update(text)
         except SyntaxError as exc:
             raise QueryError(f"mise à jour SPARQL invalide : {exc}") from exc
 

@@ -194,3 +194,26 @@ def test_staged_graphs_commit_at_once(store: OxigraphStore) -> None:
     assert set(store.triples(G1)) == set(_triples(10)) and not list(store.triples(G2))  # nothing written yet
     store.commit(staged, [G1, G2])
     assert set(store.triples(G1)) == set(_triples(4)) and set(store.triples(G2)) == set(_triples(3, "x"))
+
+
+@pytest.mark.parametrize(
+    ("update", "compared"),
+    [
+        (f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}a> <{EX}b> 1 }} }}", False),  # names G1 only
+        (f"DELETE {{ GRAPH ?g {{ <{EX}a> ?p ?o }} }} WHERE {{ GRAPH ?g {{ <{EX}a> ?p ?o }} }}", True),  # any graph
+        (f"PREFIX g: <{G1[:-6]}> INSERT DATA {{ GRAPH g:test-a {{ <{EX}a> <{EX}b> 1 }} }}", True),  # prefixed
+        (f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}a> <{EX}b> 1 }} }}", True),  # names G2
+    ],
+)
+def test_commit_leaves_graphs_only_read_in_staging(store: OxigraphStore, update: str, compared: bool) -> None:
+    """A graph staged to be read and never written there is not compared by commit: a write made to it since
+    (here behind the staging's back) stays. A graph an update may have written, named or not, is compared."""
+    store.replace_graph(G1, _triples(5))
+    store.replace_graph(G2, _triples(5, "x"))
+    staged = store.staging([G1, G2])
+    staged.update(update)
+    since = (URIRef(f"{EX}since"), URIRef(f"{EX}p"), Literal("meanwhile"))
+    store.add([since], G2)
+    store.commit(staged, [G1, G2])
+    assert set(store.triples(G2)) == set(staged.triples(G2)) | (set() if compared else {since})
+    assert set(store.triples(G1)) == set(staged.triples(G1))
