@@ -23,7 +23,7 @@ from rdflib.namespace import PROV
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ingest.graphs import other_shares, private_graph, public_graph, scope_graph
-from ingest.merge import merge_experiences
+from ingest.merge import MERGED_SOURCES, merge_experiences
 from ingest.readers import reader_for
 from ingest.resolve import Resolver
 from ingest.sources import Context, Problem, Reader, Record, Report
@@ -140,8 +140,8 @@ BOOKKEEPING = frozenset(
     }
 )
 _STATUS = frozenset({CAP.statutEnregistrement, CAP.retireLe})
-#: The graphs that the steps after loading read or rewrite, whatever the source (experience merge, decisions).
-_SHARED_GRAPHS = ("resolution", "oten", "villes-internet")
+#: The graph of the decisions, which every import rewrites in part.
+_SHARED_GRAPHS = ("resolution",)
 
 
 @dataclass
@@ -233,7 +233,8 @@ def import_file(
     records = _read(run, progress)
     _write_source_graphs(staged, run, records)
     _replace_decisions(staged, run)
-    merge_experiences(staged)
+    if reader.source in MERGED_SOURCES:  # the merge reads only their graphs: another import cannot change it
+        merge_experiences(staged)
     _after_load(reader, staged)
     failpoint("import.staged")
     _commit(store, staged, run)
@@ -265,10 +266,12 @@ def _start(store: Store, reader: Reader, path: Path, options: dict[str, Any]) ->
 
 
 def _graphs_read(store: Store, run: _Import) -> list[str]:
-    """Every graph the import reads or rewrites: its source's graphs and shares, and the shared ones."""
+    """Every graph the import reads or rewrites: its source's graphs and shares, the shared ones, and the merged
+    sources' graphs when it is one of them (the experience merge reads both)."""
     own = {run.graph, private_graph(run.source), run.own_graph, run.own_private}
     shares = {g for g in store.graphs() if g.startswith(private_graph(run.source) + "/")}
-    return sorted(own | shares | {public_graph(name) for name in _SHARED_GRAPHS})
+    shared = (*_SHARED_GRAPHS, *MERGED_SOURCES) if run.source in MERGED_SOURCES else _SHARED_GRAPHS
+    return sorted(own | shares | {public_graph(name) for name in shared})
 
 
 def _read(run: _Import, progress: bool) -> Iterator[Record]:

@@ -1,7 +1,7 @@
 """Cross-source experience merge: an OTeN fiche and a Villes Internet action that tell the same project.
 
-Many OTeN fiches describe projects that Villes Internet also published, in other words. After every import
-(:func:`ingest.load.import_file`) :func:`merge_experiences` reads the experiences of both source graphs once,
+Many OTeN fiches describe projects that Villes Internet also published, in other words. After every import of
+either source (:func:`ingest.load.import_file`) :func:`merge_experiences` reads the experiences of both graphs once,
 compares each OTeN experience with the Villes Internet experiences of the same carrier, and decides:
 
 - **merge** when the carrier is the same (same porteur IRI, or a common territory), the texts are similar
@@ -50,6 +50,7 @@ from ontology.iri import normalise_texte
 from ontology.namespaces import CAP, ID, SCHEMA
 
 __all__ = [
+    "MERGED_SOURCES",
     "MERGE_THRESHOLD",
     "METHODE",
     "OTHER_CARRIER_THRESHOLD",
@@ -65,6 +66,8 @@ __all__ = [
     "similarities",
 ]
 
+#: The sources whose experiences are merged: only an import of one of them can change the merge.
+MERGED_SOURCES = ("oten", "villes-internet")
 #: Same carrier and at least this cosine (with compatible years): one experience.
 MERGE_THRESHOLD = 0.25
 #: Same carrier and at least this cosine, but below the merge threshold: to review.
@@ -574,7 +577,7 @@ def merge_experiences(store: Store) -> MergeResult:
     """
     # Texts are compared only when both graphs have experiences (importing one source alone compares nothing);
     # the OTeN experiences are read in any case, to undo a merge whose Villes Internet side is gone.
-    compare = all(_has_experiences(store, source) for source in ("oten", "villes-internet"))
+    compare = all(_has_experiences(store, source) for source in MERGED_SOURCES)
     oten = load_candidates(store, "oten", details=compare)
     vi = load_candidates(store, "villes-internet") if compare else []
     merges, doubtful = decide(oten, vi)

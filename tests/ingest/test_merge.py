@@ -37,6 +37,7 @@ pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 OTEN = SAMPLES / "oten_fiches.xml"
 VI = SAMPLES / "villes_internet_atlaas.xlsx"
+NETPUBLIC = SAMPLES / "netpublic_lieux_mediation.csv"
 CAP = "https://w3id.org/capitalis/ontology#"
 DCT = "http://purl.org/dc/terms/"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
@@ -234,6 +235,24 @@ def test_both_orders_and_reimports_give_the_same_merge(both: tuple[OxigraphStore
         result = merge_experiences(other)
         assert result.rewritten == result.restored == 0
         assert merge_state(other) == expected
+
+
+def test_another_source_leaves_the_merge_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NetPublic import cannot change the merge (it reads only the OTeN and Villes Internet graphs): it does not
+    run it, nor stage those graphs; the merge stays as it was."""
+    with memory_store() as store:
+        import_file(store, VI)
+        import_file(store, OTEN)
+        expected = merge_state(store)
+        runs: list[object] = []
+        monkeypatch.setattr("ingest.load.merge_experiences", runs.append)
+        staged: list[str] = []
+        staging = type(store).staging
+        monkeypatch.setattr(type(store), "staging", lambda self, graphs: staging(self, staged.extend(graphs) or staged))
+        report = import_file(store, NETPUBLIC)
+        assert report.created > 0 and runs == []
+        assert staged and not {OTEN_GRAPH, VI_GRAPH} & set(staged)
+        assert merge_state(store) == expected
 
 
 # --- the decision on small cases ------------------------------------------------------------------------
