@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from ingest.load import import_file
 from kg.context import Context
 from kg.errors import InvalidInput, NotFound
 from kg.settings import Settings
@@ -29,18 +27,7 @@ from search import Index, collect_docs, load_taxonomy, update_index
 from search.embedders import get_embedder
 from territoires.distance import haversine
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "data" / "samples"
 RATIO = 3.0
-
-
-@pytest.fixture(scope="module")
-def sample():
-    store = memory_store()
-    import_file(store, SAMPLES / "villes_internet_atlaas.xlsx")
-    import_file(store, SAMPLES / "oten_fiches.xml")
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")

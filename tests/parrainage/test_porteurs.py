@@ -3,32 +3,16 @@ as a rebuild), kept as it is when the index keeps its generation."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import parrainage.porteurs as P
-from ingest.load import import_file
 from kg.context import Context
 from kg.settings import Settings
-from kg.store import memory_store
 from parrainage.porteurs import Porteurs, build_porteurs, porteurs, update_porteurs
 from search import Doc, Index, collect_docs
 from search.embedders import get_embedder
 from search.index import aligned, changed_positions
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "data" / "samples"
-
-
-@pytest.fixture(scope="module")
-def sample():
-    store = memory_store()
-    import_file(store, SAMPLES / "villes_internet_atlaas.xlsx")
-    import_file(store, SAMPLES / "oten_fiches.xml")
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")
