@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import wraps
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol, TypeVar
+from typing import IO, Any, Generic, Literal, Protocol, TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
@@ -221,6 +221,7 @@ def store_generation(path: Path) -> int:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+_Item = TypeVar("_Item")
 
 
 def _writes(method: F) -> F:
@@ -267,6 +268,7 @@ class OxigraphStore:
         self._publisher: threading.Thread | None = None
         # a staging store (:meth:`staging`) notes the graphs written in it: None, unknown (every graph is compared)
         self._touched: set[str] | None = None
+        self._staging = False
         try:
             if path is None:
                 self._store, self._private = ox.Store(), ox.Store()
@@ -520,7 +522,15 @@ class OxigraphStore:
         Oxigraph's bulk loader is fast but not transactional: it fills an in-memory scratch store as the triples
         come (a generator streams while its producer still reads its file), then ``extend`` adds its quads to
         the database atomically. If the triples fail midway, nothing was written.
+
+        A staging store (:meth:`staging`) has no reader but its writer, and is dropped when the writer fails: it
+        loads straight into its database (the scratch copy would double the memory of the largest graph).
         """
+        if self._staging:
+            db, g = self._db(graph), ox.NamedNode(graph)
+            count = load(db)
+            db.add_graph(g)
+            return count
         scratch = ox.Store()
         count = load(scratch)
         db, g = self._db(graph), ox.NamedNode(graph)
@@ -560,7 +570,7 @@ class OxigraphStore:
         comparing it quad by quad (at a million experiences, tens of millions of quads held twice in memory).
         """
         staged = OxigraphStore(None)
-        staged._touched = set()
+        staged._touched, staged._staging = set(), True
         for name in graphs:
             g, db = ox.NamedNode(name), self._db(name)
             if db.contains_named_graph(g):
@@ -579,17 +589,21 @@ class OxigraphStore:
         if staged._touched is not None:  # a graph only read in the staging store is still as it was here
             names = [n for n in names if n in staged._touched]
         for db, private in ((self._private, True), (self._store, False)):
-            diffs = []
+            diffs, created = [], []
             for name in (n for n in names if is_private(n) == private):
                 g = ox.NamedNode(name)
+                if next(db.quads_for_pattern(None, None, None, g), None) is None:
+                    # a new graph streams from the staging store to the bulk loader: no set of its quads
+                    if next(staged._db(name).quads_for_pattern(None, None, None, g), None) is not None:
+                        created.append(name)
+                    continue
                 old = set(db.quads_for_pattern(None, None, None, g))
                 new = set(staged._db(name).quads_for_pattern(None, None, None, g))
                 changed += len(old ^ new)
                 diffs.append((name, old, new))
-            created = [(name, new) for name, old, new in diffs if not old and new]
             if created:
-                self._bulk_create(db, created)
-            parts = [replacement(name, old, new) for name, old, new in diffs if old]
+                changed += self._bulk_create(db, staged, created)
+            parts = [replacement(name, old, new) for name, old, new in diffs]
             if created:  # the same transaction that applies the other changes closes the new graphs' loading
                 parts.append(_CREATION_DONE)
             update = " ;\n".join(p for p in parts if p)
@@ -598,7 +612,7 @@ class OxigraphStore:
         return changed
 
     @staticmethod
-    def _bulk_create(db: ox.Store, created: list[tuple[str, set[ox.Quad]]]) -> None:
+    def _bulk_create(db: ox.Store, staged: OxigraphStore, created: list[str]) -> int:
         """Load graphs that did not exist with Oxigraph's bulk loader (hundreds of thousands of quads a second,
         where a transactional insert manages tens of thousands), recoverably.
 
@@ -606,14 +620,17 @@ class OxigraphStore:
         transaction; :meth:`commit` removes the note in the very transaction that applies its other changes. A
         process killed in between leaves the note, and the next writer to open the store drops the graphs it
         names (:meth:`_recover`): the store is back as it was before the import. Readers never see the graphs
-        half loaded: they read snapshots, published between two writes.
+        half loaded: they read snapshots, published between two writes. Returns how many quads were loaded.
         """
-        note = " ".join(f"<{_CREATION}> <{_CREATION}#graphe> <{name}> ." for name, _ in created)
+        note = " ".join(f"<{_CREATION}> <{_CREATION}#graphe> <{name}> ." for name in created)
         db.update(f"INSERT DATA {{ GRAPH <{_CREATION}> {{ {note} }} }}")
         failpoint("store.bulk-creation")
-        db.bulk_extend(q for _, new in created for q in new)
-        for name, _ in created:
+        quads = _Counter(q for name in created for q in staged._db(name).quads_for_pattern(None, None, None,
+                                                                                              ox.NamedNode(name)))
+        db.bulk_extend(quads)
+        for name in created:
             db.add_graph(ox.NamedNode(name))
+        return quads.count
 
     def _recover(self) -> None:
         """Drop the graphs of a bulk creation that a killed process left unfinished (see :meth:`_bulk_create`)."""
@@ -820,14 +837,14 @@ _PREFIXES = {
 }
 
 
-class _Counter:
-    """Counts the triples of an iterable while it is consumed once."""
+class _Counter(Generic[_Item]):
+    """Counts the items (triples, quads) of an iterable while it is consumed once."""
 
-    def __init__(self, items: Iterable[Triple]) -> None:
+    def __init__(self, items: Iterable[_Item]) -> None:
         self._items = items
         self.count = 0
 
-    def __iter__(self) -> Iterator[Triple]:
+    def __iter__(self) -> Iterator[_Item]:
         for item in self._items:
             self.count += 1
             yield item
