@@ -229,15 +229,15 @@ def import_file(
         return confirmed
     run = _start(store, reader, path, options or {})
     run.digest = digest
-    staged = store.staging(_graphs_read(store, run))
-    records = _read(run, progress)
-    _write_source_graphs(staged, run, records)
-    _replace_decisions(staged, run)
-    if reader.source in MERGED_SOURCES:  # the merge reads only their graphs: another import cannot change it
-        merge_experiences(staged)
-    _after_load(reader, staged)
-    failpoint("import.staged")
-    _commit(store, staged, run)
+    with store.staging(_graphs_read(store, run)) as staged:
+        records = _read(run, progress)
+        _write_source_graphs(staged, run, records)
+        _replace_decisions(staged, run)
+        if reader.source in MERGED_SOURCES:  # the merge reads only their graphs: another import cannot change it
+            merge_experiences(staged)
+        _after_load(reader, staged)
+        failpoint("import.staged")
+        _commit(store, staged, run)
     failpoint("import.committed")
     return run.report
 

@@ -406,7 +406,7 @@ class OxigraphStore:
         return counter.count
 
     def _bulk_load(self, graph: str, triples: Iterable[Triple], into: ox.Store | None = None) -> int:
-        """Bulk-load triples (see :meth:`_bulk_load_ntriples`); returns the distinct count.
+        """Bulk-load triples (see :meth:`_bulk_load_ntriples`); returns how many were given.
 
         Triples with a blank node, which N-Triples text would rename, go through ``bulk_extend`` with their
         ids kept.
@@ -428,16 +428,17 @@ class OxigraphStore:
         return count + len(with_blank)
 
     def _bulk_load_ntriples(self, graph: str, lines: Iterable[str], into: ox.Store | None = None) -> int:
-        """Bulk-load N-Triples lines into a graph, in chunks loaded in parallel; returns the distinct count.
+        """Bulk-load N-Triples lines into a graph, in chunks loaded in parallel.
 
         Oxigraph's bulk loader releases the GIL and runs on one core per call (it starts a thread per million
         quads): chunks of :data:`LOAD_CHUNK` lines are handed to a pool of one thread per core as soon as they
         come, so that Python writes the next chunk while Oxigraph loads the previous ones (RocksDB ingests the
-        sorted files of concurrent loads safely). Each line is loaded once (duplicates skipped across chunks).
+        sorted files of concurrent loads safely; a line given twice is one quad). Returns how many lines were given:
+        no set of them is kept (at a million experiences, a source graph's lines take tens of gigabytes).
         ``into``: another database than the graph's own (the scratch store of :meth:`_load_new`).
         """
         db, g = (into if into is not None else self._db(graph)), ox.NamedNode(graph)
-        seen: set[str] = set()
+        given = 0
         chunk: list[str] = []
         futures: list[Future[None]] = []
 
@@ -449,11 +450,10 @@ class OxigraphStore:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="capitalis-load") as pool:
             try:
                 for line in lines:
-                    if line not in seen:
-                        seen.add(line)
-                        chunk.append(line)
-                        if len(chunk) >= LOAD_CHUNK:
-                            submit(pool)
+                    given += 1
+                    chunk.append(line)
+                    if len(chunk) >= LOAD_CHUNK:
+                        submit(pool)
                 if chunk:
                     submit(pool)
             finally:
@@ -463,7 +463,7 @@ class OxigraphStore:
                 raise StoreError(f"triplets invalides pour le graphe {graph} : {error}") from error
             if error is not None:
                 raise error
-        return len(seen)
+        return given
 
     @_writes
     def add(self, triples: Iterable[Triple], graph: str) -> int:
@@ -517,7 +517,7 @@ class OxigraphStore:
 
     def _load_new(self, graph: str, load: Callable[[ox.Store], int]) -> int:
         """Load a graph that does not exist yet in ONE transaction: readers, and a process killed midway, see
-        no graph or the whole graph.
+        no graph or the whole graph. Returns how many distinct triples it holds.
 
         Oxigraph's bulk loader is fast but not transactional: it fills an in-memory scratch store as the triples
         come (a generator streams while its producer still reads its file), then ``extend`` adds its quads to
@@ -526,17 +526,16 @@ class OxigraphStore:
         A staging store (:meth:`staging`) has no reader but its writer, and is dropped when the writer fails: it
         loads straight into its database (the scratch copy would double the memory of the largest graph).
         """
-        if self._staging:
-            db, g = self._db(graph), ox.NamedNode(graph)
-            count = load(db)
-            db.add_graph(g)
-            return count
-        scratch = ox.Store()
-        count = load(scratch)
         db, g = self._db(graph), ox.NamedNode(graph)
+        if self._staging:
+            load(db)
+            db.add_graph(g)
+            return _size(db, g)
+        scratch = ox.Store()
+        load(scratch)
         db.extend(scratch.quads_for_pattern(None, None, None, g))
         db.add_graph(g)
-        return count
+        return _size(scratch, g)
 
     def _apply(self, graph: str, new: set[ox.Quad]) -> int:
         """Make an existing graph hold exactly ``new``, as one update (see :meth:`replace_graph`)."""
@@ -835,6 +834,12 @@ _PREFIXES = {
     "wgs": "http://www.w3.org/2003/01/geo/wgs84_pos#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
+
+
+def _size(db: ox.Store, graph: ox.NamedNode) -> int:
+    """How many quads a graph holds (counted by Oxigraph, without bringing them into Python)."""
+    (row,) = db.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")  # type: ignore[misc]
+    return int(row["n"].value)
 
 
 class _Counter(Generic[_Item]):
