@@ -43,7 +43,11 @@ def test_version() -> None:
 
 
 def test_shell_completion_script_and_completions() -> None:
-    script = capitalis("--show-completion", env={"SHELL": "/bin/bash"})
+    # Typer finds the shell among the parent processes (shellingham): run it from bash, as a user's terminal would
+    # (under nohup or a CI runner there may be none); the second command keeps bash from exec'ing it in its place
+    script = subprocess.run(
+        ["bash", "-c", f"'{SCRIPT}' --show-completion; exit $?"], capture_output=True, text=True, check=False
+    )
     assert script.returncode == 0, script.stderr
     assert "_CAPITALIS_COMPLETE=complete_bash" in script.stdout
     done = capitalis(env={"_CAPITALIS_COMPLETE": "complete_bash", "COMP_WORDS": "capitalis ing", "COMP_CWORD": "1"})
