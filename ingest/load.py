@@ -234,7 +234,7 @@ def import_file(
         _write_source_graphs(staged, run, records)
         _replace_decisions(staged, run)
         if reader.source in MERGED_SOURCES:  # the merge reads only their graphs: another import cannot change it
-            merge_experiences(staged)
+            merge_experiences(staged, villes_internet=store if reader.source == "oten" else None)
         _after_load(reader, staged)
         failpoint("import.staged")
         _commit(store, staged, run)
@@ -266,11 +266,12 @@ def _start(store: Store, reader: Reader, path: Path, options: dict[str, Any]) ->
 
 
 def _graphs_read(store: Store, run: _Import) -> list[str]:
-    """Every graph the import reads or rewrites: its source's graphs and shares, the shared ones, and the merged
-    sources' graphs when it is one of them (the experience merge reads both)."""
+    """Every graph the import reads or rewrites: its source's graphs and shares, the shared ones, and the ``oten``
+    graph for a Villes Internet import (the experience merge rewrites it; an OTeN import's merge reads the
+    Villes Internet graph from the store, as it never writes it)."""
     own = {run.graph, private_graph(run.source), run.own_graph, run.own_private}
     shares = {g for g in store.graphs() if g.startswith(private_graph(run.source) + "/")}
-    shared = (*_SHARED_GRAPHS, *MERGED_SOURCES) if run.source in MERGED_SOURCES else _SHARED_GRAPHS
+    shared = (*_SHARED_GRAPHS, "oten") if run.source == "villes-internet" else _SHARED_GRAPHS
     return sorted(own | shares | {public_graph(name) for name in shared})
 
 

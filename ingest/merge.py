@@ -570,16 +570,19 @@ def _decision_triples(pair: MergePair) -> list[Triple]:
     return triples
 
 
-def merge_experiences(store: Store) -> MergeResult:
+def merge_experiences(store: Store, *, villes_internet: Store | None = None) -> MergeResult:
     """Merge the OTeN experiences that tell a Villes Internet project; record every decision.
 
-    Idempotent and order-independent: the outcome depends only on the current content of both graphs.
+    Idempotent and order-independent: the outcome depends only on the current content of both graphs. The merge
+    writes the ``oten`` and ``resolution`` graphs of ``store`` and only reads the ``villes-internet`` one, which
+    it reads from ``villes_internet`` when given (an OTeN import stages only the graphs it writes).
     """
+    vi_store = villes_internet if villes_internet is not None else store
     # Texts are compared only when both graphs have experiences (importing one source alone compares nothing);
     # the OTeN experiences are read in any case, to undo a merge whose Villes Internet side is gone.
-    compare = all(_has_experiences(store, source) for source in MERGED_SOURCES)
+    compare = _has_experiences(store, "oten") and _has_experiences(vi_store, "villes-internet")
     oten = load_candidates(store, "oten", details=compare)
-    vi = load_candidates(store, "villes-internet") if compare else []
+    vi = load_candidates(vi_store, "villes-internet") if compare else []
     merges, doubtful = decide(oten, vi)
     desired = {pair.oten_id: pair.vi for pair in merges}
     # A doubtful pair names the experiences as they will exist: an OTeN one merged elsewhere has its new IRI.

@@ -255,6 +255,22 @@ def test_another_source_leaves_the_merge_alone(monkeypatch: pytest.MonkeyPatch) 
         assert merge_state(store) == expected
 
 
+def test_oten_import_reads_the_villes_internet_graph_without_staging_it(
+    both: tuple[OxigraphStore, MergeResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge never writes the Villes Internet graph: an OTeN import reads it from the store instead of
+    copying it into its staging store (at 100k experiences, 5 million quads), and merges the same."""
+    expected = merge_state(both[0])
+    with memory_store() as store:
+        import_file(store, VI)
+        staged: list[str] = []
+        staging = type(store).staging
+        monkeypatch.setattr(type(store), "staging", lambda self, graphs: staging(self, staged.extend(graphs) or staged))
+        import_file(store, OTEN)
+        assert OTEN_GRAPH in staged and VI_GRAPH not in staged
+        assert merge_state(store) == expected
+
+
 # --- the decision on small cases ------------------------------------------------------------------------
 
 
