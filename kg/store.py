@@ -141,7 +141,7 @@ def ntriples_line(triple: Triple) -> str:
 _CREATION = "https://w3id.org/capitalis/graph/creation-en-cours"
 _IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
 #: an update that may write a graph it does not name by its IRI: a variable or prefixed graph, or several at once
-_ANY_GRAPH = re.compile(r"\b(?:GRAPH|WITH|INTO|TO)\s+(?!<|GRAPH\b|DEFAULT\b)|\b(?:ALL|NAMED)\b", re.IGNORECASE)
+_ANY_GRAPH = re.compile(r"\b(?:GRAPH|WITH|INTO|TO)\s++(?!<|GRAPH\b|DEFAULT\b)|\b(?:ALL|NAMED)\b", re.IGNORECASE)
 _CREATION_DONE = f"DROP SILENT GRAPH <{_CREATION}>"
 
 

@@ -200,6 +200,7 @@ def test_staged_graphs_commit_at_once(store: OxigraphStore) -> None:
     ("update", "compared"),
     [
         (f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}a> <{EX}b> 1 }} }}", False),  # names G1 only
+        (f"INSERT DATA {{\n  GRAPH\n    <{G1}> {{ <{EX}a> <{EX}b> 1 }} }}", False),  # however laid out
         (f"DELETE {{ GRAPH ?g {{ <{EX}a> ?p ?o }} }} WHERE {{ GRAPH ?g {{ <{EX}a> ?p ?o }} }}", True),  # any graph
         (f"PREFIX g: <{G1[:-6]}> INSERT DATA {{ GRAPH g:test-a {{ <{EX}a> <{EX}b> 1 }} }}", True),  # prefixed
         (f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}a> <{EX}b> 1 }} }}", True),  # names G2
