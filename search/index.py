@@ -742,8 +742,8 @@ def update_index_after_import(ctx: Context, *, anything_read: bool, progress: bo
     reading every experience back to find that out (at a million, minutes) is spared."""
     if not anything_read:
         status = index_status(ctx)
-        if status["exists"] and not status["stale"]:
-            return None
+        if status["exists"] and not status["stale"] and status.get("embedder") == dense.recorded_name(ctx):
+            return None  # (another embedder configured since: update_index says what to do)
     return update_index(ctx, progress)
 
 

@@ -25,6 +25,7 @@ from kg.store import memory_store
 from search import (
     Doc,
     Index,
+    IndexMismatch,
     collect_docs,
     lexical,
     open_index,
@@ -322,3 +323,12 @@ def test_index_update_after_imports_that_read_nothing(ctx: Context, exports: Pat
     counting.passages = 0
     summary = update_index_after_import(ctx, anything_read=False)
     assert summary is not None and summary["changed"] == 1  # the index caught up with the earlier import
+
+
+def test_index_update_after_imports_says_when_the_embedder_changed(ctx: Context, exports: Path, home: Path) -> None:
+    """Nothing read, but another embedder configured since the index was built: not "up to date", the update
+    says what to do (`capitalis index --rebuild`)."""
+    _import(ctx, exports)
+    other = Context(Settings(home=home, embedder="none"), ctx.store)  # the same home and store, another embedder
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        update_index_after_import(other, anything_read=False)
