@@ -591,9 +591,9 @@ class OxigraphStore:
             diffs, created = [], []
             for name in (n for n in names if is_private(n) == private):
                 g = ox.NamedNode(name)
-                if next(db.quads_for_pattern(None, None, None, g), None) is None:
+                if self._is_new(name):
                     # a new graph streams from the staging store to the bulk loader: no set of its quads
-                    if next(staged._db(name).quads_for_pattern(None, None, None, g), None) is not None:
+                    if not staged._is_new(name):
                         created.append(name)
                     continue
                 old = set(db.quads_for_pattern(None, None, None, g))
