@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from kg.context import Context
-from search.corpus import Doc
 from search.embedders import Embedder, get_embedder
 
 #: With an HNSW graph, a filter leaving at most this share of the corpus is scored exactly on its subset: the
@@ -95,37 +94,6 @@ def recorded_name(ctx: Context) -> str:
 
 
 # --- passage vectors ---------------------------------------------------------------------------------------
-
-
-def encode_docs(
-    docs: Sequence[Doc], embedder: Embedder, known: Mapping[str, np.ndarray], *, progress: bool = False
-) -> tuple[np.ndarray, int]:
-    """The vectors of the docs' passages and how many were encoded: those ``known`` (by passage hash) are reused."""
-    vectors = np.zeros((len(docs), embedder.dim), np.float32)
-    todo = []
-    for i, d in enumerate(docs):
-        vec = known.get(d.passage_hash)
-        if vec is not None:
-            vectors[i] = vec
-        else:
-            todo.append(i)
-    if not (embedder.dim and todo):
-        return vectors, 0
-    for batch in _batches(todo, ENCODE_BATCH, progress, "Encodage des expériences"):
-        vectors[batch] = embedder.encode_passages([docs[i].passage for i in batch])
-    return vectors, len(todo)
-
-
-def _batches(items: list[int], size: int, progress: bool, label: str) -> Iterator[list[int]]:
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    if not progress:
-        yield from chunks
-        return
-    with progress_bar() as bar:
-        task = bar.add_task(label, total=len(items))
-        for c in chunks:
-            yield c
-            bar.advance(task, len(c))
 
 
 class RateColumn(ProgressColumn):

@@ -34,9 +34,9 @@ from kg.errors import CapitalisError
 from kg.settings import Settings
 from search import dense, lexical
 from search.analysis import Analyzer, fold
-from search.corpus import Doc, Taxonomy, collect_docs, load_taxonomy, store_signature
+from search.corpus import DOC_BATCH, Doc, Taxonomy, iter_docs, live_experiences, load_taxonomy, store_signature
 from search.embedders import Embedder
-from search.facets import FACET_FIELDS, Facet, allowed_mask, facet_counts
+from search.facets import FACET_FIELDS, Facet, FacetBuilder, allowed_mask, facet_counts
 from search.models import SOURCE_LABELS, TAILLES, FacetValue, Filters
 from territoires.referentiel import territoires
 
@@ -98,6 +98,7 @@ class Index:
     parent: str = ""  # the generation it was updated from ("" when built from scratch)
     changes: np.ndarray | None = None  # int64 positions whose experience changed since ``parent``
     _base: tuple[Path, list[int]] | None = None  # (index it was updated from, positions changed): save reuses it
+    _spool: Path | None = None  # payload rows written while building (IndexBuild), folded in by save
     _db: sqlite3.Connection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,53 +141,17 @@ class Index:
 
         Vectors of passages whose hash the ``previous`` index already holds are reused; ``vectors`` (given
         by the synthetic benches) skips encoding altogether. With ``changed`` (the positions whose doc is not
-        the one ``previous`` holds there, see :func:`update_index`), only those docs are analysed for the
+        the one ``previous`` holds there, see :func:`changed_positions`), only those docs are analysed for the
         lexical postings, and the previous HNSW graph and payload rows are updated for those positions only.
+        (:func:`update_index` gives the docs batch by batch to an :class:`IndexBuild` instead of holding them.)
         """
-        encoded = 0
-        if vectors is None:
-            vectors, encoded = dense.encode_docs(docs, embedder, _known_vectors(previous, embedder), progress=progress)
-        if previous is not None and changed is not None and previous.counts is not None:
-            todo = sum(1 for i in changed if i < len(docs))
-            with progress_step(progress, "Index lexical (mise à jour)", todo) as advance:
-                postings, counts = lexical.update_postings(
-                    previous.postings, previous.counts, docs, changed, advance=advance
-                )
-        else:
-            with progress_step(progress, "Index lexical", len(docs)) as advance:
-                postings, counts = lexical.build_postings(docs, advance=advance)
-        facets = _facets_of(docs)
-        index = cls(
-            embedder=embedder.name,
-            iris=[d.iri for d in docs],
-            hashes=[d.passage_hash for d in docs],
-            vectors=np.ascontiguousarray(vectors, dtype=np.float32),
-            terms=postings.terms,
-            term_ptr=postings.term_ptr,
-            post_docs=postings.post_docs,
-            post_weight=postings.post_weight,
-            vocabulary=postings.vocabulary,
-            facets=facets,
-            sort_key=np.asarray([_date_key(d.date) for d in docs], np.int32),
-            payloads=[d.payload() for d in docs],
-            built_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
-            signature=signature,
-            taxonomy_phrases=taxonomy.phrases() if taxonomy else [],
-            technology_names=_technology_names(docs),
-            surfaces=postings.surfaces,
-            labels=_facet_labels(facets, taxonomy),
-            fingerprints=fingerprints(docs, progress=progress),
-            counts=counts,
-        )
-        if previous is not None and changed is not None:
-            index.parent, index.changes = previous.generation, np.asarray(sorted(changed), np.int64)
-            index._base = (previous.path, list(changed)) if previous.path is not None else None
-            same_dim = previous.ann is not None and index.vectors.shape[1] == previous.ann.ndim
-            if same_dim and index.size >= max(ann_min, 1):
-                index.ann = dense.update_ann(previous.ann, index.vectors, changed, previous.size, progress=progress)
-                return index, encoded
-        index.build_ann(ann_min, progress=progress)
-        return index, encoded
+        build = IndexBuild(len(docs), embedder, previous=previous, vectors=vectors, changed=changed)
+        with progress_step(progress, "Index : expériences", len(docs)) as advance:
+            for lo in range(0, len(docs), DOC_BATCH):
+                batch = docs[lo : lo + DOC_BATCH]
+                build.add(batch)
+                advance(len(batch))
+        return build.finish(taxonomy=taxonomy, signature=signature, ann_min=ann_min, progress=progress)
 
     def build_ann(self, ann_min: int = ANN_MIN, *, progress: bool = False) -> None:
         """An HNSW graph over the vectors (usearch, f16) once the corpus is large enough to need one."""
@@ -209,6 +174,8 @@ class Index:
         (tmp / "meta.json").write_text(json.dumps(self._meta(), indent=2), encoding="utf-8")
         _swap_in(tmp, directory)
         self.path = directory
+        if self.payloads is None and self._db is None:  # rows spooled while building: read from the saved table
+            self._db = sqlite3.connect(directory / "docs.sqlite", check_same_thread=False)
 
     def _save_arrays(self, directory: Path) -> None:
         arrays: dict[str, np.ndarray] = {
@@ -236,6 +203,9 @@ class Index:
         np.savez(directory / "arrays.npz", **arrays)
 
     def _save_payloads(self, directory: Path, *, progress: bool = False) -> None:
+        if self._spool is not None:
+            self._save_spooled(directory)
+            return
         if self._base is not None and (self._base[0] / "docs.sqlite").exists():
             self._update_payloads(directory, *self._base)
             return
@@ -252,6 +222,25 @@ class Index:
                 advance(hi - lo)
         db.commit()
         db.close()
+
+    def _save_spooled(self, directory: Path) -> None:
+        """The payload rows an :class:`IndexBuild` wrote to its spool: every row (moved in), or those of the
+        changed positions, written over a copy of the previous index's table."""
+        assert self._spool is not None
+        target = directory / "docs.sqlite"
+        base = self._base[0] / "docs.sqlite" if self._base is not None else None
+        if base is None or not base.exists():
+            os.replace(self._spool, target)
+        else:
+            shutil.copyfile(base, target)
+            db = sqlite3.connect(target)
+            db.execute("ATTACH DATABASE ? AS spool", (str(self._spool),))
+            db.execute("INSERT OR REPLACE INTO docs SELECT * FROM spool.docs")  # REPLACE: see _update_payloads
+            db.execute("DELETE FROM docs WHERE i >= ?", (self.size,))
+            db.commit()
+            db.execute("DETACH DATABASE spool")
+            db.close()
+        self._spool = None
 
     def _update_payloads(self, directory: Path, base: Path, changed: list[int]) -> None:
         """The previous index's payload table, copied, with the rows of the ``changed`` positions rewritten."""
@@ -415,6 +404,190 @@ class Index:
         return cached
 
 
+class IndexBuild:
+    """An index being built from the documents of its ``n`` positions, given batch by batch in position order, so
+    that a corpus is never held whole (at a million experiences, their texts take tens of gigabytes).
+
+    Of each doc it keeps what the index holds of every position (IRI, passage hash, fingerprint, facet values,
+    date, technology spellings). Against a ``previous`` index, a position whose IRI and fingerprint are those the
+    previous index holds there is unchanged (or, when ``changed`` is given, every position not in it): its
+    vector, postings and payload row are the previous ones. The others are changed: their passage is encoded
+    (unless ``previous`` holds its vector under the same passage hash), their postings analysed, and their
+    payload row written to ``spool`` (a SQLite file beside the index, which :meth:`Index.save` folds in) or, without
+    a spool, kept in memory with every other row (tests, benches).
+    """
+
+    def __init__(
+        self, n: int, embedder: Embedder, *, previous: Index | None = None, vectors: np.ndarray | None = None,
+        changed: Sequence[int] | None = None, spool: Path | None = None,
+    ) -> None:
+        self.n, self.embedder, self.previous = n, embedder, previous
+        self.incremental = previous is not None and (changed is not None or previous.fingerprints is not None)
+        self._given = None if changed is None else {int(i) for i in changed}
+        self.iris: list[str] = []
+        self.hashes: list[str] = []
+        self.fingerprints = np.zeros(n, "S16")
+        self.sort_key = np.zeros(n, np.int32)
+        self.facets = {name: FacetBuilder() for name in FACET_FIELDS}
+        self.technologies = _TechnologyNames()
+        self.changed: list[int] = []
+        self.encoded = 0
+        self._encode = vectors is None and embedder.dim > 0
+        self.vectors = vectors if vectors is not None else np.zeros((n, embedder.dim), np.float32)
+        self._known = _known_vectors(previous, embedder) if self._encode else {}
+        # the previous postings are updated when the index kept what they are computed from; else all analysed
+        counts = previous.counts if self.incremental and previous is not None else None
+        self._lexical_all = counts is None
+        self.lexical = (lexical.PostingsUpdate(previous.postings, counts, n) if previous is not None and counts
+                        is not None else lexical.PostingsUpdate.empty(n))
+        self.payloads: list[dict[str, Any]] | None = [] if spool is None else None
+        self.spool = spool
+        self._rows: sqlite3.Connection | None = None
+        if spool is not None:
+            spool.unlink(missing_ok=True)
+            self._rows = sqlite3.connect(spool)
+            self._rows.execute("CREATE TABLE docs (i INTEGER PRIMARY KEY, iri TEXT UNIQUE, hash TEXT, payload TEXT)")
+        # payload rows of unchanged positions are in the previous index's table only when it has one on disk
+        self._every_row = not (self.incremental and previous is not None and previous.path is not None
+                               and (previous.path / "docs.sqlite").exists())
+
+    def add(self, docs: Sequence[Doc]) -> None:
+        """The docs of the next positions."""
+        prev = self.previous
+        lo = len(self.iris)
+        if lo + len(docs) > self.n:
+            raise ValueError(f"{lo + len(docs)} documents pour un index de {self.n}")
+        todo: list[int] = []
+        rows = []
+        for i, doc in enumerate(docs, lo):
+            self.fingerprints[i] = fingerprint(doc)
+            passage_hash = doc.passage_hash
+            self.iris.append(doc.iri)
+            self.hashes.append(passage_hash)
+            for name, values in doc.facet_values().items():
+                self.facets[name].add(i, values)
+            self.sort_key[i] = _date_key(doc.date)
+            self.technologies.add(doc)
+            same = self.incremental and prev is not None and self._unchanged(i, doc)
+            if not same:
+                self.changed.append(i)
+            if not same or self._lexical_all:
+                self.lexical.add(i, doc)
+            if self.payloads is not None:
+                self.payloads.append(doc.payload())
+            elif not same or self._every_row:
+                rows.append((i, doc.iri, passage_hash, json.dumps(doc.payload(), ensure_ascii=False)))
+            if self._encode:
+                vec = self._known.get(passage_hash)
+                if vec is not None:
+                    self.vectors[i] = vec
+                else:
+                    todo.append(i)
+        if rows and self._rows is not None:
+            self._rows.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", rows)
+        for k in range(0, len(todo), dense.ENCODE_BATCH):
+            batch = todo[k : k + dense.ENCODE_BATCH]
+            self.vectors[batch] = self.embedder.encode_passages([docs[i - lo].passage for i in batch])
+        self.encoded += len(todo)
+
+    def _unchanged(self, i: int, doc: Doc) -> bool:
+        prev = self.previous
+        assert prev is not None
+        if self._given is not None:
+            return i not in self._given
+        assert prev.fingerprints is not None
+        # both as stored (S16 drops trailing zero bytes: compare the arrays' elements, not a raw digest)
+        return i < prev.size and prev.iris[i] == doc.iri and prev.fingerprints[i] == self.fingerprints[i]
+
+    def nothing_changed(self, taxonomy: Taxonomy) -> bool:
+        """Every position holds the doc the previous index holds there, under the same taxonomy."""
+        prev = self.previous
+        return (
+            self.incremental and prev is not None and not self.changed and self.n == prev.size
+            and [(n, tuple(t), w) for n, t, w in taxonomy.phrases()] == prev.taxonomy_phrases
+        )
+
+    def discard(self) -> None:
+        """Forget the spooled payload rows (the index is not saved)."""
+        if self._rows is not None:
+            self._rows.close()
+            self._rows = None
+        if self.spool is not None:
+            self.spool.unlink(missing_ok=True)
+
+    def finish(
+        self, *, taxonomy: Taxonomy | None = None, signature: str = "", ann_min: int = ANN_MIN,
+        progress: bool = False,
+    ) -> tuple[Index, int]:
+        """The index (HNSW graph included); returns it and how many passages were encoded."""
+        if len(self.iris) != self.n:
+            raise ValueError(f"{len(self.iris)} documents donnés pour un index de {self.n}")
+        if self._rows is not None:
+            self._rows.commit()
+            self._rows.close()
+            self._rows = None
+        with progress_step(progress, "Index lexical", None):
+            postings, counts = self.lexical.finish()
+        self.lexical = lexical.PostingsUpdate.empty(0)  # its buffers and analyses go before the HNSW graph is built
+        facets = {name: builder.finish() for name, builder in self.facets.items()}
+        index = Index(
+            embedder=self.embedder.name,
+            iris=self.iris,
+            hashes=self.hashes,
+            vectors=np.ascontiguousarray(self.vectors, dtype=np.float32),
+            terms=postings.terms,
+            term_ptr=postings.term_ptr,
+            post_docs=postings.post_docs,
+            post_weight=postings.post_weight,
+            vocabulary=postings.vocabulary,
+            facets=facets,
+            sort_key=self.sort_key,
+            payloads=self.payloads,
+            built_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            signature=signature,
+            taxonomy_phrases=taxonomy.phrases() if taxonomy else [],
+            technology_names=self.technologies.table(),
+            surfaces=postings.surfaces,
+            labels=_facet_labels(facets, taxonomy),
+            fingerprints=self.fingerprints,
+            counts=counts,
+        )
+        index._spool = self.spool
+        prev = self.previous
+        if prev is not None and self.incremental:
+            changed = self.changed
+            index.parent, index.changes = prev.generation, np.asarray(changed, np.int64)
+            index._base = (prev.path, list(changed)) if prev.path is not None else None
+            same_dim = prev.ann is not None and index.vectors.shape[1] == prev.ann.ndim
+            if same_dim and index.size >= max(ann_min, 1):
+                index.ann = dense.update_ann(prev.ann, index.vectors, changed, prev.size, progress=progress)
+                return index, self.encoded
+        index.build_ann(ann_min, progress=progress)
+        return index, self.encoded
+
+
+class _TechnologyNames:
+    """Folded spelling -> canonical technology label (labels and the alt labels the docs carry), doc by doc."""
+
+    def __init__(self) -> None:
+        self._spellings: dict[str, str] = {}
+        self._alt: dict[str, str] = {}  # alt labels follow their label in fields["technologies"]: mapped to it
+
+    def add(self, doc: Doc) -> None:
+        for label in doc.technologies:
+            self._spellings[fold(label)] = label
+        current = None
+        for spelling in doc.fields.get("technologies", []):
+            self._spellings.setdefault(fold(spelling), spelling)
+            if spelling in doc.technologies:
+                current = spelling
+            elif current is not None:
+                self._alt[fold(spelling)] = current
+
+    def table(self) -> dict[str, str]:
+        return self._spellings | self._alt
+
+
 @contextmanager
 def progress_step(progress: bool, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """A long step of the index on the progress line (count, rate, time left): yields ``advance(k)``."""
@@ -444,11 +617,6 @@ def _known_vectors(previous: Index | None, embedder: Embedder) -> dict[str, np.n
     return {h: previous.vectors[i] for i, h in enumerate(previous.hashes)}
 
 
-def _facets_of(docs: Sequence[Doc]) -> dict[str, Facet]:
-    facet_fields = [d.facet_values() for d in docs]
-    return {name: Facet.build([f[name] for f in facet_fields]) for name in FACET_FIELDS}
-
-
 #: The labels table of each facet of an answer (the three ATLAAS levels share the concepts').
 _LABELS_OF = {"axe": "concept", "enjeu": "concept", "usage": "concept"}
 
@@ -468,25 +636,6 @@ def _facet_labels(facets: dict[str, Facet], taxonomy: Taxonomy | None) -> dict[s
         "taille": dict(TAILLES),
         "source": dict(SOURCE_LABELS),
     }
-
-
-def _technology_names(docs: Sequence[Doc]) -> dict[str, str]:
-    """Folded spelling -> canonical technology label (labels and the alt labels the docs carry)."""
-    table: dict[str, str] = {}
-    for d in docs:
-        for label in d.technologies:
-            table[fold(label)] = label
-        for spelling in d.fields.get("technologies", []):
-            table.setdefault(fold(spelling), spelling)
-    # alt labels were appended right after their label in fields["technologies"]; map them to it.
-    for d in docs:
-        current = None
-        for spelling in d.fields.get("technologies", []):
-            if spelling in d.technologies:
-                current = spelling
-            elif current is not None:
-                table[fold(spelling)] = current
-    return table
 
 
 def _date_key(date: str | None) -> int:
@@ -598,31 +747,62 @@ def update_index(ctx: Context, progress: bool = False, *, rebuild: bool = False)
     nothing changed (an unchanged export imported again) nothing is encoded nor rewritten: only the recorded
     signature follows the store. ``rebuild`` builds everything again from scratch (``capitalis index
     --rebuild``). Refuses (:class:`IndexMismatch`) an index built by another embedder unless ``rebuild``.
-    Returns counts: experiences, changed, encoded, reused, removed, seconds.
+
+    The experiences are read from the graph batch by batch (:func:`search.corpus.iter_docs`) and given to an
+    :class:`IndexBuild` as they come: the corpus's texts are never held whole. Returns counts: experiences,
+    changed, encoded, reused, removed, seconds.
     """
     directory = index_dir(ctx.settings)
     started = time.perf_counter()
     previous = _previous_index(ctx, directory, rebuild)
     embedder = dense.query_encoder(ctx).embedder
     signature = store_signature(ctx.store)
-    docs = _collect(ctx, progress)
     taxonomy = load_taxonomy(ctx.store)
-    changed: list[int] | None = None
+    with progress_step(progress, "Lecture des expériences", None):
+        records = live_experiences(ctx.store)
+    iris = list(records)
     if previous is not None:
-        docs = aligned(docs, previous.iris)
-        changed = changed_positions(docs, previous, progress=progress)
-        same_taxonomy = [(n, tuple(t), w) for n, t, w in taxonomy.phrases()] == previous.taxonomy_phrases
-        if not changed and len(docs) == previous.size and same_taxonomy and previous.fingerprints is not None:
+        iris = aligned_iris(iris, previous.iris)
+    spool = _spool_path(directory)
+    build = IndexBuild(len(iris), embedder, previous=previous, spool=spool)
+    try:
+        with progress_step(progress, "Index : expériences", len(iris)) as advance:
+            for docs in iter_docs(ctx.store, iris, records):
+                build.add(docs)
+                advance(len(docs))
+        if build.nothing_changed(taxonomy):
+            build.discard()
             _record_signature(directory, signature)
+            assert previous is not None
             return _summary(previous, 0, 0, 0, started, directory)
-    index, encoded = Index.build(
-        docs, embedder, previous=previous, taxonomy=taxonomy, progress=progress,
-        ann_min=ctx.settings.search_ann_min, signature=signature, changed=changed,
-    )
-    index.save(directory, progress=progress)
+        index, encoded = build.finish(taxonomy=taxonomy, signature=signature, ann_min=ctx.settings.search_ann_min,
+                                      progress=progress)
+        index.save(directory, progress=progress)
+    finally:
+        build.discard()
     removed = len(set(previous.iris) - set(index.iris)) if previous is not None else 0
-    n_changed = len(changed) if changed is not None else index.size
+    n_changed = len(build.changed) if previous is not None else index.size
     return _summary(index, n_changed, encoded, removed, started, directory)
+
+
+def _spool_path(directory: Path) -> Path:
+    """Where an update spools its payload rows (beside the index; the spools a killed process left are removed)."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    for stale in directory.parent.glob(f".{directory.name}.*.docs.sqlite*"):  # with SQLite's journal
+        pid = stale.name.split(".")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    return directory.with_name(f".{directory.name}.{os.getpid()}.{threading.get_ident()}.docs.sqlite")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _summary(index: Index, changed: int, encoded: int, removed: int, started: float, directory: Path) -> dict[str, Any]:
@@ -636,13 +816,6 @@ def _summary(index: Index, changed: int, encoded: int, removed: int, started: fl
         "seconds": round(time.perf_counter() - started, 2),
         "path": str(directory),
     }
-
-
-def _collect(ctx: Context, progress: bool) -> list[Doc]:
-    """The experiences of the graph as documents (one pass over the store, shown as a running step: reading
-    does not count its experiences as it goes, :func:`search.corpus.collect_docs` gives them all at once)."""
-    with progress_step(progress, "Lecture des expériences", None):
-        return collect_docs(ctx.store)
 
 
 def fingerprint(doc: Doc) -> bytes:
@@ -668,17 +841,24 @@ def fingerprints(docs: Sequence[Doc], *, progress: bool = False) -> np.ndarray:
 
 
 def aligned(docs: Sequence[Doc], previous: Sequence[str]) -> list[Doc]:
-    """``docs`` ordered so that each experience keeps the position it had in ``previous`` (IRIs): new ones
-    fill the places of removed ones, then follow; places still empty take the last docs."""
+    """``docs`` ordered so that each experience keeps the position it had in ``previous`` (IRIs), see
+    :func:`aligned_iris`."""
+    by_iri = {d.iri: d for d in docs}
+    return [by_iri[iri] for iri in aligned_iris([d.iri for d in docs], previous)]
+
+
+def aligned_iris(iris: Sequence[str], previous: Sequence[str]) -> list[str]:
+    """``iris`` ordered so that each experience keeps the position it had in ``previous``: new ones fill the
+    places of removed ones, then follow; places still empty take the last ones."""
     position = {iri: i for i, iri in enumerate(previous)}
-    slots: list[Doc | None] = [None] * len(previous)
-    fresh: list[Doc] = []
-    for d in docs:
-        i = position.get(d.iri)
+    slots: list[str | None] = [None] * len(previous)
+    fresh: list[str] = []
+    for iri in iris:
+        i = position.get(iri)
         if i is None:
-            fresh.append(d)
+            fresh.append(iri)
         else:
-            slots[i] = d
+            slots[i] = iri
     fresh.reverse()
     for i, d in enumerate(slots):
         if d is None and fresh:

@@ -136,8 +136,11 @@ def analyse(doc: Doc, cache: dict[str, _Value] | None = None) -> Analysis:
 
 def build_postings(docs: Sequence[Doc], *, advance: Advance | None = None) -> tuple[Postings, Counts]:
     """Analyse every doc and compute the BM25 impact of each of its terms (an update of an empty index)."""
-    empty = Postings({}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), {}, {})
-    return update_postings(empty, Counts.empty(), docs, range(len(docs)), advance=advance)
+    return update_postings(_no_postings(), Counts.empty(), docs, range(len(docs)), advance=advance)
+
+
+def _no_postings() -> Postings:
+    return Postings({}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), {}, {})
 
 
 def update_postings(
@@ -147,47 +150,79 @@ def update_postings(
     """The postings of ``docs``, from those of the previous docs: only the positions ``changed`` are analysed.
 
     ``docs[i]`` is the doc the previous postings hold at ``i`` for every ``i`` not in ``changed``; positions past
-    ``len(docs)`` are dropped. The postings of the changed and dropped positions are removed by one mask, the
-    new ones inserted; document frequencies, number of docs and average length follow, and every impact is
-    recomputed from them (a vectorised pass over the postings, no Python loop over the documents).
+    ``len(docs)`` are dropped (see :class:`PostingsUpdate`, which takes the changed docs as they come).
     """
-    n, old_n = len(docs), counts.lengths.size
-    fresh = sorted({int(i) for i in changed if i < n})
-    dead = np.zeros(max(n, old_n), bool)
-    dead[np.asarray([i for i in fresh if i < old_n], np.int64)] = True
-    dead[n:old_n] = True
-    stems, found_words, found_spellings = _Fresh(list(postings.terms)), _Fresh(counts.words.keys), _Fresh(
-        counts.spellings.keys)
-    lengths = np.zeros(n, np.int64)
-    lengths[: min(n, old_n)] = counts.lengths[: min(n, old_n)]
-    cache: dict[str, _Value] = {}
+    update = PostingsUpdate(postings, counts, len(docs))
+    fresh = sorted({int(i) for i in changed if i < len(docs)})
     for done, i in enumerate(fresh, 1):
-        a = analyse(docs[i], cache)
-        stems.add(i, a.stems.keys(), a.stems.values())
-        found_words.add(i, a.words)
-        found_spellings.add(i, a.spellings)
-        lengths[i] = sum(a.stems.values())
+        update.add(i, docs[i])
         if advance is not None and done % _ADVANCE_EVERY == 0:
             advance(_ADVANCE_EVERY)
     if advance is not None and len(fresh) % _ADVANCE_EVERY:
         advance(len(fresh) % _ADVANCE_EVERY)
-    mask = dead if dead.any() else None
-    terms, term_ptr, post_docs, tf = _merge(list(postings.terms), postings.term_ptr, postings.post_docs,
-                                            counts.tf, mask, stems)
-    w_keys, w_ptr, w_docs, _ = _merge(counts.words.keys, counts.words.ptr, counts.words.docs, None, mask,
-                                      found_words)
-    s_keys, s_ptr, s_docs, _ = _merge(counts.spellings.keys, counts.spellings.ptr, counts.spellings.docs, None,
-                                      mask, found_spellings)
-    assert tf is not None
-    new_counts = Counts(tf, lengths, Inverted(w_keys, w_ptr, w_docs), Inverted(s_keys, s_ptr, s_docs))
-    return Postings(
-        terms={t: k for k, t in enumerate(terms)},
-        term_ptr=term_ptr,
-        post_docs=post_docs,
-        post_weight=impacts(term_ptr, post_docs, tf, lengths),
-        vocabulary=new_counts.words.frequencies(),
-        surfaces=_surfaces(new_counts.spellings),
-    ), new_counts
+    return update.finish()
+
+
+class PostingsUpdate:
+    """The postings of ``n`` docs made from the previous ones (those of an empty index for a build), with the
+    docs of the changed positions given one by one, in ascending positions, as they come (a corpus is read batch
+    by batch: no list of every doc is needed).
+
+    Every position not given keeps the doc the previous postings hold there; positions past ``n`` are dropped.
+    :meth:`finish` removes the postings of the changed and dropped positions by one mask and inserts the new
+    ones; document frequencies, number of docs and average length follow, and every impact is recomputed from
+    them (a vectorised pass over the postings, no Python loop over the documents).
+    """
+
+    def __init__(self, postings: Postings, counts: Counts, n: int) -> None:
+        self.postings, self.counts, self.n = postings, counts, n
+        old_n = counts.lengths.size
+        self.stems, self.words, self.spellings = (
+            _Fresh(list(postings.terms)), _Fresh(counts.words.keys), _Fresh(counts.spellings.keys))
+        self.lengths = np.zeros(n, np.int64)
+        self.lengths[: min(n, old_n)] = counts.lengths[: min(n, old_n)]
+        self.dead = np.zeros(max(n, old_n), bool)
+        self.dead[n:old_n] = True
+        self._cache: dict[str, _Value] = {}
+        self._last = -1
+
+    @classmethod
+    def empty(cls, n: int) -> PostingsUpdate:
+        """For a build: no previous postings."""
+        return cls(_no_postings(), Counts.empty(), n)
+
+    def add(self, i: int, doc: Doc) -> None:
+        """Analyse the doc now at position ``i`` (above every position given before)."""
+        if i <= self._last or i >= self.n:
+            raise ValueError(f"position {i} : les documents changés viennent une fois, dans l'ordre, sous {self.n}")
+        self._last = i
+        a = analyse(doc, self._cache)
+        self.stems.add(i, a.stems.keys(), a.stems.values())
+        self.words.add(i, a.words)
+        self.spellings.add(i, a.spellings)
+        self.lengths[i] = sum(a.stems.values())
+        if i < self.counts.lengths.size:
+            self.dead[i] = True
+
+    def finish(self) -> tuple[Postings, Counts]:
+        postings, counts = self.postings, self.counts
+        mask = self.dead if self.dead.any() else None
+        terms, term_ptr, post_docs, tf = _merge(list(postings.terms), postings.term_ptr, postings.post_docs,
+                                                counts.tf, mask, self.stems)
+        w_keys, w_ptr, w_docs, _ = _merge(counts.words.keys, counts.words.ptr, counts.words.docs, None, mask,
+                                          self.words)
+        s_keys, s_ptr, s_docs, _ = _merge(counts.spellings.keys, counts.spellings.ptr, counts.spellings.docs, None,
+                                          mask, self.spellings)
+        assert tf is not None
+        new_counts = Counts(tf, self.lengths, Inverted(w_keys, w_ptr, w_docs), Inverted(s_keys, s_ptr, s_docs))
+        return Postings(
+            terms={t: k for k, t in enumerate(terms)},
+            term_ptr=term_ptr,
+            post_docs=post_docs,
+            post_weight=impacts(term_ptr, post_docs, tf, self.lengths),
+            vocabulary=new_counts.words.frequencies(),
+            surfaces=_surfaces(new_counts.spellings),
+        ), new_counts
 
 
 class _Fresh:

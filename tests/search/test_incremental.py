@@ -28,6 +28,7 @@ from search import (
     IndexMismatch,
     collect_docs,
     lexical,
+    load_taxonomy,
     open_index,
     search,
     store_signature,
@@ -310,7 +311,7 @@ def test_index_update_after_imports_that_read_nothing(ctx: Context, exports: Pat
     assert all(r.confirms for r in reports)
     counting.passages = 0
     read_back: list[int] = []
-    monkeypatch.setattr("search.index._collect", lambda *a: read_back.append(1) or [])
+    monkeypatch.setattr("search.index.live_experiences", lambda *a: read_back.append(1) or {})
     assert update_index_after_import(ctx, anything_read=False) is None
     assert read_back == [] and counting.passages == 0
     monkeypatch.undo()
@@ -332,3 +333,56 @@ def test_index_update_after_imports_says_when_the_embedder_changed(ctx: Context,
     other = Context(Settings(home=home, embedder="none"), ctx.store)  # the same home and store, another embedder
     with pytest.raises(IndexMismatch, match="rebuild"):
         update_index_after_import(other, anything_read=False)
+
+
+# --- the corpus read batch by batch -------------------------------------------------------------------------------
+
+
+def _same_index(ours: Index, theirs: Index) -> None:
+    """Position by position: the same experiences, vectors, facets, dates, payloads and lexical answers."""
+    assert ours.iris == theirs.iris and ours.hashes == theirs.hashes
+    assert np.array_equal(ours.vectors, theirs.vectors)
+    assert np.array_equal(ours.fingerprints, theirs.fingerprints)
+    assert np.array_equal(ours.sort_key, theirs.sort_key)
+    assert ours.facets.keys() == theirs.facets.keys()
+    for name, facet in ours.facets.items():
+        other = theirs.facets[name]
+        assert facet.values == other.values, name
+        assert np.array_equal(facet.docs, other.docs) and np.array_equal(facet.vals, other.vals), name
+    assert ours.technology_names == theirs.technology_names
+    assert ours.labels == theirs.labels
+    assert [ours.payload(i) for i in range(ours.size)] == [theirs.payload(i) for i in range(theirs.size)]
+    _same_lexical(ours, theirs)
+
+
+def test_the_index_is_built_from_the_graph_batch_by_batch(ctx: Context, exports: Path, home: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``update_index`` reads the experiences a few at a time and spools their payload rows: the index it saves,
+    built then updated, is the one built from every document held in memory."""
+    import search.corpus as corpus
+
+    monkeypatch.setattr(corpus, "DOC_BATCH", 7)
+    read: list[int] = []
+    real = corpus._experience_values
+    monkeypatch.setattr(corpus, "_experience_values", lambda store, iris: read.append(len(iris)) or real(store, iris))
+    directory = index_dir(ctx.settings)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    stale = directory.with_name(f".{directory.name}.4194305.1.docs.sqlite")  # a spool of a process gone (> pid_max)
+    stale.write_bytes(b"")
+    summary = _import(ctx, exports)
+    assert not stale.exists()
+    assert max(read) == 7 and sum(read) == summary["experiences"] > 300  # never more than one batch at a time
+    hashed = get_embedder("hash")
+    taxonomy = load_taxonomy(ctx.store)
+
+    def in_memory() -> Index:
+        return Index.build(aligned(collect_docs(ctx.store), open_index(ctx).iris), hashed, taxonomy=taxonomy)[0]
+
+    _same_index(Index.load(index_dir(ctx.settings), counts=True), in_memory())
+
+    oten = exports / OTEN
+    oten.write_text(oten.read_text(encoding="utf-8").replace(OLD_SUMMARY, NEW_SUMMARY), encoding="utf-8")
+    summary = _import(ctx, exports)
+    assert summary["changed"] == 1
+    _same_index(Index.load(index_dir(ctx.settings), counts=True), in_memory())
+    assert not list(directory.parent.glob("*.docs.sqlite*"))  # the spools are gone
