@@ -17,7 +17,8 @@ ENV = "CAPITALIS_FAILPOINT"
 POINTS = (
     "import.reading",  # records being read (each record passes it: "import.reading:10" dies mid-stream)
     "import.staged",  # the import's result built in its staging store, nothing written yet
-    "store.bulk-creation",  # a commit bulk-loading graphs that did not exist, noted but not yet loaded
+    "store.bulk-creation",  # a commit bulk-loading graphs that did not exist (or many quads), noted, not yet loaded
+    "store.bulk-loaded",  # the same, loaded, the transaction that closes the loads not yet applied
     "import.private-committed",  # the private graphs written, the public ones not yet
     "import.committed",  # every graph written
 )

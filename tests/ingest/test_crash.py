@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from ingest.load import ensure_ontology, import_file
-from kg.store import OxigraphStore, is_private
+from kg.store import BULK_ADD_FROM, JOURNAL, OxigraphStore, is_private
 from kg.validation import validate_store
 
 pytestmark = pytest.mark.slow
@@ -33,14 +33,16 @@ NETPUBLIC = SAMPLES / "netpublic_lieux_mediation.csv"
 OTEN = SAMPLES / "oten_fiches.xml"
 
 _IMPORT = (
-    "import sys; from pathlib import Path; from ingest.load import import_file; from kg.store import OxigraphStore\n"
-    "with OxigraphStore(Path(sys.argv[1])) as s: import_file(s, Path(sys.argv[2]))"
+    "import sys; from pathlib import Path; from ingest.load import import_file; import kg.store\n"
+    "kg.store.BULK_ADD_FROM = int(sys.argv[3])\n"
+    "with kg.store.OxigraphStore(Path(sys.argv[1])) as s: import_file(s, Path(sys.argv[2]))"
 )
 
 
-def _killed_import(store: Path, path: Path, failpoint: str) -> None:
+def _killed_import(store: Path, path: Path, failpoint: str, bulk_add_from: int) -> None:
     env = {**os.environ, "CAPITALIS_FAILPOINT": failpoint, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", _IMPORT, str(store), str(path)], env=env, capture_output=True)
+    command = [sys.executable, "-c", _IMPORT, str(store), str(path), str(bulk_add_from)]
+    done = subprocess.run(command, env=env, capture_output=True)
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
 
 
@@ -118,6 +120,11 @@ CASES = [
     ("update-mid-stream", ["netpublic"], "changed", "import.reading:100"),
     ("update-private-written", ["netpublic"], "changed", "import.private-committed"),
     ("update-committed", ["netpublic"], "changed", "import.committed"),
+    # the OTeN import adds its resolution decisions to the graph the NetPublic import created: bulk-loaded (every
+    # addition is, with BULK_ADD_FROM at 1), killed before (public commit) and after the loads (both commits)
+    ("added-bulk-noted", ["netpublic"], "oten", "store.bulk-creation:2"),
+    ("added-bulk-loaded-private", ["netpublic"], "oten", "store.bulk-loaded"),
+    ("added-bulk-loaded-public", ["netpublic"], "oten", "store.bulk-loaded:2"),
 ]
 
 
@@ -134,12 +141,14 @@ def test_killed_import_leaves_before_or_after(
     path = inputs[file]
     reference = references([inputs[step] for step in before], path)
     shutil.copytree(reference.before_dir, tmp_path / "store")
-    _killed_import(tmp_path / "store", path, failpoint)
+    _killed_import(tmp_path / "store", path, failpoint, 1 if name.startswith("added-") else BULK_ADD_FROM)
 
     with OxigraphStore(tmp_path / "store") as store:
         assert validate_store(store).conforms
         state = _public(store)
         assert state in (reference.before, reference.after), name
+        if name.startswith("added-bulk-loaded"):  # the killed commit's loads were undone, its journal removed
+            assert state == reference.before and not (tmp_path / "store" / JOURNAL).exists()
         report = import_file(store, path).as_dict()
         if state == reference.before:  # the killed run left nothing: the re-run is the import, and says so
             assert {k: report[k] for k in reference.counts} == reference.counts
