@@ -237,7 +237,7 @@ class _Enrichment:
 
 #: Experiences read from the graph per query when documents are streamed (:func:`iter_docs`): the texts of one
 #: batch are held at a time, not those of the whole corpus.
-DOC_BATCH = 2_000
+DOC_BATCH = 5_000
 
 
 def collect_docs(store: Store) -> list[Doc]:
