@@ -196,6 +196,26 @@ def test_staged_graphs_commit_at_once(store: OxigraphStore) -> None:
     assert set(store.triples(G1)) == set(_triples(4)) and set(store.triples(G2)) == set(_triples(3, "x"))
 
 
+def test_many_added_quads_are_bulk_loaded_and_the_rest_applied(store: OxigraphStore,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above BULK_ADD_FROM the additions to an existing graph go through the bulk loader (journaled), the removals
+    through the commit's transaction: the graph ends as staged, and neither the note nor the journal stays."""
+    store.replace_graph(G1, _triples(10))
+    monkeypatch.setattr(kg.store, "BULK_ADD_FROM", 5)
+    loaded: list[int] = []
+    real = OxigraphStore._bulk_load_noted
+    monkeypatch.setattr(OxigraphStore, "_bulk_load_noted",
+                        lambda self, db, staged, created, added: loaded.append(len(added)) or real(
+                            self, db, staged, created, added))
+    staged = store.staging([G1])
+    staged.replace_graph(G1, _triples(4) + _triples(30, "y"))
+    assert store.commit(staged, [G1]) == 6 + 31  # six removed, thirty-one added
+    assert loaded == [31]
+    assert set(store.triples(G1)) == set(_triples(4) + _triples(30, "y"))
+    assert store.graphs() == [G1]  # the note of the loads is gone with the transaction
+    assert not any((store.path / kg.store.JOURNAL).glob("*.nq"))
+
+
 @pytest.mark.parametrize(
     ("update", "compared"),
     [
