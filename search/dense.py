@@ -93,7 +93,7 @@ def recorded_name(ctx: Context) -> str:
     return RECORDED_NAMES.get(configured.lower()) or query_encoder(ctx).embedder.name
 
 
-# --- passage vectors ---------------------------------------------------------------------------------------
+# --- progress of the long steps ----------------------------------------------------------------------------
 
 
 class RateColumn(ProgressColumn):
