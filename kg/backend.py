@@ -71,6 +71,11 @@ def _ntriples(statements: Iterable[ox.Triple | ox.Quad]) -> str:
     return "\n".join(f"{s.subject} {s.predicate} {s.object} ." for s in statements)
 
 
+def has_blank_node(statement: ox.Triple | ox.Quad) -> bool:
+    """Whether a triple or quad holds a blank node, which ``DELETE DATA`` cannot name nor N-Triples text keep."""
+    return isinstance(statement.subject, ox.BlankNode) or isinstance(statement.object, ox.BlankNode)
+
+
 def replacement(graph: str, old: set[Any], new: set[Any]) -> str:
     """The SPARQL update that turns a graph holding ``old`` into one holding ``new`` ("" when they are equal);
     ``old`` and ``new`` are sets of Oxigraph triples, or of quads of that graph.
@@ -81,7 +86,7 @@ def replacement(graph: str, old: set[Any], new: set[Any]) -> str:
     removed, added = old - new, new - old
     if not removed and not added:
         return ""
-    if any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object)):
+    if any(has_blank_node(q) for q in (*removed, *added)):
         body = f" ;\nINSERT DATA {{ GRAPH <{graph}> {{ {_ntriples(new)} }} }}" if new else ""
         return f"CLEAR SILENT GRAPH <{graph}>{body}"
     parts = []

@@ -35,6 +35,7 @@ from kg.backend import (
     RESULT_FORMATS,
     count_rows,
     from_ox,
+    has_blank_node,
     replacement,
     shacl_snapshot,
     write_dump,
@@ -613,7 +614,7 @@ class OxigraphStore:
                 new = set(staged._db(name).quads_for_pattern(None, None, None, g))
                 changed += len(old ^ new)
                 more = new - old
-                if len(more) >= BULK_ADD_FROM and not any(_blank(q) for q in more):
+                if len(more) >= BULK_ADD_FROM and not any(has_blank_node(q) for q in more):
                     added.extend(more)
                     old |= more  # the update removes what goes
                 diffs.append((name, old, new))
@@ -923,6 +924,3 @@ class _Journal:
     path: Path | None
     count: int
 
-
-def _blank(quad: ox.Quad) -> bool:
-    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
