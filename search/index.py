@@ -827,17 +827,9 @@ def fingerprint(doc: Doc) -> bytes:
     return hashlib.blake2b(data.encode("utf-8"), digest_size=16).digest()
 
 
-def fingerprints(docs: Sequence[Doc], *, progress: bool = False) -> np.ndarray:
+def fingerprints(docs: Sequence[Doc]) -> np.ndarray:
     """The :func:`fingerprint` of every doc, as an array of 16-byte strings."""
-    if not progress or len(docs) < 10_000:
-        return np.asarray([fingerprint(d) for d in docs], dtype="S16")
-    out = np.zeros(len(docs), dtype="S16")
-    with progress_step(progress, "Empreintes des expériences", len(docs)) as advance:
-        for i, d in enumerate(docs):
-            out[i] = fingerprint(d)
-            if i % 1000 == 999:
-                advance(1000)
-    return out
+    return np.asarray([fingerprint(d) for d in docs], dtype="S16")
 
 
 def aligned(docs: Sequence[Doc], previous: Sequence[str]) -> list[Doc]:
@@ -875,9 +867,10 @@ def aligned_iris(iris: Sequence[str], previous: Sequence[str]) -> list[str]:
     return [d for d in slots if d is not None]
 
 
-def changed_positions(docs: Sequence[Doc], previous: Index, *, progress: bool = False) -> list[int]:
-    """Positions whose doc is new, moved or different from what ``previous`` holds there."""
-    prints = fingerprints(docs, progress=progress)
+def changed_positions(docs: Sequence[Doc], previous: Index) -> list[int]:
+    """Positions whose doc is new, moved or different from what ``previous`` holds there (for a list of docs given
+    to :meth:`Index.build`; :func:`update_index` lets its :class:`IndexBuild` compare them as they come)."""
+    prints = fingerprints(docs)
     old = previous.fingerprints
     if old is None:  # an index saved before fingerprints were kept: everything is new to it
         return list(range(len(docs)))
