@@ -252,21 +252,25 @@ def live_experiences(store: Store) -> dict[str, list[Record]]:
     return {e: records[e] for e in sorted(records) if any(st != "retire" for _, _, st in records[e])}
 
 
-def enrichment(store: Store) -> _Enrichment:
-    """What every document is enriched with (read once, shared by all the batches of a corpus)."""
+def enrichment(store: Store, taxonomy: Taxonomy | None = None) -> _Enrichment:
+    """What every document is enriched with (read once, shared by all the batches of a corpus); ``taxonomy``: the
+    one the caller already read."""
     return _Enrichment(
-        taxonomy=load_taxonomy(store), agents=_carriers(store), techs=_technologies(store), geo=territoires()
+        taxonomy=taxonomy if taxonomy is not None else load_taxonomy(store),
+        agents=_carriers(store), techs=_technologies(store), geo=territoires(),
     )
 
 
 def iter_docs(
     store: Store, iris: Sequence[str], records: Mapping[str, list[Record]], *, batch: int | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> Iterator[list[Doc]]:
     """The documents of the experiences ``iris`` (live ones, see :func:`live_experiences`), in that order, batch by
-    batch: the texts of ``batch`` experiences are read by one query and held at a time."""
+    batch: the texts of ``batch`` experiences are read by one query and held at a time. ``taxonomy``: the one the
+    caller already read (else it is read here)."""
     if not iris:
         return
-    enrich = enrichment(store)
+    enrich = enrichment(store, taxonomy)
     batch = batch or DOC_BATCH
     for lo in range(0, len(iris), batch):
         chunk = iris[lo : lo + batch]

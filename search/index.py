@@ -767,7 +767,7 @@ def update_index(ctx: Context, progress: bool = False, *, rebuild: bool = False)
     build = IndexBuild(len(iris), embedder, previous=previous, spool=spool)
     try:
         with progress_step(progress, "Index : expériences", len(iris)) as advance:
-            for docs in iter_docs(ctx.store, iris, records):
+            for docs in iter_docs(ctx.store, iris, records, taxonomy=taxonomy):
                 build.add(docs)
                 advance(len(docs))
         if build.nothing_changed(taxonomy):
