@@ -112,10 +112,24 @@ def _type(driver: Any, label: str, text: str, *, textarea: bool = False, timeout
             time.sleep(0.2)
 
 
-def _button(driver: Any, text: str) -> Any:
+def _button(driver: Any, text: str, timeout: float = 30.0) -> Any:
+    """The first button whose text holds ``text``, once there is one. While Streamlit redraws a page its
+    elements can be replaced between the wait for a text and this lookup (seen once in CI on a busy machine)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return next(b for b in driver.find_elements(By.TAG_NAME, "button") if text in b.text)
+    deadline = time.perf_counter() + timeout
+    while True:
+        try:
+            found = [b for b in driver.find_elements(By.TAG_NAME, "button") if text in b.text]
+        except StaleElementReferenceException:
+            found = []
+        if found:
+            return found[0]
+        if time.perf_counter() > deadline:
+            shown = driver.find_element(By.TAG_NAME, "body").text[-1500:]
+            raise TimeoutError(f"aucun bouton « {text} » après {timeout:.0f} s ; page : {shown}")
+        time.sleep(0.1)
 
 
 def test_shared_search_url_then_open_a_fiche(site: tuple[str, Any]) -> None:
@@ -128,7 +142,7 @@ def test_shared_search_url_then_open_a_fiche(site: tuple[str, Any]) -> None:
     driver.get(base + "/recherche?q=" + quote("portail famille") + "&axe=1")
     wait_for_text(driver, "Recherche d'expériences", "pour « portail famille »", "Données d'exemple")
     assert "Page not found" not in driver.find_element(By.TAG_NAME, "body").text
-    chip = next(b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.startswith("✕ Axe"))
+    chip = _button(driver, "✕ Axe")
     assert chip.text == "✕ Axe : 1. Démocratie et services publics"
     assert driver.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", chip)
     _button(driver, "Carte des porteurs").click()
