@@ -14,7 +14,12 @@ step in its own process, so that its peak memory (``ru_maxrss``) is its own:
 - ``search``: the evaluation queries, p50/p95 with and without query encoding, beside exact dense scoring;
 - ``match``: parrainage matches for villages (carrier table built once, timed apart), beside search alone;
 - ``sparql``: an aggregate (experiences per ATLAAS service) on the store; ``dump``: the public graphs as N-Quads;
-- ``baseline``: the same aggregate and dump with rdflib's memory store (only while it fits: ≤ 5M triples).
+- ``baseline``: the same aggregate and dump with rdflib's memory store (only while it fits: ≤ 5M triples);
+- ``replicate`` (instead of ``generate`` and ``import``, where the import cannot run, as at 1M on this box): the
+  store of a smaller size already imported in the same working directory, copied, and its experiences and source
+  records loaded again as many times as it takes, under new IRIs (the other entities, carriers above all, are
+  shared by the copies). The steps after it then measure the index, search, match, SPARQL and dump on a store of
+  ``n`` experiences shaped by the real importers; the import itself is not measured at that size.
 
 Results go to ``artifacts/scale-<n>.json`` after every step (a long run can be stopped and resumed per size).
 """
@@ -27,6 +32,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -54,7 +60,12 @@ from search.dense import query_encoder  # noqa: E402
 from search.embedders import EMBEDDERS  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts"
-STEPS = ("generate", "import", "index", "reimport", "search", "match", "sparql", "dump", "baseline")
+STEPS = ("generate", "import", "index", "reimport", "search", "match", "sparql", "dump", "baseline", "replicate")
+#: What each copy of ``replicate`` renames: the experiences and their source records (N-Triples bytes).
+MINTED = (b"<https://w3id.org/capitalis/id/experience/", b"<https://w3id.org/capitalis/id/record/")
+_MINTED_IRI = re.compile(rb"(<https://w3id\.org/capitalis/id/(?:experience|record)/[^>]*)>")
+_TITLE = re.compile(rb'^(<https://w3id\.org/capitalis/id/experience/[^>]*> <http://purl\.org/dc/terms/title> '
+                    rb'"(?:[^"\\]|\\.)*)"', re.MULTILINE)
 ORDER = ("villes-internet", "oten", "netpublic")
 RDFLIB_MAX_TRIPLES = 5_000_000
 AGGREGATE = """PREFIX cap: <https://w3id.org/capitalis/ontology#>
@@ -256,6 +267,52 @@ def step_baseline(workdir: Path, n: int, embedder: str) -> dict[str, Any]:
     return {"load_s": load_s, "sparql_s": sparql_s, "rows": rows, "dump_s": dump_s}
 
 
+def step_replicate(workdir: Path, n: int, embedder: str) -> dict[str, Any]:
+    """A store of ``n`` experiences made of copies of the largest smaller store imported beside it (see the
+    module's docstring): its databases copied, then, graph by graph, every statement naming an experience or a
+    source record loaded again for each further copy, those IRIs suffixed ``-c{k}`` and the titles ``(copie k)``
+    (two copies never share a title nor a passage). Oxigraph's bulk loader writes the copies; a snapshot is then
+    published for the readers, as a writer does."""
+    import pyoxigraph as ox
+
+    from kg.store import SNAPSHOTS
+
+    smaller = sorted(
+        int(p.name) for p in workdir.parent.iterdir()
+        if p.name.isdigit() and int(p.name) < n and n % int(p.name) == 0 and (p / "home" / "store").is_dir()
+    )
+    if not smaller:
+        raise SystemExit(f"replicate: no imported store of a size dividing {n:,} beside {workdir}")
+    m = smaller[-1]
+    source = workdir.parent / str(m) / "home" / "store"
+    home = workdir / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    started = time.perf_counter()
+    shutil.copytree(source, home / "store", ignore=shutil.ignore_patterns(SNAPSHOTS))
+    copied_s = time.perf_counter() - started
+    db, loaded = ox.Store(str(home / "store" / "public")), 0
+    for g in list(db.named_graphs()):
+        text = db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+        minted = b"\n".join(line for line in text.split(b"\n") if any(x in line for x in MINTED))
+        del text
+        if not minted:
+            continue
+        for k in range(1, n // m):
+            copy = _MINTED_IRI.sub(rb"\1-c%d>" % k, minted)
+            copy = _TITLE.sub(rb'\1 (copie %d)"' % k, copy) + b"\n"
+            db.bulk_load(copy, ox.RdfFormat.N_TRIPLES, to_graph=g)
+            loaded += copy.count(b"\n")
+    db.flush()
+    del db
+    with Context.open(_settings(workdir, embedder)) as ctx:
+        ctx.store.checkpoint(force=True)
+        triples, experiences = _triples(ctx), int(ctx.store.select(EXPERIENCES)[0]["n"])
+    return {"from": m, "copies": n // m, "seconds": time.perf_counter() - started, "copy_s": copied_s,
+            "loaded": loaded, "triples": triples, "experiences": experiences,
+            "store_mb": _du(home / "store") / 1e6,
+            "databases_mb": (_du(home / "store" / "public") + _du(home / "store" / "prive")) / 1e6}
+
+
 STEP_FUNCTIONS = {name: globals()[f"step_{name}"] for name in STEPS}
 
 
@@ -293,7 +350,7 @@ def run_size(n: int, embedder: str, workdir: Path, steps: list[str]) -> dict[str
 
 def _disk(r: dict[str, Any]) -> float | None:
     """The store after the import plus the index after its build (each measured by its own step)."""
-    store, index = _get(r, "import", "store_mb"), _get(r, "index", "index_mb")
+    store, index = _get(r, "import", "store_mb") or _get(r, "replicate", "store_mb"), _get(r, "index", "index_mb")
     return store + index if store is not None and index is not None else None
 
 
@@ -316,8 +373,8 @@ def _get(report: dict[str, Any], *path: str) -> Any:
 def table(reports: list[dict[str, Any]]) -> str:
     """The markdown table of the runs (one column per size)."""
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
-        ("experiences (imported)", lambda r: _fmt(_get(r, "import", "experiences"))),
-        ("triples", lambda r: _fmt(_get(r, "import", "triples"))),
+        ("experiences (imported)", lambda r: _made(r, "experiences")),
+        ("triples", lambda r: _made(r, "triples")),
         ("import, s (end to end, 3 files)", lambda r: _fmt(_get(r, "import", "seconds"), 1)),
         ("**import, triples/s**", lambda r: _fmt(_get(r, "import", "triples_per_s"))),
         ("import, peak MB", lambda r: _fmt(_get(r, "import", "maxrss_mb"))),
@@ -365,6 +422,15 @@ def table(reports: list[dict[str, Any]]) -> str:
     lines = [head, "|---|" + "---:|" * len(reports)]
     lines += [f"| {label} | " + " | ".join(fn(r) for r in reports) + " |" for label, fn in rows]
     return "\n".join(lines)
+
+
+def _made(r: dict[str, Any], what: str) -> str:
+    """Experiences or triples of the store: imported, or made by ``replicate`` (then said so)."""
+    if (imported := _get(r, "import", what)) is not None:
+        return _fmt(imported)
+    if (copied := _get(r, "replicate", what)) is not None:
+        return f"{_fmt(copied)} (not imported: {_get(r, 'replicate', 'from'):,} × {_get(r, 'replicate', 'copies')})"
+    return "—"
 
 
 def _share(r: dict[str, Any]) -> str:
