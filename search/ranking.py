@@ -55,16 +55,27 @@ W_SIMILAR_TECHNOLOGIES = 0.05
 _SOURCE_OF_KEY = {"vi": "villes-internet", "oten": "oten"}  # experience key prefix -> source
 
 
+#: Keys sampled by :func:`_top` to bound the k-th best before its partition.
+_TOP_SAMPLE = 4096
+
+
 def _top(ids: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` first of ``ids`` ordered by ``key`` descending then id ascending (a full sort's first k).
 
     A partition finds the k-th key; only the ids at or above it are sorted, so a page of 10 out of 50,000
     matches costs one linear pass instead of a full sort. Ties at the k-th key are all kept before sorting,
-    so the answer is exactly the full sort's.
+    so the answer is exactly the full sort's. With many ids, the k-th best key of an evenly spread sample
+    first bounds the answer (the k-th best of all is at least as good: every id of the answer reaches it), and
+    one comparison leaves the partition the few ids that reach it (at a million experiences, a partition of
+    every match took 2-5 ms a query, the comparison takes a tenth of that).
     """
     if k <= 0 or not len(ids):
         return ids[:0]
     neg = -key
+    if len(ids) > 2 * _TOP_SAMPLE and k < _TOP_SAMPLE:
+        bound = np.partition(neg[:: len(neg) // _TOP_SAMPLE], k - 1)[k - 1]
+        keep = neg <= bound
+        ids, neg = ids[keep], neg[keep]
     if len(ids) > k:
         kth = np.partition(neg, k - 1)[k - 1]
         keep = neg <= kth
@@ -229,7 +240,7 @@ def _lift_feedback_concepts(index: Index, base: np.ndarray, graph: np.ndarray, w
     per_doc = np.zeros(index.size, np.float64)
     for v in sorted(weights):
         per_doc[concept.docs_of(v)] += vals[v]
-    touched = np.flatnonzero(per_doc)
+    touched = np.flatnonzero(per_doc > 0)  # a comparison first: nonzero() on floats is 5× slower
     lifted = touched[base[touched] > 0]
     graph[lifted] += weight * np.minimum(per_doc[lifted].astype(np.float32), 1.0)
 

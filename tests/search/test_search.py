@@ -461,6 +461,25 @@ def test_index_survives_a_reload(ctx, home, sample, index):
     assert a.facets == b.facets
 
 
+@pytest.mark.parametrize("order", ["random", "best_last", "best_first", "ties"])
+def test_top_is_the_full_sorts_first_k_at_any_size(order):
+    """The page of best matches equals a full sort's first k (score descending, then position), for sizes below
+    and above the sample that bounds the k-th key, whatever the order of the keys and with ties across it."""
+    from search.ranking import _TOP_SAMPLE, _top
+
+    rng = np.random.default_rng(7)
+    for n in (1, 9, 3 * _TOP_SAMPLE, 40_000):
+        ids = np.sort(rng.choice(10 * n, n, replace=False))
+        key = rng.integers(0, 40, n).astype(np.float32) if order == "ties" else rng.random(n).astype(np.float32)
+        if order == "best_last":
+            key = np.sort(key)  # the sample's bound is then the loosest: most ids reach it
+        elif order == "best_first":
+            key = np.sort(key)[::-1].copy()
+        for k in (1, 10, 37):
+            expected = ids[np.lexsort((ids, -key))][:k]
+            assert np.array_equal(_top(ids, key, k), expected), (n, k)
+
+
 def test_ann_path_matches_exact_search(sample, docs):
     vectors = np.asarray(get_embedder("hash").encode_passages([d.passage for d in docs]))
     exact, _ = Index.build(docs, get_embedder("hash"), vectors=vectors, ann_min=10**9)
