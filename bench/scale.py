@@ -61,6 +61,8 @@ from search.embedders import EMBEDDERS  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts"
 STEPS = ("generate", "import", "index", "reimport", "search", "match", "sparql", "dump", "baseline", "replicate")
+#: What a run does unless told (``replicate`` replaces an imported store: only when asked for).
+DEFAULT_STEPS = STEPS[:-1]
 #: What each copy of ``replicate`` renames: the experiences and their source records (N-Triples bytes).
 MINTED = (b"<https://w3id.org/capitalis/id/experience/", b"<https://w3id.org/capitalis/id/record/")
 _MINTED_IRI = re.compile(rb"(<https://w3id\.org/capitalis/id/(?:experience|record)/[^>]*)>")
@@ -508,7 +510,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="numbers of experiences, comma-separated")
     parser.add_argument("--embedder", default=default_embedder(), help="embedder of the index (default: static)")
     parser.add_argument("--workdir", type=Path, help="where exports, store and index go (default: a temp dir)")
-    parser.add_argument("--steps", default=",".join(STEPS), help="steps to run, comma-separated")
+    parser.add_argument("--steps", default=",".join(DEFAULT_STEPS),
+                        help=f"steps to run, comma-separated (default: all but replicate; of {', '.join(STEPS)})")
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     parser.add_argument("--report", action="store_true", help="print the table of artifacts/scale-*.json, plot")
     parser.add_argument("--step", help=argparse.SUPPRESS)  # internal: run one step in this process
