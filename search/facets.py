@@ -169,9 +169,12 @@ class Facet:
         return self.vals[lo:hi]
 
 
-#: A bitset word costs about 1/2.5 of a gathered posting (measured at 100,000 experiences): the bitsets count
-#: a set of docs when their words are fewer than 2.5 times the postings to gather.
-_BITS_PER_POSTING = 2.5
+#: The bitsets count a set of docs when their words are fewer than this many times the postings to gather: the
+#: crossover measured on real-shaped indexes (bench/scale.py's stores, each facet, answers of 500 to 225,000
+#: experiences) lies between 4 and 8 at 100,000 experiences and between 5 and 12 at 903,000 (a gathered posting
+#: costs more as the arrays outgrow the CPU's caches; a word is read in sequence). 2.5 before: at 1M the
+#: concepts of a median answer (55,000 experiences) took 4.3 ms gathered against 3.0 by bitsets.
+_BITS_PER_POSTING = 6.0
 
 
 class FacetBuilder:
