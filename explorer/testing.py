@@ -178,17 +178,25 @@ def wait_for_text(driver: Any, *texts: str, timeout: float = 30.0) -> float:
     return time.perf_counter() - start
 
 
-def wait_for_element(driver: Any, css: str, timeout: float = 30.0) -> Any:
-    """The first element matching ``css``, once it exists."""
-    from selenium.webdriver.common.by import By  # a test dependency, as in browser()
+def wait_for_element(driver: Any, css: str, timeout: float = 30.0, *, text: str | None = None) -> Any:
+    """The first element matching ``css`` (and whose text holds ``text``, when given), once it exists. While
+    Streamlit redraws a page its elements can be replaced between a wait for a text and a lookup (seen once in
+    CI on a busy machine): a lookup that meets a replaced element tries again."""
+    from selenium.common.exceptions import StaleElementReferenceException  # test dependencies, as in browser()
+    from selenium.webdriver.common.by import By
 
     deadline = time.perf_counter() + timeout
     while True:
-        found = driver.find_elements(By.CSS_SELECTOR, css)
+        try:
+            found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if text is None or text in e.text]
+        except StaleElementReferenceException:
+            found = []
         if found:
             return found[0]
         if time.perf_counter() > deadline:
-            raise TimeoutError(f"aucun élément {css!r} après {timeout:.0f} s")
+            what = f"{css!r}" + (f" « {text} »" if text is not None else "")
+            shown = driver.find_element(By.TAG_NAME, "body").text[-1500:]
+            raise TimeoutError(f"aucun élément {what} après {timeout:.0f} s ; page : {shown}")
         time.sleep(0.05)
 
 

@@ -112,29 +112,8 @@ def _type(driver: Any, label: str, text: str, *, textarea: bool = False, timeout
             time.sleep(0.2)
 
 
-def _element(driver: Any, css: str, text: str, timeout: float = 30.0) -> Any:
-    """The first element matching ``css`` whose text holds ``text``, once there is one. While Streamlit redraws a
-    page its elements can be replaced between the wait for a text and this lookup (seen once in CI on a busy
-    machine)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-
-    deadline = time.perf_counter() + timeout
-    while True:
-        try:
-            found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if text in e.text]
-        except StaleElementReferenceException:
-            found = []
-        if found:
-            return found[0]
-        if time.perf_counter() > deadline:
-            shown = driver.find_element(By.TAG_NAME, "body").text[-1500:]
-            raise TimeoutError(f"aucun élément {css} « {text} » après {timeout:.0f} s ; page : {shown}")
-        time.sleep(0.1)
-
-
 def _button(driver: Any, text: str) -> Any:
-    return _element(driver, "button", text)
+    return wait_for_element(driver, "button", text=text)
 
 
 def test_shared_search_url_then_open_a_fiche(site: tuple[str, Any]) -> None:
@@ -162,7 +141,7 @@ def test_shared_search_url_then_open_a_fiche(site: tuple[str, Any]) -> None:
     assert any(m.text.lower() == "portail" for m in marks)
     _fits(driver)
     _shot(driver, "explorer-recherche.png")
-    link = _element(driver, "a[href*='fiche?iri=']", "Portail famille nouvelle génération")
+    link = wait_for_element(driver, "a[href*='fiche?iri=']", text="Portail famille nouvelle génération")
     link.click()
     wait_for_text(driver, "Propriétés et provenance", "Voisinage dans le graphe", "Enregistrements sources")
     assert "fiche?iri=" in driver.current_url
