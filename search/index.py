@@ -827,11 +827,6 @@ def fingerprint(doc: Doc) -> bytes:
     return hashlib.blake2b(data.encode("utf-8"), digest_size=16).digest()
 
 
-def fingerprints(docs: Sequence[Doc]) -> np.ndarray:
-    """The :func:`fingerprint` of every doc, as an array of 16-byte strings."""
-    return np.asarray([fingerprint(d) for d in docs], dtype="S16")
-
-
 def aligned(docs: Sequence[Doc], previous: Sequence[str]) -> list[Doc]:
     """``docs`` ordered so that each experience keeps the position it had in ``previous`` (IRIs), see
     :func:`aligned_iris`."""
@@ -870,7 +865,7 @@ def aligned_iris(iris: Sequence[str], previous: Sequence[str]) -> list[str]:
 def changed_positions(docs: Sequence[Doc], previous: Index) -> list[int]:
     """Positions whose doc is new, moved or different from what ``previous`` holds there (for a list of docs given
     to :meth:`Index.build`; :func:`update_index` lets its :class:`IndexBuild` compare them as they come)."""
-    prints = fingerprints(docs)
+    prints = np.asarray([fingerprint(d) for d in docs], dtype="S16")
     old = previous.fingerprints
     if old is None:  # an index saved before fingerprints were kept: everything is new to it
         return list(range(len(docs)))
