@@ -182,8 +182,8 @@ def wait_for_element(driver: Any, css: str, timeout: float = 30.0, *, text: str 
     """The first element matching ``css`` (and whose text holds ``text``, when given), once it exists. While
     Streamlit redraws a page its elements can be replaced between a wait for a text and a lookup (seen once in
     CI on a busy machine): a lookup that meets a replaced element tries again."""
-    from selenium.common.exceptions import StaleElementReferenceException  # test dependencies, as in browser()
-    from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException  # a test dependency, as in browser()
+    from selenium.webdriver.common.by import By  # a test dependency, as in browser()
 
     deadline = time.perf_counter() + timeout
     while True:
