@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from search.analysis import fold
 from search.corpus import notation_order
+from search.kernels import count_values
 from search.models import NOTATION_PATTERNS, TAILLES, Filters
 
 #: Facet fields of the index (``concept`` holds the ATLAAS notations of every level).
@@ -22,7 +24,7 @@ FACET_FIELDS: tuple[str, ...] = ("concept", "region", "departement", "taille", "
 class Facet:
     """One multi-valued field as two parallel arrays (doc, value), plus the inverted lists per value.
 
-    The arrays are sorted by doc, so ``ptr`` (built lazily) gives each doc's values as a slice; ``_inverted``
+    The arrays are sorted by doc, so ``ptr`` (built lazily) gives each doc's values as a slice; ``inverted()``
     gives each value's docs. Counting a set of docs gathers only their postings (or those of the complement
     when it is smaller), never a pass over every posting.
     """
@@ -56,10 +58,11 @@ class Facet:
 
     def docs_of(self, v: int) -> np.ndarray:
         """Docs carrying value number ``v`` (ascending)."""
-        order, ptr = self._inverted()
+        order, ptr = self.inverted()
         return order[ptr[v] : ptr[v + 1]]
 
-    def _inverted(self) -> tuple[np.ndarray, np.ndarray]:
+    def inverted(self) -> tuple[np.ndarray, np.ndarray]:
+        """(docs by value, pointer by value): value ``v``'s docs are ``docs[ptr[v]:ptr[v + 1]]``, ascending."""
         cached = getattr(self, "_inv", None)
         if cached is None:
             order = np.argsort(self.vals, kind="stable")
@@ -91,13 +94,14 @@ class Facet:
             self._total_counts, self._total_n = cached, n
         return cached
 
-    def count_array(self, ids: np.ndarray, n: int) -> np.ndarray:
+    def count_array(self, ids: np.ndarray, n: int, answer_bits: Callable[[], np.ndarray] | None = None) -> np.ndarray:
         """How many of the docs ``ids`` (ascending, distinct) carry each value, as an array over ``values``.
 
         Three ways, the cheapest for the size of ``ids``: one ``bincount`` over the docs' single values; the
         docs' postings gathered (or the complement's, subtracted from the totals, when ``ids`` is more than
         half the corpus); or, for a facet of few values and many docs per value, per-value bitsets ANDed
-        with the docs' bitset, a cost that does not grow with ``ids``.
+        with the docs' bitset, a cost that does not grow with ``ids``. ``answer_bits`` gives that bitset
+        (:func:`bitset`) when several facets count the same docs.
         """
         m = len(self.values)
         if len(ids) == n:
@@ -106,9 +110,7 @@ class Facet:
         if single is None:
             bits = self._bits(n)
             if bits is not None and bits.size < _BITS_PER_POSTING * min(len(ids), n - len(ids)) * len(self.docs) / n:
-                mask = np.zeros(bits.shape[1] * 64, bool)
-                mask[ids] = True
-                mine = np.packbits(mask, bitorder="little").view(np.uint64)
+                mine = answer_bits() if answer_bits is not None else bitset(ids, n)
                 return np.bitwise_count(bits & mine).sum(axis=1, dtype=np.int64)
         if len(ids) > n // 2:  # count the complement and subtract: never more than half the docs gathered
             keep = np.ones(n, bool)
@@ -124,12 +126,8 @@ class Facet:
             cached = False
             if len(self.values) * words < _BITS_PER_POSTING * (n // 2) * len(self.docs) / max(n, 1):
                 cached = np.zeros((len(self.values), words), np.uint64)
-                mask = np.zeros(words * 64, bool)
                 for v in range(len(self.values)):
-                    docs = self.docs_of(v)
-                    mask[docs] = True
-                    cached[v] = np.packbits(mask, bitorder="little").view(np.uint64)
-                    mask[docs] = False
+                    cached[v] = bitset(self.docs_of(v), n)
             self._bitsets, self._bits_n = cached, n
         return cached if cached is not False else None
 
@@ -139,15 +137,7 @@ class Facet:
         ptr, single = self._by_doc(n)
         if single is not None:
             return np.bincount(single[ids], minlength=m + 1)[:m]
-        starts = ptr[ids]
-        lens = ptr[ids + 1] - starts
-        total = int(lens.sum())
-        if not total:
-            return np.zeros(m, np.int64)
-        # Positions of every posting of the docs: concatenated ranges [start, start + len).
-        shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
-        positions = np.arange(total, dtype=np.int64) + shift
-        return np.bincount(self.vals[positions], minlength=m)
+        return count_values(ids, ptr, self.vals, m)
 
     def counts(self, matched: np.ndarray) -> dict[str, int]:
         """Counts per value over a boolean mask of docs (value -> count, values carried by none left out)."""
@@ -167,6 +157,13 @@ class Facet:
         lo = int(self.docs.searchsorted(key, "left"))
         hi = int(self.docs.searchsorted(key, "right"))
         return self.vals[lo:hi]
+
+
+def bitset(ids: np.ndarray, n: int) -> np.ndarray:
+    """The docs ``ids`` of ``n`` as a bitset of ceil(n/64) little-endian words, the layout of the facets' bitsets."""
+    mask = np.zeros((n + 63) // 64 * 64, bool)
+    mask[ids] = True
+    return np.packbits(mask, bitorder="little").view(np.uint64)
 
 
 #: The bitsets count a set of docs when their words are fewer than this many times the postings to gather: the
@@ -249,9 +246,10 @@ def allowed_mask(
 def facet_counts(facets: Mapping[str, Facet], n: int, ids: np.ndarray) -> dict[str, dict[str, int]]:
     """Exact facet counts over the docs ``ids`` (ascending, distinct) of ``n``, gathered from their postings only."""
     out: dict[str, dict[str, int]] = {}
+    answer_bits = cache(lambda: bitset(ids, n))  # made once, for the facets that count by bitsets
     for name in ("concept", "region", "taille", "annee", "technologie", "source"):
         facet = facets[name]
-        array = facet.count_array(ids, n)
+        array = facet.count_array(ids, n, answer_bits)
         nonzero = np.flatnonzero(array).tolist()
         values, counted = facet.values, array.tolist()
         if name == "concept":

@@ -22,6 +22,7 @@ import numpy as np
 
 from search.analysis import surface_forms, tokens, words
 from search.corpus import Doc
+from search.kernels import add_postings
 
 FIELD_WEIGHT = {  # how many times a field's words count in the lexical document (a cheap BM25F)
     "titre": 3,
@@ -324,15 +325,14 @@ def _surfaces(spellings: Inverted) -> dict[str, str]:
 
 
 def bm25_scores(postings: Postings, n: int, terms: dict[str, float], allowed: np.ndarray | None = None) -> np.ndarray:
-    """BM25 score per doc (0 outside ``allowed``): a scatter of each term's postings, no pass over n."""
+    """BM25 score per doc (0 outside ``allowed``): each query term's postings added, no pass over n."""
     scores = np.zeros(n, np.float32)
-    for t, w in terms.items():
-        k = postings.terms.get(t)
-        if k is None:
-            continue
-        lo, hi = postings.term_ptr[k], postings.term_ptr[k + 1]
-        # A doc appears once in a term's postings: the scatter loses no update.
-        scores[postings.post_docs[lo:hi]] += postings.post_weight[lo:hi] * w
+    known = [(postings.terms[t], w) for t, w in terms.items() if t in postings.terms]
+    if known:
+        ks = np.array([k for k, _ in known], np.int64)
+        factors = np.array([w for _, w in known], np.float32)
+        add_postings(scores, postings.post_docs, postings.post_weight, postings.term_ptr[ks], postings.term_ptr[ks + 1],
+                     factors)
     if allowed is not None:
         np.multiply(scores, allowed, out=scores)
     return scores

@@ -37,6 +37,7 @@ from search.corpus import local_key
 from search.dense import cosines, dense_floor, query_vector
 from search.facets import is_fine_concept
 from search.index import Index, open_index
+from search.kernels import lift_docs
 from search.models import Filters, Hit, Porteur, SearchResult, SourceRef, Why
 
 # Ranking parameters, tuned on bench/data/search_eval.json only (set A); bench/search_quality.py prints the effect
@@ -161,7 +162,8 @@ def rank(
     named_ids = np.zeros(0, np.int64)
     if use_graph:
         named_ids = _lift_named_concepts(index, index.query_concepts(terms), graph, w_query_concept)
-        _lift_feedback_concepts(index, base, graph, w_feedback)
+        first = base + graph if len(named_ids) else base  # the first pass: no named concept, no lift yet
+        _lift_feedback_concepts(index, first, base, graph, w_feedback)
     score = base + graph
     if allowed is not None:
         np.multiply(score, allowed, out=score)
@@ -221,10 +223,13 @@ def _lift_named_concepts(index: Index, named: dict[str, float], graph: np.ndarra
     return np.flatnonzero(concept.mask(list(named), index.size))
 
 
-def _lift_feedback_concepts(index: Index, base: np.ndarray, graph: np.ndarray, weight: float) -> None:
-    """Add to ``graph`` the lift of the services and usages of the first-pass best hits (rank-weighted)."""
+def _lift_feedback_concepts(
+    index: Index, first_pass: np.ndarray, base: np.ndarray, graph: np.ndarray, weight: float
+) -> None:
+    """Add to ``graph`` the lift of the services and usages of the best hits of the ``first_pass`` scores
+    (base + named concepts), rank-weighted, for the docs with a positive ``base``."""
     concept = index.facets["concept"]
-    first = _first_hits(base, graph)
+    first = _best(first_pass, FEEDBACK_DEPTH)
     weights: Counter[int] = Counter()
     for rank_, i in enumerate(first):
         for v in concept.of_doc(int(i)):
@@ -233,23 +238,26 @@ def _lift_feedback_concepts(index: Index, base: np.ndarray, graph: np.ndarray, w
     if not weights:
         return
     total = sum(1.0 / (r + 1) for r in range(len(first)))
-    vals = np.zeros(len(concept.values), np.float32)
-    for v, w in weights.items():
-        vals[v] = w / total
-    # Sum per doc of the weights of its concepts, over the docs of the weighted concepts only.
-    per_doc = np.zeros(index.size, np.float64)
-    for v in sorted(weights):
-        per_doc[concept.docs_of(v)] += vals[v]
-    touched = np.flatnonzero(per_doc > 0)  # a comparison first: nonzero() on floats is 5× slower
-    lifted = touched[base[touched] > 0]
-    graph[lifted] += weight * np.minimum(per_doc[lifted].astype(np.float32), 1.0)
+    concepts = np.array(sorted(weights), np.int64)
+    amounts = np.array([weights[v] / total for v in concepts.tolist()], np.float32).astype(np.float64)
+    order, ptr = concept.inverted()
+    # Sum per doc of the weights of its concepts, capped at 1, for the docs of the weighted concepts only.
+    lift_docs(graph, base, order, ptr[concepts], ptr[concepts + 1], amounts, np.float32(weight))
 
 
-def _first_hits(base: np.ndarray, graph: np.ndarray) -> np.ndarray:
-    """The ``FEEDBACK_DEPTH`` best docs of the first pass (base + named concepts), with a positive score."""
-    first_score = base + graph
-    ids = np.flatnonzero(first_score > 0)
-    return _top(ids, first_score[ids], FEEDBACK_DEPTH)
+def _best(score: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` best docs of a per-doc ``score`` among those with a positive one (score descending, then position).
+
+    The k-th best score of an evenly spread sample bounds the answer (the k-th best of all is at least as good),
+    so one comparison leaves the few docs that reach it, instead of listing every doc with a positive score.
+    """
+    n = len(score)
+    if n > 2 * _TOP_SAMPLE and k < _TOP_SAMPLE:
+        bound = np.partition(score[:: n // _TOP_SAMPLE], -k)[-k]  # the sample's k-th best
+        ids = np.flatnonzero(score >= bound) if bound > 0 else np.flatnonzero(score > 0)
+    else:
+        ids = np.flatnonzero(score > 0)
+    return _top(ids, score[ids], k)
 
 
 def _matches(

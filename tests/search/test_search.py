@@ -480,6 +480,21 @@ def test_top_is_the_full_sorts_first_k_at_any_size(order):
             assert np.array_equal(_top(ids, key, k), expected), (n, k)
 
 
+@pytest.mark.parametrize("positive", [1.0, 0.5, 0.0005, 0.0])
+def test_best_is_the_first_k_of_the_positive_scores(positive):
+    """The best docs of a per-doc score are a full sort's first k of the docs scored above 0, whether positive
+    scores are most of the sample that bounds the k-th one, a few of it, or none."""
+    from search.ranking import _TOP_SAMPLE, _best
+
+    rng = np.random.default_rng(11)
+    for n in (7, 3 * _TOP_SAMPLE, 50_000):
+        score = np.where(rng.random(n) < positive, rng.integers(1, 30, n), rng.integers(-3, 1, n)).astype(np.float32)
+        ids = np.flatnonzero(score > 0)
+        for k in (1, 5, 40):
+            expected = ids[np.lexsort((ids, -score[ids]))][:k]
+            assert np.array_equal(_best(score, k), expected), (n, k)
+
+
 def test_ann_path_matches_exact_search(sample, docs):
     vectors = np.asarray(get_embedder("hash").encode_passages([d.passage for d in docs]))
     exact, _ = Index.build(docs, get_embedder("hash"), vectors=vectors, ann_min=10**9)

@@ -1,0 +1,66 @@
+"""The query path's loops over postings, compiled (numba): one pass where numpy makes several temporaries.
+
+At a million experiences a query scatters about a million postings (BM25), adds the concepts of its best
+hits to hundreds of thousands of experiences (graph feedback) and counts the values of every match (facets).
+In numpy each of these is a gather, an arithmetic pass and a scatter over arrays the size of the postings;
+here each posting is read once. Each loop adds in the order numpy did, in the same precision, so the scores
+are those of the numpy code to the last bit (``tests/search/test_kernels.py``).
+
+``cache=True`` keeps the machine code beside the module (or in numba's user cache where that is read-only):
+only the first query after an install pays the compilation (about a second a loop). ``nogil=True`` lets the
+API's threads run them side by side.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def add_postings(
+    scores: np.ndarray, docs: np.ndarray, impacts: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+    factors: np.ndarray,
+) -> None:
+    """``scores[docs[p]] += impacts[p] * factors[j]`` for every ``p`` in ``[starts[j], stops[j])``, range by
+    range (float32, the products rounded before the sums, as numpy does)."""
+    for j in range(starts.size):
+        factor = factors[j]
+        for p in range(starts[j], stops[j]):
+            scores[docs[p]] += impacts[p] * factor
+
+
+@numba.njit(cache=True, nogil=True)
+def lift_docs(
+    lift: np.ndarray, base: np.ndarray, docs: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+    amounts: np.ndarray, weight: np.float32,
+) -> None:
+    """Add to ``lift`` the weighted, capped sum of the ``amounts`` of the ranges each doc is in, for the docs with
+    a positive ``base``: ``lift[d] += weight * min(sum, 1)`` (the sum in float64, range by range, then float32).
+
+    The docs of each range are ``docs[starts[j]:stops[j]]``, distinct within a range; ``amounts`` are positive.
+    """
+    total = np.zeros(lift.size, np.float64)
+    for j in range(starts.size):
+        amount = amounts[j]
+        for p in range(starts[j], stops[j]):
+            total[docs[p]] += amount
+    one = np.float32(1.0)
+    for j in range(starts.size):
+        for p in range(starts[j], stops[j]):
+            d = docs[p]
+            if total[d] > 0:  # not lifted yet
+                if base[d] > 0:
+                    lift[d] += weight * min(np.float32(total[d]), one)
+                total[d] = 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def count_values(ids: np.ndarray, ptr: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
+    """How many of the docs ``ids`` carry each of the ``m`` values; doc ``d``'s values are
+    ``values[ptr[d]:ptr[d + 1]]`` (distinct)."""
+    out = np.zeros(m, np.int64)
+    for d in ids:
+        for p in range(ptr[d], ptr[d + 1]):
+            out[values[p]] += 1
+    return out
