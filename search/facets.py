@@ -13,7 +13,7 @@ import numpy as np
 
 from search.analysis import fold
 from search.corpus import notation_order
-from search.kernels import count_values
+from search.kernels import count_common_bits, count_values
 from search.models import NOTATION_PATTERNS, TAILLES, Filters
 
 #: Facet fields of the index (``concept`` holds the ATLAAS notations of every level).
@@ -111,7 +111,7 @@ class Facet:
             bits = self._bits(n)
             if bits is not None and bits.size < _BITS_PER_POSTING * min(len(ids), n - len(ids)) * len(self.docs) / n:
                 mine = answer_bits() if answer_bits is not None else bitset(ids, n)
-                return np.bitwise_count(bits & mine).sum(axis=1, dtype=np.int64)
+                return count_common_bits(bits, mine)
         if len(ids) > n // 2:  # count the complement and subtract: never more than half the docs gathered
             keep = np.ones(n, bool)
             keep[ids] = False
@@ -166,12 +166,12 @@ def bitset(ids: np.ndarray, n: int) -> np.ndarray:
     return np.packbits(mask, bitorder="little").view(np.uint64)
 
 
-#: The bitsets count a set of docs when their words are fewer than this many times the postings to gather: the
-#: crossover measured on real-shaped indexes (bench/scale.py's stores, each facet, answers of 500 to 225,000
-#: experiences) lies between 4 and 8 at 100,000 experiences and between 5 and 12 at 903,000 (a gathered posting
-#: costs more as the arrays outgrow the CPU's caches; a word is read in sequence). 2.5 before: at 1M the
-#: concepts of a median answer (55,000 experiences) took 4.3 ms gathered against 3.0 by bitsets.
-_BITS_PER_POSTING = 6.0
+#: The bitsets count a set of docs when their words are fewer than this many times the postings to gather. The
+#: crossover, measured on real-shaped indexes (bench/scale.py's stores, each facet, answers of 0.05 % to 25 % of
+#: the experiences, both ways compiled: :mod:`search.kernels`), lies between 4 and 16 at 903,000 experiences
+#: (sources 4, technologies 5, sizes 8, concepts 10-16, regions 15-20) and between 1 and 12 at 100,000 (a
+#: gathered posting costs more as the arrays outgrow the CPU's caches; a word is read in sequence).
+_BITS_PER_POSTING = 8.0
 
 
 class FacetBuilder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.kernels import add_postings, count_values, lift_docs
+from search.kernels import add_postings, count_common_bits, count_values, lift_docs
 
 
 def _ranges(rng: np.random.Generator, n: int, n_ranges: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,3 +68,13 @@ def test_count_values_counts_the_values_of_the_docs(dtype):
         expected[per_doc[d]] += 1
     assert np.array_equal(count_values(ids, ptr, values, m), expected)
     assert not count_values(ids[:0], ptr, values, m).any()
+
+
+def test_count_common_bits_is_the_popcount_of_the_and():
+    rng = np.random.default_rng(5)
+    rows = rng.integers(0, 2**64, (9, 130), dtype=np.uint64, endpoint=False)
+    rows[0] = np.iinfo(np.uint64).max  # every bit set: the popcount's widest sums
+    rows[1] = 0
+    bits = rng.integers(0, 2**64, 130, dtype=np.uint64, endpoint=False)
+    assert np.array_equal(count_common_bits(rows, bits), np.bitwise_count(rows & bits).sum(axis=1, dtype=np.int64))
+    assert count_common_bits(rows, np.full(130, np.iinfo(np.uint64).max, np.uint64))[0] == 130 * 64
