@@ -6,18 +6,30 @@ In numpy each of these is a gather, an arithmetic pass and a scatter over arrays
 here each posting is read once. Each loop adds in the order numpy did, in the same precision, so the scores
 are those of the numpy code to the last bit (``tests/search/test_kernels.py``).
 
-``cache=True`` keeps the machine code beside the module (or in numba's user cache where that is read-only):
-only the first query after an install pays the compilation (about a second a loop). ``nogil=True`` lets the
-API's threads run them side by side.
+The machine code is cached beside the module (or in numba's user cache where that is read-only): only the first
+query after an install pays the compilation (about a second a loop). Where neither can be written (a read-only
+install run by a user without a home), each process compiles them once instead. ``nogil=True`` lets the API's
+threads run them side by side.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True)
+def _compiled(loop: Callable[..., Any]) -> Any:
+    """``loop`` compiled, its machine code cached on disk when numba finds a writable place for it."""
+    try:
+        return numba.njit(cache=True, nogil=True)(loop)
+    except RuntimeError:  # "cannot cache function …: no locator available": no writable cache directory
+        return numba.njit(nogil=True)(loop)
+
+
+@_compiled
 def add_postings(
     scores: np.ndarray, docs: np.ndarray, impacts: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     factors: np.ndarray,
@@ -30,7 +42,7 @@ def add_postings(
             scores[docs[p]] += impacts[p] * factor
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def lift_docs(
     lift: np.ndarray, base: np.ndarray, docs: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     amounts: np.ndarray, weight: np.float32,
@@ -55,7 +67,7 @@ def lift_docs(
                 total[d] = 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def count_values(ids: np.ndarray, ptr: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
     """How many of the docs ``ids`` carry each of the ``m`` values; doc ``d``'s values are
     ``values[ptr[d]:ptr[d + 1]]`` (distinct)."""
@@ -71,7 +83,7 @@ _M1, _M2, _M4, _H01 = (np.uint64(0x5555555555555555), np.uint64(0x33333333333333
 _S1, _S2, _S4, _S56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def count_common_bits(rows: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """For each row of ``rows`` (uint64 words), how many bits it shares with ``bits``: the popcount of their
     AND, word by word, without the temporaries of ``np.bitwise_count(rows & bits)`` (the SWAR popcount below

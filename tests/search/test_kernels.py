@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -78,3 +83,19 @@ def test_count_common_bits_is_the_popcount_of_the_and():
     bits = rng.integers(0, 2**64, 130, dtype=np.uint64, endpoint=False)
     assert np.array_equal(count_common_bits(rows, bits), np.bitwise_count(rows & bits).sum(axis=1, dtype=np.int64))
     assert count_common_bits(rows, np.full(130, np.iinfo(np.uint64).max, np.uint64))[0] == 130 * 64
+
+
+def test_the_loops_compile_where_no_cache_can_be_written(tmp_path):
+    """A read-only install run by a user without a home: numba finds nowhere to cache, the loops still run."""
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import numpy as np\n"
+        "from search.kernels import count_values\n"
+        "print(type(count_values._cache).__name__)\n"  # numba's cache of the loop: none
+        "print(count_values(np.array([0, 2]), np.array([0, 2, 3, 4]), np.array([1, 0, 1, 1], np.int32), 2).tolist())\n"
+    )
+    # a locator that only knows IPython cells: no other place is tried
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["NullCache", "[1,", "2]"]
