@@ -45,19 +45,23 @@ from kg.errors import StoreError
 from kg.settings import Settings
 from kg.sparql import close_pool, get_pool
 from parrainage.porteurs import prepare
-from search import Index, MissingIndex, open_index, update_index
+from search import Index, MissingIndex, open_index, search, update_index
 
 log = logging.getLogger("capitalis.api")
 
 
 def _warm_up(app: FastAPI, context: Context) -> None:
-    """Open the search index and build the parrainage carrier table in the background at start-up, so that
-    the first search and the first match cost what the next ones do (at 100,000 experiences the table takes
-    seconds). Without an index yet, the index is built here, off the request path (a search never builds
+    """Open the search index, build the parrainage carrier table and answer one query in the background at
+    start-up, so that the first search and the first match cost what the next ones do (at 100,000 experiences
+    the table takes seconds; the query loads the query encoder and the compiled loops of the query path, about
+    half a second). Without an index yet, the index is built here, off the request path (a search never builds
     one). If the app stops meanwhile, the first request does the rest instead.
     What was prepared is kept on ``app.state.warm_up``."""
     try:
-        app.state.warm_up = prepare(context, index=_search_index(context))
+        index = _search_index(context)
+        prepared = prepare(context, index=index)
+        prepared["recherche"] = search(context, "services numériques", index=index).total
+        app.state.warm_up = prepared
     except Exception as exc:  # a warm-up never stops the API
         log.info("préchauffage de la recherche et du parrainage non fait : %s", exc)
         app.state.warm_up = {}

@@ -142,7 +142,8 @@ def test_territoires_and_stats(http: httpx.Client) -> None:
 
 
 def test_start_up_prepares_search_and_parrainage(api: Api) -> None:
-    """The lifespan loads the index and builds the carrier table in the background, before any match."""
+    """The lifespan loads the index, builds the carrier table and answers a query in the background, before any
+    match or search."""
     import time
 
     from parrainage.porteurs import CACHE_NAME, Porteurs
@@ -152,6 +153,7 @@ def test_start_up_prepares_search_and_parrainage(api: Api) -> None:
         time.sleep(0.05)
     prepared = api.app.state.warm_up
     assert prepared and prepared["experiences"] > 100 and prepared["porteurs"] > 10
+    assert prepared["recherche"] > 0  # the query encoder and the query path's compiled loops are loaded
     cached = api.app.state.context.peek(CACHE_NAME)
     assert isinstance(cached, Porteurs) and cached.size == prepared["porteurs"]
 
