@@ -24,6 +24,7 @@ from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColum
 
 from ingest.graphs import other_shares, private_graph, public_graph, scope_graph
 from ingest.merge import MERGED_SOURCES, merge_experiences
+from ingest.merge import METHODE as MERGE_METHODE
 from ingest.readers import reader_for
 from ingest.resolve import Resolver
 from ingest.sources import Context, Problem, Reader, Record, Report
@@ -229,7 +230,7 @@ def import_file(
         return confirmed
     run = _start(store, reader, path, options or {})
     run.digest = digest
-    with store.staging(_graphs_read(store, run)) as staged:
+    with store.staging(_graphs_read(store, run), _decisions_rewritten(run)) as staged:
         records = _read(run, progress)
         _write_source_graphs(staged, run, records)
         _replace_decisions(staged, run)
@@ -273,6 +274,16 @@ def _graphs_read(store: Store, run: _Import) -> list[str]:
     shares = {g for g in store.graphs() if g.startswith(private_graph(run.source) + "/")}
     shared = (*_SHARED_GRAPHS, "oten") if run.source == "villes-internet" else _SHARED_GRAPHS
     return sorted(own | shares | {public_graph(name) for name in shared})
+
+
+def _decisions_rewritten(run: _Import) -> dict[str, str]:
+    """The part of the shared ``resolution`` graph an import may rewrite, as a pattern of its subjects: the decisions
+    of its source (:func:`_replace_decisions`, NetPublic's ``after_load``), and the experience merge's for the
+    sources it merges. Only they are staged and compared at the commit, not the other sources' decisions."""
+    mine = f"{{ ?s <{CAP.source}> {text_literal(run.source).n3()} }}"
+    if run.source in MERGED_SOURCES:
+        mine += f" UNION {{ ?s <{CAP.methode}> {Literal(MERGE_METHODE).n3()} }}"
+    return {public_graph(name): mine for name in _SHARED_GRAPHS}
 
 
 def _read(run: _Import, progress: bool) -> Iterator[Record]:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -304,9 +304,13 @@ class SparqlServerStore:
         self._update(self._endpoints(graph), f"DROP SILENT GRAPH <{graph}>")
 
     # staged writes
-    def staging(self, graphs: Iterable[str]) -> Store:
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> Store:
         """An in-memory store holding copies of ``graphs`` (public and private), read from the server: a writer
-        builds its result there (an import), then :meth:`commit` makes the server hold it at once."""
+        builds its result there (an import), then :meth:`commit` makes the server hold it at once.
+
+        ``parts`` (graphs the writer rewrites in part, :meth:`kg.store.OxigraphStore.staging`) is a saving this
+        backend does not make: the graphs are copied and compared whole, which gives the same result."""
+        del parts
         staged = memory_store()
         for name in graphs:
             staged.load(self.triples(name), name)

@@ -175,7 +175,7 @@ class Store(Protocol):
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int: ...
     def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int: ...
     def drop_graph(self, graph: str) -> None: ...
-    def staging(self, graphs: Iterable[str]) -> Store: ...
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> Store: ...
     def commit(self, staged: Store, graphs: Iterable[str]) -> int: ...
     def graphs(self) -> list[str]: ...
     def triples(self, graph: str) -> Iterator[Triple]: ...
@@ -279,6 +279,8 @@ class OxigraphStore:
         # a staging store (:meth:`staging`) notes the graphs written in it: None, unknown (every graph is compared)
         self._touched: set[str] | None = None
         self._staging = False
+        # a staging store's graphs copied in part (see :meth:`staging`): graph -> the subjects copied
+        self._parts: dict[str, set[Any]] = {}
         try:
             if path is None:
                 self._store, self._private = ox.Store(), ox.Store()
@@ -570,21 +572,35 @@ class OxigraphStore:
         else:
             self._touched.update(_IRI.findall(update))
 
-    def staging(self, graphs: Iterable[str]) -> OxigraphStore:
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> OxigraphStore:
         """An in-memory store holding copies of ``graphs`` (public and private): a writer builds its result there,
         reading and rewriting as it likes, then :meth:`commit` makes this store hold it at once.
 
         The staging store notes the graphs written in it (:meth:`_touch`): a graph only read there (an import
         reads the other sources' graphs to merge experiences) is left as it is by :meth:`commit`, which spares
         comparing it quad by quad (at a million experiences, tens of millions of quads held twice in memory).
+
+        ``parts`` names graphs of which the writer rewrites the statements of some subjects only: for each, a
+        SPARQL group pattern binding ``?s`` to those subjects. Only their statements are copied, and
+        :meth:`commit` compares only the statements of those subjects and of the subjects the staged graph holds
+        then; the rest of the graph stays as it is (the decisions of the other sources in the shared
+        ``resolution`` graph: 1.37M quads at 100,000 experiences).
         """
         staged = OxigraphStore(None)
         staged._touched, staged._staging = set(), True
+        parts = dict(parts or {})
         for name in graphs:
             g, db = ox.NamedNode(name), self._db(name)
-            if db.contains_named_graph(g):
+            if not db.contains_named_graph(g):
+                continue
+            if name in parts:
+                query = f"SELECT DISTINCT ?s WHERE {{ GRAPH <{name}> {{ {parts[name]} }} }}"
+                subjects = {row["s"] for row in self._run(db, query, {})}
+                staged._db(name).bulk_extend(q for s in subjects for q in db.quads_for_pattern(s, None, None, g))
+                staged._parts[name] = subjects
+            else:
                 staged._db(name).bulk_extend(db.quads_for_pattern(None, None, None, g))
-                staged._db(name).add_graph(g)
+            staged._db(name).add_graph(g)
         return staged
 
     @_writes
@@ -610,8 +626,15 @@ class OxigraphStore:
                     if not staged._is_new(name):
                         created.append(name)
                     continue
-                old = set(db.quads_for_pattern(None, None, None, g))
                 new = set(staged._db(name).quads_for_pattern(None, None, None, g))
+                part = staged._parts.get(name)
+                if part is None:
+                    old = set(db.quads_for_pattern(None, None, None, g))
+                else:  # the statements of the subjects the writer could rewrite, and of those it wrote
+                    subjects = part | {q.subject for q in new}
+                    old = {q for s in subjects for q in db.quads_for_pattern(s, None, None, g)}
+                    if any(has_blank_node(q) for q in old ^ new):  # a blank node would clear the whole graph
+                        raise StoreError(f"graphe {name} préparé en partie : nœuds anonymes non pris en charge")
                 changed += len(old ^ new)
                 more = new - old
                 if len(more) >= BULK_ADD_FROM and not any(has_blank_node(q) for q in more):

@@ -216,6 +216,36 @@ def test_many_added_quads_are_bulk_loaded_and_the_rest_applied(store: OxigraphSt
     assert not any((store.path / kg.store.JOURNAL).glob("*.nq"))
 
 
+def test_a_graph_staged_in_part_commits_only_its_part(store: OxigraphStore) -> None:
+    """With ``parts``, only the statements of the subjects the pattern selects are staged; the commit rewrites
+    them (one removed, one changed) and adds the staged subjects that are new, and leaves every other subject's
+    statements as they are, though they were never staged (a shared graph rewritten by one source)."""
+    mine = [(URIRef(f"{EX}d{i}"), URIRef(f"{EX}source"), Literal("nous")) for i in range(3)]
+    values = [(URIRef(f"{EX}d{i}"), URIRef(f"{EX}score"), Literal(i)) for i in range(3)]
+    theirs = _triples(6, "autre")
+    store.replace_graph(G1, mine + values + theirs)
+    staged = store.staging([G1], {G1: f'?s <{EX}source> "nous"'})
+    assert set(staged.triples(G1)) == set(mine + values)  # the other subjects are not copied
+    staged.update(f"DELETE WHERE {{ GRAPH <{G1}> {{ <{EX}d0> ?p ?o }} }}")
+    staged.update(f"DELETE DATA {{ GRAPH <{G1}> {{ <{EX}d1> <{EX}score> 1 }} }} ; "
+                  f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}d1> <{EX}score> 10 . <{EX}d9> <{EX}source> \"nous\" }} }}")
+    assert store.commit(staged, [G1]) == 2 + 2 + 1  # d0's two statements, d1's score changed, d9 added
+    expected = {*mine[1:], values[2], (URIRef(f"{EX}d1"), URIRef(f"{EX}score"), Literal(10)),
+                (URIRef(f"{EX}d9"), URIRef(f"{EX}source"), Literal("nous")), *theirs}
+    assert set(store.triples(G1)) == expected
+
+
+def test_a_graph_staged_in_part_refuses_blank_nodes(store: OxigraphStore) -> None:
+    """A blank node in the part would make the commit clear the whole graph, the other subjects' statements with
+    it (``DELETE DATA`` cannot name one): the commit refuses, and the graph stays as it was."""
+    store.replace_graph(G1, _triples(4))
+    staged = store.staging([G1], {G1: f"?s <{EX}p> 1"})
+    staged.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}s1> <{EX}lien> [] }} }}")
+    with pytest.raises(StoreError, match="en partie"):
+        store.commit(staged, [G1])
+    assert set(store.triples(G1)) == set(_triples(4))
+
+
 @pytest.mark.parametrize(
     ("update", "compared"),
     [
