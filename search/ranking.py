@@ -56,8 +56,16 @@ W_SIMILAR_TECHNOLOGIES = 0.05
 _SOURCE_OF_KEY = {"vi": "villes-internet", "oten": "oten"}  # experience key prefix -> source
 
 
-#: Keys sampled by :func:`_top` to bound the k-th best before its partition.
+#: Keys sampled by :func:`_top` and :func:`_best` to bound the k-th best before its partition.
 _TOP_SAMPLE = 4096
+
+
+def _sampled_bound(key: np.ndarray, k: int) -> float | None:
+    """The k-th best of an evenly spread sample of ``key`` when ``key`` is large enough to sample (else None): the
+    k-th best of all is at least as good, so every one of the k best reaches it."""
+    if len(key) > 2 * _TOP_SAMPLE and k < _TOP_SAMPLE:
+        return np.partition(key[:: len(key) // _TOP_SAMPLE], -k)[-k]
+    return None
 
 
 def _top(ids: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
@@ -72,11 +80,11 @@ def _top(ids: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
     """
     if k <= 0 or not len(ids):
         return ids[:0]
+    bound = _sampled_bound(key, k)
+    if bound is not None:
+        keep = key >= bound
+        ids, key = ids[keep], key[keep]
     neg = -key
-    if len(ids) > 2 * _TOP_SAMPLE and k < _TOP_SAMPLE:
-        bound = np.partition(neg[:: len(neg) // _TOP_SAMPLE], k - 1)[k - 1]
-        keep = neg <= bound
-        ids, neg = ids[keep], neg[keep]
     if len(ids) > k:
         kth = np.partition(neg, k - 1)[k - 1]
         keep = neg <= kth
@@ -251,12 +259,8 @@ def _best(score: np.ndarray, k: int) -> np.ndarray:
     The k-th best score of an evenly spread sample bounds the answer (the k-th best of all is at least as good),
     so one comparison leaves the few docs that reach it, instead of listing every doc with a positive score.
     """
-    n = len(score)
-    if n > 2 * _TOP_SAMPLE and k < _TOP_SAMPLE:
-        bound = np.partition(score[:: n // _TOP_SAMPLE], -k)[-k]  # the sample's k-th best
-        ids = np.flatnonzero(score >= bound) if bound > 0 else np.flatnonzero(score > 0)
-    else:
-        ids = np.flatnonzero(score > 0)
+    bound = _sampled_bound(score, k)
+    ids = np.flatnonzero(score >= bound) if bound is not None and bound > 0 else np.flatnonzero(score > 0)
     return _top(ids, score[ids], k)
 
 
