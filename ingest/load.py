@@ -283,7 +283,7 @@ def _decisions_rewritten(run: _Import) -> dict[str, str]:
     mine = f"{{ ?s <{CAP.source}> {text_literal(run.source).n3()} }}"
     if run.source in MERGED_SOURCES:
         mine += f" UNION {{ ?s <{CAP.methode}> {Literal(MERGE_METHODE).n3()} }}"
-    return {public_graph(name): mine for name in _SHARED_GRAPHS}
+    return {public_graph("resolution"): mine}
 
 
 def _read(run: _Import, progress: bool) -> Iterator[Record]:
