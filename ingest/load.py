@@ -120,7 +120,8 @@ def _progress(items: Iterable[Triple], label: str) -> Iterator[Triple]:
 
 # --- source imports ---------------------------------------------------------------------------------------
 #
-# An import builds its result in a staging store (an in-memory copy of the graphs it reads and rewrites), then
+# An import builds its result in a staging store (an in-memory copy of the graphs it reads and rewrites; those the
+# store does not hold yet are written there in place, noted and unpublished: see ``Store.staging``), then
 # commits it: the private graphs in one transaction, then the public ones in ONE transaction. A process killed
 # at any point leaves the public graphs as they were before the import or as they are after it. What the
 # previous import said of each record is read from the public source graph, the last thing written: a re-run
@@ -230,7 +231,9 @@ def import_file(
         return confirmed
     run = _start(store, reader, path, options or {})
     run.digest = digest
-    with store.staging(_graphs_read(store, run), _decisions_rewritten(run)) as staged:
+    # the experience merge renames the merged OTeN experiences in the graph an OTeN import has just written
+    rewritten = [run.graph] if reader.source == "oten" else []
+    with store.staging(_graphs_read(store, run), _decisions_rewritten(run), in_memory=rewritten) as staged:
         records = _read(run, progress)
         _write_source_graphs(staged, run, records)
         _replace_decisions(staged, run)

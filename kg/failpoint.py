@@ -17,6 +17,7 @@ ENV = "CAPITALIS_FAILPOINT"
 POINTS = (
     "import.reading",  # records being read (each record passes it: "import.reading:10" dies mid-stream)
     "import.staged",  # the import's result built in its staging store, nothing written yet
+    "store.in-place",  # a commit of graphs written in place (a first import's), before the transaction closing them
     "store.bulk-creation",  # a commit bulk-loading graphs that did not exist (or many quads), noted, not yet loaded
     "store.bulk-loaded",  # the same, loaded, the transaction that closes the loads not yet applied
     "import.private-committed",  # the private graphs written, the public ones not yet

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, Protocol, TypeVar
@@ -152,7 +152,20 @@ BULK_ADD_FROM = 20_000
 _IRI = re.compile(r"<([^<>\"{}|^`\\\x00-\x20]*)>")
 #: an update that may write a graph it does not name by its IRI: a variable or prefixed graph, or several at once
 _ANY_GRAPH = re.compile(r"\b(?:GRAPH|WITH|INTO|TO)\s++(?!<|GRAPH\b|DEFAULT\b)|\b(?:ALL|NAMED)\b", re.IGNORECASE)
-_CREATION_DONE = f"DROP SILENT GRAPH <{_CREATION}>"
+
+
+def _in_place_note(graph: str) -> str:
+    """The statement of the ``_CREATION`` graph noting a graph being created (dropped if the writer dies)."""
+    return f"<{_CREATION}> <{_CREATION}#graphe> <{graph}> ."
+
+
+def _notes_closed(db: ox.Store, notes: list[str]) -> str:
+    """The update removing ``notes`` from the ``_CREATION`` graph of ``db``; the graph with them when they are all
+    it holds (an empty named graph would stay listed)."""
+    held = sum(1 for _ in db.quads_for_pattern(None, None, None, ox.NamedNode(_CREATION)))
+    if held <= len(set(notes)):
+        return f"DROP SILENT GRAPH <{_CREATION}>"
+    return f"DELETE DATA {{ GRAPH <{_CREATION}> {{ {' '.join(notes)} }} }}"
 
 
 # --- protocol --------------------------------------------------------------------------------------
@@ -175,7 +188,8 @@ class Store(Protocol):
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int: ...
     def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int: ...
     def drop_graph(self, graph: str) -> None: ...
-    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> Store: ...
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None, *,
+                in_memory: Iterable[str] = ()) -> Store: ...
     def commit(self, staged: Store, graphs: Iterable[str]) -> int: ...
     def graphs(self) -> list[str]: ...
     def triples(self, graph: str) -> Iterator[Triple]: ...
@@ -281,6 +295,12 @@ class OxigraphStore:
         self._staging = False
         # a staging store's graphs copied in part (see :meth:`staging`): graph -> the subjects copied
         self._parts: dict[str, set[Any]] = {}
+        # a staging store's graphs new to the store it stages for, written there in place (see :meth:`staging`)
+        self._live: OxigraphStore | None = None
+        self._in_place: set[str] = set()
+        self._pending: set[str] = set()  # those not committed yet: the live store's writer lock is held for them
+        self._sizes: dict[str, int] = {}  # a graph written in place: its size, counted when loaded, until written again
+        self._held = 0  # a live store: how many staging stores write here in place, uncommitted (no snapshot then)
         try:
             if path is None:
                 self._store, self._private = ox.Store(), ox.Store()
@@ -356,8 +376,8 @@ class OxigraphStore:
         if self.path is None or self.read_only:
             return
         with self._write_lock:
-            if not (self._dirty or force) or getattr(self, "_store", None) is None:
-                return
+            if not (self._dirty or force) or getattr(self, "_store", None) is None or self._held:
+                return  # (a staging store writing here in place: published at its commit)
             snapshots = self.path / SNAPSHOTS
             snapshots.mkdir(exist_ok=True)
             generation = max(store_generation(self.path), self.generation) + 1
@@ -388,7 +408,16 @@ class OxigraphStore:
         self.close()
 
     def close(self) -> None:
-        """Flush to disk and release the directory locks."""
+        """Flush to disk and release the directory locks.
+
+        A staging store closed before :meth:`commit` took every graph it wrote in place (an import that failed)
+        removes them from its live store, and lets that store publish snapshots again."""
+        if self._live is not None and self._pending:
+            try:
+                self._live._recover()  # the note of the graphs written in place names them: they are dropped
+            finally:
+                self._pending.clear()
+                self._live._release()
         with self._write_lock:
             if getattr(self, "_store", None) is None:
                 return
@@ -401,7 +430,30 @@ class OxigraphStore:
             del self._store, self._private
 
     def _db(self, graph: str) -> ox.Store:
+        if graph in self._in_place:
+            assert self._live is not None
+            return self._live._db(graph)
         return self._private if is_private(graph) else self._store
+
+    def _db_for(self, text: str, *, private: bool = False) -> ox.Store:
+        """The database a query or update runs on: this store's, or for a staging store, its live store's when
+        the text names a graph written there in place (see :meth:`staging`). A text naming graphs of both is
+        refused: one query sees one database."""
+        own = self._private if private else self._store
+        if not self._in_place:
+            return own
+        named = set(_IRI.findall(text))
+        in_place = named & self._in_place
+        if not in_place:
+            return own
+        copied = {g.value for g in own.named_graphs() if isinstance(g, ox.NamedNode)} & named
+        if copied:
+            raise StoreError(
+                f"préparation : une requête ne peut lire à la fois des graphes écrits en place ({sorted(in_place)}) "
+                f"et des graphes copiés ({sorted(copied)})"
+            )
+        assert self._live is not None
+        return self._live._private if private else self._live._store
 
     # writing
     @staticmethod
@@ -542,7 +594,10 @@ class OxigraphStore:
         if self._staging:
             load(db)
             db.add_graph(g)
-            return _size(db, g)
+            size = _size(db, g)
+            if graph in self._in_place:
+                self._sizes[graph] = size  # for the commit, which counts what it writes
+            return size
         scratch = ox.Store()
         load(scratch)
         db.extend(scratch.quads_for_pattern(None, None, None, g))
@@ -561,20 +616,35 @@ class OxigraphStore:
     def _touch(self, graph: str) -> None:
         if self._touched is not None:
             self._touched.add(graph)
+        self._sizes.pop(graph, None)
 
     def _touch_update(self, update: str) -> None:
         """Note the graphs a SPARQL update may write: every IRI it names (more than its graphs: harmless), or
         all of them when a graph is a variable or the update clears or drops several at once."""
-        if self._touched is None:
-            return
-        if _ANY_GRAPH.search(update):
+        if self._touched is None or _ANY_GRAPH.search(update):
             self._touched = None
+            self._sizes.clear()
         else:
-            self._touched.update(_IRI.findall(update))
+            self._touched.update(named := _IRI.findall(update))
+            for graph in named:
+                self._sizes.pop(graph, None)
 
-    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> OxigraphStore:
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None, *,
+                in_memory: Iterable[str] = ()) -> OxigraphStore:
         """An in-memory store holding copies of ``graphs`` (public and private): a writer builds its result there,
         reading and rewriting as it likes, then :meth:`commit` makes this store hold it at once.
+
+        The graphs of ``graphs`` this store does not hold yet (a source's graphs at its first import: tens of
+        millions of quads at a million experiences) are not staged in memory: they are written here in place,
+        under their own names, and the staging store reads them here. So that nobody sees them before the commit,
+        they are first noted as being created (the note :meth:`_recover` reads: a process killed before the
+        commit leaves them to be dropped by the next writer, and closing the staging store without committing
+        drops them at once), and this store's writer lock is held until the commit or the close, so that no
+        snapshot is published meanwhile (readers in other processes read only snapshots). A query or update on
+        the staging store runs here when it names such a graph, and is refused if it also names a copied one.
+        ``in_memory`` names new graphs to build in memory all the same: those the writer rewrites much after
+        writing them (this store's transactional writes cost ~40 µs a quad: at 100,000 experiences, the experience
+        merge's renaming updates take 20.6 s here against 1.5 s in memory).
 
         The staging store notes the graphs written in it (:meth:`_touch`): a graph only read there (an import
         reads the other sources' graphs to merge experiences) is left as it is by :meth:`commit`, which spares
@@ -588,7 +658,7 @@ class OxigraphStore:
         """
         staged = OxigraphStore(None)
         staged._touched, staged._staging = set(), True
-        parts = dict(parts or {})
+        parts, graphs = dict(parts or {}), list(dict.fromkeys(graphs))
         for name in graphs:
             g, db = ox.NamedNode(name), self._db(name)
             if not db.contains_named_graph(g):
@@ -601,7 +671,30 @@ class OxigraphStore:
             else:
                 staged._db(name).bulk_extend(db.quads_for_pattern(None, None, None, g))
             staged._db(name).add_graph(g)
+        kept = set(in_memory)
+        new = [n for n in graphs if n not in kept and not self._db(n).contains_named_graph(ox.NamedNode(n))]
+        if new:
+            self._write_lock.acquire()  # released by the commit that takes the last of them, or by staged.close()
+            self._held += 1
+            staged._live = self
+            try:
+                self._note_in_place(new)
+            except BaseException:
+                self._release()
+                raise
+            staged._in_place, staged._pending = set(new), set(new)
         return staged
+
+    def _note_in_place(self, graphs: list[str]) -> None:
+        """Note, each in its database's ``_CREATION`` graph, the graphs a staging store is about to create here in
+        place: the next writer drops them if this process dies before the commit that closes the note."""
+        for private in (False, True):
+            notes = [_in_place_note(name) for name in graphs if is_private(name) == private]
+            if notes:
+                (self._private if private else self._store).update(
+                    f"INSERT DATA {{ GRAPH <{_CREATION}> {{ {' '.join(notes)} }} }}"
+                )
+        self._changed()
 
     @_writes
     def commit(self, staged: Store, graphs: Iterable[str]) -> int:
@@ -611,15 +704,21 @@ class OxigraphStore:
 
         What a transaction would apply slowly is bulk-loaded first, recoverably (:meth:`_bulk_load_noted`): the
         graphs that did not exist, and the quads added to a graph when they are many (:data:`BULK_ADD_FROM`); the
-        transaction then applies the rest (removals, small additions) and closes the note of the loads."""
+        transaction then applies the rest (removals, small additions) and closes the note of the loads.
+
+        The graphs the staging store wrote here in place (see :meth:`staging`) are here already: the transaction
+        closes their note, and the commit that takes the last of them lets this store publish snapshots again."""
         if not isinstance(staged, OxigraphStore):
             raise TypeError("commit : la zone de préparation doit venir de staging()")
         names, changed = list(graphs), 0
+        in_place = [n for n in names if n in staged._pending]
         if staged._touched is not None:  # a graph only read in the staging store is still as it was here
             names = [n for n in names if n in staged._touched]
         for db, private in ((self._private, True), (self._store, False)):
             diffs, created, added = [], [], []
-            for name in (n for n in names if is_private(n) == private):
+            done = [n for n in in_place if is_private(n) == private]
+            changed += sum(staged._sizes[n] if n in staged._sizes else _size(db, ox.NamedNode(n)) for n in done)
+            for name in (n for n in names if is_private(n) == private and n not in staged._in_place):
                 g = ox.NamedNode(name)
                 if self._is_new(name):
                     # a new graph streams from the staging store to the bulk loader: no set of its quads
@@ -644,14 +743,27 @@ class OxigraphStore:
             journal = self._bulk_load_noted(db, staged, created, added) if created or added else None
             changed += journal.count if journal is not None else 0
             parts = [replacement(name, old, new) for name, old, new in diffs]
-            if journal is not None:  # the same transaction that applies the other changes closes the loads' note
-                parts.append(_CREATION_DONE)
+            # the same transaction that applies the other changes closes the note of the loads and of the graphs
+            # written in place
+            notes = [*(journal.notes if journal is not None else []), *map(_in_place_note, done)]
+            if notes:
+                parts.append(_notes_closed(db, notes))
+            if done:
+                failpoint("store.in-place")
             update = " ;\n".join(p for p in parts if p)
             if update:
                 db.update(update)
             if journal is not None and journal.path is not None:
                 journal.path.unlink(missing_ok=True)
+            staged._pending.difference_update(done)
+        if in_place and not staged._pending:
+            self._release()
         return changed
+
+    def _release(self) -> None:
+        """The graphs a staging store wrote here in place are committed or dropped: snapshots may show them."""
+        self._held -= 1
+        self._write_lock.release()
 
     def _bulk_load_noted(self, db: ox.Store, staged: OxigraphStore, created: list[str],
                          added: list[ox.Quad]) -> _Journal:
@@ -669,7 +781,7 @@ class OxigraphStore:
         counted by the caller's diff).
         """
         journal = _Journal(None, 0)
-        notes = [f"<{_CREATION}> <{_CREATION}#graphe> <{name}> ." for name in created]
+        notes = journal.notes = [_in_place_note(name) for name in created]
         if added and self.path is not None:
             folder = self.path / JOURNAL
             folder.mkdir(exist_ok=True)
@@ -724,7 +836,7 @@ class OxigraphStore:
         text = bind(update, **values) if values else update
         self._touch_update(text)
         try:
-            self._store.update(text)
+            self._db_for(text).update(text)
         except SyntaxError as exc:
             raise QueryError(f"mise à jour SPARQL invalide : {exc}") from exc
 
@@ -732,7 +844,8 @@ class OxigraphStore:
     def graphs(self) -> list[str]:
         """Every named graph, public and private."""
         names = [*self._store.named_graphs(), *self._private.named_graphs()]
-        return sorted(g.value for g in names if isinstance(g, ox.NamedNode))
+        written = {g for g in self._in_place if self._db(g).contains_named_graph(ox.NamedNode(g))}
+        return sorted({g.value for g in names if isinstance(g, ox.NamedNode)} | written)
 
     def triples(self, graph: str) -> Iterator[Triple]:
         for q in self._db(graph).quads_for_pattern(None, None, None, ox.NamedNode(graph)):
@@ -765,21 +878,21 @@ class OxigraphStore:
 
     def select(self, query: str, **values: Node | str | int | float) -> list[Row]:
         """Run a SELECT on the public graphs; rows map variable names to rdflib terms (unbound: absent)."""
-        return self._rows(self._run(self._store, query, values))
+        return self._rows(self._run(self._db_for(query), query, values))
 
     def select_private(self, query: str, **values: Node | str | int | float) -> list[Row]:
         """Run a SELECT on the private graphs (personal contact data): for authorised code paths only."""
-        return self._rows(self._run(self._private, query, values))
+        return self._rows(self._run(self._db_for(query, private=True), query, values))
 
     def ask(self, query: str, **values: Node | str | int | float) -> bool:
-        result = self._run(self._store, query, values)
+        result = self._run(self._db_for(query), query, values)
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("requête ASK attendue")
         return bool(result)
 
     def construct(self, query: str, **values: Node | str | int | float) -> Graph:
         """Run a CONSTRUCT or DESCRIBE on the public graphs and return an rdflib graph."""
-        result = self._run(self._store, query, values)
+        result = self._run(self._db_for(query), query, values)
         if not isinstance(result, ox.QueryTriples):
             raise QueryError("requête CONSTRUCT ou DESCRIBE attendue")
         graph = Graph()
@@ -946,4 +1059,5 @@ class _Journal:
 
     path: Path | None
     count: int
+    notes: list[str] = field(default_factory=list)  # its statements in the ``_CREATION`` graph
 

@@ -115,16 +115,18 @@ CASES = [
     ("first-import-mid-stream", [], "netpublic", "import.reading:50"),
     ("first-import-staged", [], "netpublic", "import.staged"),
     ("first-import-private-written", [], "oten", "import.private-committed"),
-    ("first-import-bulk-creation-private", [], "netpublic", "store.bulk-creation"),
-    ("first-import-bulk-creation-public", [], "netpublic", "store.bulk-creation:2"),
+    # a first import writes its graphs in place (noted): killed before the commit closes the note, private or public
+    ("first-import-in-place-private", [], "netpublic", "store.in-place"),
+    ("first-import-in-place-public", [], "netpublic", "store.in-place:2"),
     ("update-mid-stream", ["netpublic"], "changed", "import.reading:100"),
     ("update-private-written", ["netpublic"], "changed", "import.private-committed"),
     ("update-committed", ["netpublic"], "changed", "import.committed"),
     # the OTeN import adds its resolution decisions to the graph the NetPublic import created: bulk-loaded (every
-    # addition is, with BULK_ADD_FROM at 1), killed before (public commit) and after the loads (both commits)
-    ("added-bulk-noted", ["netpublic"], "oten", "store.bulk-creation:2"),
-    ("added-bulk-loaded-private", ["netpublic"], "oten", "store.bulk-loaded"),
-    ("added-bulk-loaded-public", ["netpublic"], "oten", "store.bulk-loaded:2"),
+    # addition is, with BULK_ADD_FROM at 1), killed before and after the loads; its private graph is written in place
+    # (its public one is staged in memory: the merge rewrites it), killed before the private commit closes its note
+    ("added-bulk-noted", ["netpublic"], "oten", "store.bulk-creation"),
+    ("added-bulk-loaded", ["netpublic"], "oten", "store.bulk-loaded"),
+    ("added-in-place-private", ["netpublic"], "oten", "store.in-place"),
 ]
 
 

@@ -191,9 +191,80 @@ def test_staged_graphs_commit_at_once(store: OxigraphStore) -> None:
     assert set(staged.triples(G1)) == set(store.triples(G1))
     staged.replace_graph(G1, _triples(4))
     staged.replace_graph(G2, _triples(3, "x"))
-    assert set(store.triples(G1)) == set(_triples(10)) and not list(store.triples(G2))  # nothing written yet
+    assert set(store.triples(G1)) == set(_triples(10))  # the copied graph: nothing written yet
     store.commit(staged, [G1, G2])
     assert set(store.triples(G1)) == set(_triples(4)) and set(store.triples(G2)) == set(_triples(3, "x"))
+
+
+def _published(store: OxigraphStore) -> dict[str, int]:
+    """The graphs a reader in another process sees (the latest snapshot), with their sizes."""
+    with open_store(store.path, read_only=True) as reader:  # type: ignore[arg-type]
+        return {g: len(list(reader.triples(g))) for g in reader.graphs()}
+
+
+def test_a_new_graph_is_written_in_place_and_published_at_the_commit(store: OxigraphStore) -> None:
+    """A graph the store does not hold is written there in place, not copied in memory; the staging store reads
+    it there. No snapshot shows it before the commit, even asked for; the commit closes its note and publishes."""
+    store.replace_graph(G1, _triples(10))
+    store.checkpoint()
+    before = _published(store)
+    staged = store.staging([G1, G2])
+    staged.replace_graph(G2, _triples(3, "x"))
+    assert staged._in_place == {G2} and not staged._store.contains_named_graph(kg.store.ox.NamedNode(G2))
+    assert set(staged.triples(G2)) == set(_triples(3, "x"))
+    assert staged.ask(f"ASK {{ GRAPH <{G2}> {{ ?s ?p ?o }} }}")  # a query naming it runs where it is
+    staged.update(f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}y> <{EX}p> 2 }} }}")
+    with pytest.raises(StoreError, match="à la fois"):  # one query, one database
+        staged.select(f"SELECT * WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} GRAPH <{G2}> {{ ?s ?p ?o }} }}")
+    assert G2 in staged.graphs()
+    store.checkpoint(force=True)
+    assert _published(store) == before  # held until the commit
+    assert store.commit(staged, [G1, G2]) == len(_triples(3, "x")) + 1
+    assert kg.store._CREATION not in store.graphs()
+    store.checkpoint()
+    assert _published(store) == {G1: len(_triples(10)), G2: len(_triples(3, "x")) + 1}
+
+
+def test_a_new_graph_named_in_memory_is_staged_there(store: OxigraphStore) -> None:
+    """``in_memory``: a new graph the writer will rewrite much is built in memory all the same, committed as a
+    copy; the other new graphs are still written in place."""
+    staged = store.staging([G1, G2], in_memory=[G1])
+    staged.replace_graph(G1, _triples(3))
+    staged.replace_graph(G2, _triples(2, "x"))
+    assert staged._in_place == {G2} and G1 not in store.graphs() and G2 in store.graphs()
+    store.commit(staged, [G1, G2])
+    assert set(store.triples(G1)) == set(_triples(3)) and set(store.triples(G2)) == set(_triples(2, "x"))
+
+
+def test_a_staging_closed_without_commit_drops_what_it_wrote_in_place(store: OxigraphStore) -> None:
+    """An import that fails closes its staging store: the graphs it wrote in place go, and so does their note."""
+    store.replace_graph(G1, _triples(2))
+    with store.staging([G1, G2]) as staged:
+        staged.replace_graph(G2, _triples(3, "x"))
+    assert store.graphs() == [G1]
+    store.add(_triples(1, "z"), G1)  # the writer lock was given back
+    store.checkpoint()
+    assert _published(store) == {G1: len(set(_triples(2) + _triples(1, "z")))}
+
+
+def test_a_writer_killed_before_the_commit_leaves_no_graph_written_in_place(tmp_path: Path) -> None:
+    """The note made before writing in place is what the next writer reads: it drops the graph."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal, sys; from pathlib import Path; from kg.store import open_store\n"
+        "from tests.kg.test_store import G1, G2, _triples\n"
+        "s = open_store(Path(sys.argv[1])); s.replace_graph(G1, _triples(2)); s.checkpoint()\n"
+        "staged = s.staging([G1, G2]); staged.replace_graph(G2, _triples(3, 'x'))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s")], cwd=root, capture_output=True,
+                          timeout=60)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    with open_store(tmp_path / "s") as s:
+        assert s.graphs() == [G1]
 
 
 def test_many_added_quads_are_bulk_loaded_and_the_rest_applied(store: OxigraphStore,
