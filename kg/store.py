@@ -795,7 +795,9 @@ class OxigraphStore:
         failpoint("store.bulk-creation")
         quads = _Counter(q for name in created for q in staged._db(name).quads_for_pattern(None, None, None,
                                                                                               ox.NamedNode(name)))
-        db.bulk_extend(itertools.chain(quads, added))
+        stream = itertools.chain(quads, added)
+        while chunk := list(itertools.islice(stream, LOAD_CHUNK)):
+            db.bulk_extend(chunk)  # by chunks: given the whole stream, the bulk loader buffers millions of quads
         for name in created:
             db.add_graph(ox.NamedNode(name))
         journal.count = quads.count
