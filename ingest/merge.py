@@ -29,10 +29,10 @@ same carrier score 0.31 to 0.72, different projects of a same carrier at most 0.
 
 from __future__ import annotations
 
-import math
 import re
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any
@@ -197,32 +197,47 @@ def _word_counts(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(Counter(tokens(text)).items()))
 
 
-def _vectors(documents: dict[str, str]) -> dict[str, dict[str, float]]:
-    """Unit TF-IDF vectors (log-scaled term frequency, smoothed IDF) of the documents."""
-    counts = {key: _word_counts(text) for key, text in documents.items()}
-    df: Counter[str] = Counter()
-    for c in counts.values():
-        df.update(word for word, _ in c)
-    total = len(counts)
-    idf = {word: math.log((total + 1) / (n + 1)) + 1.0 for word, n in df.items()}
-    vectors: dict[str, dict[str, float]] = {}
-    for key, c in counts.items():
-        weights = {word: (1.0 + math.log(n)) * idf[word] for word, n in c}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        vectors[key] = {word: w / norm for word, w in weights.items()}
-    return vectors
+def _tfidf(documents: Sequence[str]) -> sparse.csr_matrix:
+    """Unit TF-IDF vectors (log-scaled term frequency, smoothed IDF) of the documents, as the rows of a sparse
+    matrix (a column a word). The words' counts go straight into arrays: at 100,000 experiences, a dictionary of
+    weights a document held some 800 MB."""
+    vocabulary: dict[str, int] = {}
+    indptr, indices, counts = array("q", [0]), array("q"), array("q")
+    for text in documents:
+        for word, n in _word_counts(text):
+            indices.append(vocabulary.setdefault(word, len(vocabulary)))
+            counts.append(n)
+        indptr.append(len(indices))
+    words, starts = np.frombuffer(indices, dtype=np.int64), np.frombuffer(indptr, dtype=np.int64)
+    idf = np.log((len(documents) + 1) / (np.bincount(words, minlength=len(vocabulary)) + 1)) + 1.0
+    weights = (1.0 + np.log(np.frombuffer(counts, dtype=np.int64))) * idf[words]
+    shape = (len(documents), len(vocabulary))
+    norms = np.sqrt(np.asarray(sparse.csr_matrix((weights * weights, words, starts), shape=shape).sum(axis=1)))
+    norms[norms == 0] = 1.0
+    weights /= np.repeat(norms.ravel(), np.diff(starts))
+    return sparse.csr_matrix((weights, words, starts), shape=shape)
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(word, 0.0) for word, w in a.items())
+def _cosines(a: sparse.csr_matrix, b: sparse.csr_matrix, rows_a: Sequence[int], rows_b: Sequence[int]) -> list[float]:
+    """The cosine of each pair of rows ``(a[rows_a[k]], b[rows_b[k]])`` of unit vectors, rounded to 4 decimals
+    (pairs by the hundred thousand: each batch gathers its rows)."""
+    out: list[float] = []
+    for start in range(0, len(rows_a), _PAIRS_AT_ONCE):
+        batch = slice(start, start + _PAIRS_AT_ONCE)
+        products = a[np.asarray(rows_a[batch], dtype=np.int64)].multiply(b[np.asarray(rows_b[batch], dtype=np.int64)])
+        out.extend(round(float(c), 4) for c in np.asarray(products.sum(axis=1)).ravel())
+    return out
+
+
+_PAIRS_AT_ONCE = 100_000
 
 
 def similarities(texts: dict[str, str], pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], float]:
     """Cosine of each pair of documents, TF-IDF fitted on all ``texts`` (rounded to 4 decimals)."""
-    vectors = _vectors(texts)
-    return {(a, b): round(_cosine(vectors[a], vectors[b]), 4) for a, b in pairs}
+    row = {key: n for n, key in enumerate(texts)}
+    vectors, pairs = _tfidf(list(texts.values())), list(pairs)
+    scores = _cosines(vectors, vectors, [row[a] for a, _ in pairs], [row[b] for _, b in pairs])
+    return dict(zip(pairs, scores, strict=True))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -377,16 +392,6 @@ def _years_compatible(oten: Candidate, vi: Candidate) -> bool | None:
     return any(low <= year <= high for year in vi.years)
 
 
-def _matrix(vectors: list[dict[str, float]], vocabulary: dict[str, int]) -> sparse.csr_matrix:
-    """Unit TF-IDF vectors as the rows of a sparse matrix (columns: ``vocabulary``)."""
-    indptr, indices, data = [0], [], []
-    for vector in vectors:
-        indices.extend(vocabulary[word] for word in vector)
-        data.extend(vector.values())
-        indptr.append(len(indices))
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), len(vocabulary)), dtype=np.float64)
-
-
 def _candidate_pairs(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[tuple[int, int, bool]], list[float]]:
     """The (oten, vi, same carrier) pairs worth deciding on, with their cosine, found place by place.
 
@@ -396,12 +401,8 @@ def _candidate_pairs(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[t
     one sparse matrix product (in C: at a million experiences a département holds thousands of each source);
     the pairs that may reach the threshold are then scored exactly as :func:`similarities` does.
     """
-    documents = {f"o{i}": " ".join(c.texts) for i, c in enumerate(oten)}
-    documents.update({f"v{i}": " ".join(c.texts) for i, c in enumerate(vi)})
-    vectors = _vectors(documents)
-    vocabulary = {word: n for n, word in enumerate(sorted({w for v in vectors.values() for w in v}))}
-    o_rows = _matrix([vectors[f"o{i}"] for i in range(len(oten))], vocabulary)
-    v_rows = _matrix([vectors[f"v{i}"] for i in range(len(vi))], vocabulary)
+    vectors = _tfidf([" ".join(c.texts) for c in (*oten, *vi)])
+    o_rows, v_rows = vectors[: len(oten)], vectors[len(oten) :]
     o_deps = [frozenset(d for t in o.territories for d in departements(t)) for o in oten]
     v_deps = [frozenset(d for t in v.territories for d in departements(t)) for v in vi]
     # (kind, place) -> (its OTeN experiences, its Villes Internet experiences)
@@ -422,16 +423,18 @@ def _candidate_pairs(oten: list[Candidate], vi: list[Candidate]) -> tuple[list[t
         product = (o_rows[o_list] @ v_rows[v_list].T).tocoo()
         near = product.data >= threshold - 1e-3  # the exact score (rounded) is computed below
         found.update(zip((o_list[i] for i in product.row[near]), (v_list[j] for j in product.col[near]), strict=True))
-    pairs: list[tuple[int, int, bool]] = []
-    scores: list[float] = []
+    near_pairs: list[tuple[int, int, bool]] = []
     for o_index, v_index in sorted(found):
         o, v = oten[o_index], vi[v_index]
         same = bool(o.porteurs & v.carriers or o.territories & v.territories)
-        if not same and not o_deps[o_index] & v_deps[v_index]:
-            continue
-        score = round(_cosine(vectors[f"o{o_index}"], vectors[f"v{v_index}"]), 4)
-        if score >= (REVIEW_THRESHOLD if same else OTHER_CARRIER_THRESHOLD):
-            pairs.append((o_index, v_index, same))
+        if same or o_deps[o_index] & v_deps[v_index]:
+            near_pairs.append((o_index, v_index, same))
+    cosines = _cosines(o_rows, v_rows, [o for o, _, _ in near_pairs], [v for _, v, _ in near_pairs])
+    pairs: list[tuple[int, int, bool]] = []
+    scores: list[float] = []
+    for pair, score in zip(near_pairs, cosines, strict=True):
+        if score >= (REVIEW_THRESHOLD if pair[2] else OTHER_CARRIER_THRESHOLD):
+            pairs.append(pair)
             scores.append(score)
     return pairs, scores
 
