@@ -108,10 +108,19 @@ def _triples(ctx: Context) -> int:
     return int(rows[0]["n"]) if rows else 0
 
 
-def _import_all(ctx: Context, exports: Path) -> bool:
-    """Import the three exports as `capitalis ingest all` does; whether any was read (not confirmed)."""
+def _import_all(ctx: Context, exports: Path, files: dict[str, Any] | None = None) -> bool:
+    """Import the three exports as `capitalis ingest all` does; whether any was read (not confirmed). ``files``
+    receives each file's seconds, triples written and the process's peak memory so far (printed as they come: at
+    1M, a long run tells where it stands)."""
     names = {"villes-internet": "atlaas.xlsx", "oten": "fiches.xml", "netpublic": "lieux.csv"}
-    reports = [import_file(ctx.store, exports / names[source]) for source in ORDER]
+    reports = []
+    for source in ORDER:
+        started = time.perf_counter()
+        reports.append(report := import_file(ctx.store, exports / names[source]))
+        if files is not None:
+            files[source] = {"seconds": round(time.perf_counter() - started, 1), "triples": report.triples,
+                             "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            print(json.dumps({source: files[source]}), file=sys.stderr, flush=True)
     return any(r.confirms is None for r in reports)
 
 
@@ -124,12 +133,12 @@ def step_import(workdir: Path, n: int, embedder: str) -> dict[str, Any]:
     shutil.rmtree(workdir / "home", ignore_errors=True)
     with Context.open(_settings(workdir, embedder)) as ctx:
         before = _triples(ctx)
-        started, cpu = time.perf_counter(), time.process_time()
-        _import_all(ctx, workdir / "exports")
+        started, cpu, files = time.perf_counter(), time.process_time(), {}
+        _import_all(ctx, workdir / "exports", files)
         seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         triples = _triples(ctx) - before
         experiences = int(ctx.store.select(EXPERIENCES)[0]["n"])
-    return {"seconds": seconds, "cpu_s": cpu_s, "triples": triples, "experiences": experiences,
+    return {"seconds": seconds, "cpu_s": cpu_s, "triples": triples, "experiences": experiences, "files": files,
             "triples_per_s": triples / seconds, "store_mb": _du(workdir / "home" / "store") / 1e6,
             "databases_mb": (_du(workdir / "home" / "store" / "public") + _du(workdir / "home" / "store" / "prive"))
             / 1e6}
