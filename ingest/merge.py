@@ -199,8 +199,8 @@ def _word_counts(text: str) -> tuple[tuple[str, int], ...]:
 
 def _tfidf(documents: Sequence[str]) -> sparse.csr_matrix:
     """Unit TF-IDF vectors (log-scaled term frequency, smoothed IDF) of the documents, as the rows of a sparse
-    matrix (a column a word). The words' counts go straight into arrays: at 100,000 experiences, a dictionary of
-    weights a document held some 800 MB."""
+    matrix (a column a word). The words' counts go straight into arrays, not into a dictionary of weights a
+    document (millions of entries at 100,000 experiences)."""
     vocabulary: dict[str, int] = {}
     indptr, indices, counts = array("q", [0]), array("q"), array("q")
     for text in documents:
