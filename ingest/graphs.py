@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
+from rdflib import URIRef
+
 from kg.store import Store, Triple
 from ontology.iri import graph
 
@@ -35,3 +40,16 @@ def other_shares(store: Store, source: str, scope: str, *, private: bool = False
     own, prefix = scope_graph(source, scope, private=private), private_graph(source) + "/"
     shares = [g for g in store.graphs() if g.startswith(prefix) and g != own and g.endswith("/publie") != private]
     return [t for g in shares for t in store.triples(g)]
+
+
+def statements_of(store: Store, graph_iri: str, nodes: Sequence[URIRef], *,
+                  position: Literal["s", "o"] = "s") -> list[Triple]:
+    """Every triple of a (public) graph whose subject (``position="o"``: object) is one of ``nodes``, read by
+    batches of 500 nodes."""
+    out: list[Triple] = []
+    for start in range(0, len(nodes), 500):
+        values = " ".join(n.n3() for n in nodes[start : start + 500])
+        rows = store.select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?{position} {{ {values} }} GRAPH <{graph_iri}> "
+                            "{ ?s ?p ?o } }")
+        out.extend((r["s"], r["p"], r["o"]) for r in rows)
+    return out

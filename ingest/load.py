@@ -22,7 +22,7 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ingest.graphs import other_shares, private_graph, public_graph, scope_graph
+from ingest.graphs import other_shares, private_graph, public_graph, scope_graph, statements_of
 from ingest.merge import MERGED_SOURCES, merge_experiences
 from ingest.merge import METHODE as MERGE_METHODE
 from ingest.readers import reader_for
@@ -231,9 +231,7 @@ def import_file(
         return confirmed
     run = _start(store, reader, path, options or {})
     run.digest = digest
-    # the experience merge renames the merged OTeN experiences in the graph an OTeN import has just written
-    rewritten = [run.graph] if reader.source == "oten" else []
-    with store.staging(_graphs_read(store, run), _decisions_rewritten(run), in_memory=rewritten) as staged:
+    with store.staging(_graphs_read(store, run), _decisions_rewritten(run)) as staged:
         records = _read(run, progress)
         _write_source_graphs(staged, run, records)
         _replace_decisions(staged, run)
@@ -473,23 +471,13 @@ def _tombstones(run: _Import, current: set[str]) -> Iterator[Triple]:
     if not gone:
         return
     nodes = [iri.source_record(run.source, k) for k in gone]
-    kept = _subjects_triples(run.ctx.resolver.store, run.graph, nodes)  # type: ignore[arg-type]
+    kept = statements_of(run.ctx.resolver.store, run.graph, nodes)  # type: ignore[arg-type]
     yield from (t for t in kept if t[1] in BOOKKEEPING)
     today = Literal(run.started.date().isoformat(), datatype=XSD.date)
     for source_id, node in zip(gone, nodes, strict=True):
         before = run.previous[source_id]
         yield node, CAP.statutEnregistrement, text_literal("retire")
         yield node, CAP.retireLe, Literal(before.retire_le, datatype=XSD.date) if before.retire_le else today
-
-
-def _subjects_triples(store: Store, graph_iri: str, subjects: list[URIRef]) -> list[Triple]:
-    """Every triple of a (public) graph whose subject is one of ``subjects``."""
-    out: list[Triple] = []
-    for start in range(0, len(subjects), 500):
-        values = " ".join(s.n3() for s in subjects[start : start + 500])
-        rows = store.select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")
-        out.extend((r["s"], r["p"], r["o"]) for r in rows)
-    return out
 
 
 def _run_triples(run: _Import) -> list[Triple]:

@@ -304,15 +304,13 @@ class SparqlServerStore:
         self._update(self._endpoints(graph), f"DROP SILENT GRAPH <{graph}>")
 
     # staged writes
-    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None, *,
-                in_memory: Iterable[str] = ()) -> Store:
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> Store:
         """An in-memory store holding copies of ``graphs`` (public and private), read from the server: a writer
         builds its result there (an import), then :meth:`commit` makes the server hold it at once.
 
         ``parts`` (graphs the writer rewrites in part, :meth:`kg.store.OxigraphStore.staging`) is a saving this
-        backend does not make: the graphs are copied and compared whole, which gives the same result. Every
-        graph is staged in memory here (``in_memory`` is for the embedded backend's graphs written in place)."""
-        del parts, in_memory
+        backend does not make: the graphs are copied and compared whole, which gives the same result."""
+        del parts
         staged = memory_store()
         for name in graphs:
             staged.load(self.triples(name), name)

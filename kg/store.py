@@ -188,8 +188,7 @@ class Store(Protocol):
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int: ...
     def replace_graph_ntriples(self, graph: str, lines: Iterable[str]) -> int: ...
     def drop_graph(self, graph: str) -> None: ...
-    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None, *,
-                in_memory: Iterable[str] = ()) -> Store: ...
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> Store: ...
     def commit(self, staged: Store, graphs: Iterable[str]) -> int: ...
     def graphs(self) -> list[str]: ...
     def triples(self, graph: str) -> Iterator[Triple]: ...
@@ -629,8 +628,7 @@ class OxigraphStore:
             for graph in named:
                 self._sizes.pop(graph, None)
 
-    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None, *,
-                in_memory: Iterable[str] = ()) -> OxigraphStore:
+    def staging(self, graphs: Iterable[str], parts: Mapping[str, str] | None = None) -> OxigraphStore:
         """An in-memory store holding copies of ``graphs`` (public and private): a writer builds its result there,
         reading and rewriting as it likes, then :meth:`commit` makes this store hold it at once.
 
@@ -642,9 +640,8 @@ class OxigraphStore:
         drops them at once), and this store's writer lock is held until the commit or the close, so that no
         snapshot is published meanwhile (readers in other processes read only snapshots). A query or update on
         the staging store runs here when it names such a graph, and is refused if it also names a copied one.
-        ``in_memory`` names new graphs to build in memory all the same: those the writer rewrites much after
-        writing them (this store's transactional writes cost ~40 µs a quad: at 100,000 experiences, the experience
-        merge's renaming updates take 20.6 s here against 1.5 s in memory).
+        Rewriting many quads of such a graph by SPARQL updates is slow here (RocksDB's transactional writes, about
+        40 µs a quad): the experience merge removes and bulk-loads instead (``ingest.merge._merged``).
 
         The staging store notes the graphs written in it (:meth:`_touch`): a graph only read there (an import
         reads the other sources' graphs to merge experiences) is left as it is by :meth:`commit`, which spares
@@ -671,8 +668,7 @@ class OxigraphStore:
             else:
                 staged._db(name).bulk_extend(db.quads_for_pattern(None, None, None, g))
             staged._db(name).add_graph(g)
-        kept = set(in_memory)
-        new = [n for n in graphs if n not in kept and not self._db(n).contains_named_graph(ox.NamedNode(n))]
+        new = [n for n in graphs if not self._db(n).contains_named_graph(ox.NamedNode(n))]
         if new:
             self._write_lock.acquire()  # released by the commit that takes the last of them, or by staged.close()
             self._held += 1

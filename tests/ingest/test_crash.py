@@ -122,11 +122,13 @@ CASES = [
     ("update-private-written", ["netpublic"], "changed", "import.private-committed"),
     ("update-committed", ["netpublic"], "changed", "import.committed"),
     # the OTeN import adds its resolution decisions to the graph the NetPublic import created: bulk-loaded (every
-    # addition is, with BULK_ADD_FROM at 1), killed before and after the loads; its private graph is written in place
-    # (its public one is staged in memory: the merge rewrites it), killed before the private commit closes its note
+    # addition is, with BULK_ADD_FROM at 1), killed before and after the loads; its own graphs are written in place,
+    # killed before the private commit closes their note, and after the public loads, before the transaction that
+    # closes both notes
     ("added-bulk-noted", ["netpublic"], "oten", "store.bulk-creation"),
     ("added-bulk-loaded", ["netpublic"], "oten", "store.bulk-loaded"),
     ("added-in-place-private", ["netpublic"], "oten", "store.in-place"),
+    ("added-bulk-loaded-and-in-place", ["netpublic"], "oten", "store.in-place:2"),
 ]
 
 

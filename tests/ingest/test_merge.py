@@ -251,7 +251,7 @@ def test_another_source_leaves_the_merge_alone(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(
             type(store),
             "staging",
-            lambda self, graphs, parts=None, **kw: staging(self, staged.extend(graphs) or staged, parts, **kw),
+            lambda self, graphs, parts=None: staging(self, staged.extend(graphs) or staged, parts),
         )
         report = import_file(store, NETPUBLIC)
         assert report.created > 0 and runs == []
@@ -272,7 +272,7 @@ def test_oten_import_reads_the_villes_internet_graph_without_staging_it(
         monkeypatch.setattr(
             type(store),
             "staging",
-            lambda self, graphs, parts=None, **kw: staging(self, staged.extend(graphs) or staged, parts, **kw),
+            lambda self, graphs, parts=None: staging(self, staged.extend(graphs) or staged, parts),
         )
         import_file(store, OTEN)
         assert OTEN_GRAPH in staged and VI_GRAPH not in staged

@@ -225,17 +225,6 @@ def test_a_new_graph_is_written_in_place_and_published_at_the_commit(store: Oxig
     assert _published(store) == {G1: len(_triples(10)), G2: len(_triples(3, "x")) + 1}
 
 
-def test_a_new_graph_named_in_memory_is_staged_there(store: OxigraphStore) -> None:
-    """``in_memory``: a new graph the writer will rewrite much is built in memory all the same, committed as a
-    copy; the other new graphs are still written in place."""
-    staged = store.staging([G1, G2], in_memory=[G1])
-    staged.replace_graph(G1, _triples(3))
-    staged.replace_graph(G2, _triples(2, "x"))
-    assert staged._in_place == {G2} and G1 not in store.graphs() and G2 in store.graphs()
-    store.commit(staged, [G1, G2])
-    assert set(store.triples(G1)) == set(_triples(3)) and set(store.triples(G2)) == set(_triples(2, "x"))
-
-
 def test_a_staging_closed_without_commit_drops_what_it_wrote_in_place(store: OxigraphStore) -> None:
     """An import that fails closes its staging store: the graphs it wrote in place go, and so does their note."""
     store.replace_graph(G1, _triples(2))
