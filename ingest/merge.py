@@ -522,39 +522,30 @@ def _rename(graph: URIRef, renames: list[tuple[URIRef, URIRef]]) -> str:
     )
 
 
-def _demote(graph: URIRef, nodes: list[URIRef], *, undo: bool) -> str:
-    """Move (or move back) the OTeN values of the experience's single-valued properties."""
+def _promote(graph: URIRef, nodes: list[URIRef]) -> str:
+    """Move back the OTeN values of the experience's single-valued properties that :func:`_merged` demoted."""
     values = " ".join(n.n3() for n in nodes)
-    updates = []
-    for main, alternative in _DEMOTIONS:
-        source, target = (alternative, main) if undo else (main, alternative)
-        updates.append(
-            f"DELETE {{ GRAPH <{graph}> {{ ?e <{source}> ?v }} }} INSERT {{ GRAPH <{graph}> {{ ?e <{target}> ?v }} }} "
-            f"WHERE {{ VALUES ?e {{ {values} }} GRAPH <{graph}> {{ ?e <{source}> ?v }} }}"
-        )
-    if undo:
-        updates.append(
-            f"DELETE {{ GRAPH <{graph}> {{ ?e <{CAP.annotation}> ?a }} }} "
-            f"INSERT {{ GRAPH <{graph}> {{ ?e <{CAP.servicePrincipal}> ?s }} }} "
-            f"WHERE {{ VALUES ?e {{ {values} }} GRAPH <{graph}> {{ ?e <{CAP.annotation}> ?a }} "
-            f'FILTER(STRSTARTS(STR(?a), "{_PRINCIPAL_MARK}")) BIND(IRI(STRAFTER(STR(?a), "=")) AS ?s) }}'
-        )
-    else:
-        updates.append(
-            f"DELETE {{ GRAPH <{graph}> {{ ?e <{CAP.servicePrincipal}> ?s }} }} "
-            f"INSERT {{ GRAPH <{graph}> {{ ?e <{CAP.annotation}> ?a }} }} "
-            f"WHERE {{ VALUES ?e {{ {values} }} GRAPH <{graph}> {{ ?e <{CAP.servicePrincipal}> ?s }} "
-            f'BIND(CONCAT("{_PRINCIPAL_MARK}", STR(?s)) AS ?a) }}'
-        )
+    updates = [
+        f"DELETE {{ GRAPH <{graph}> {{ ?e <{alternative}> ?v }} }} INSERT {{ GRAPH <{graph}> {{ ?e <{main}> ?v }} }} "
+        f"WHERE {{ VALUES ?e {{ {values} }} GRAPH <{graph}> {{ ?e <{alternative}> ?v }} }}"
+        for main, alternative in _DEMOTIONS
+    ]
+    updates.append(
+        f"DELETE {{ GRAPH <{graph}> {{ ?e <{CAP.annotation}> ?a }} }} "
+        f"INSERT {{ GRAPH <{graph}> {{ ?e <{CAP.servicePrincipal}> ?s }} }} "
+        f"WHERE {{ VALUES ?e {{ {values} }} GRAPH <{graph}> {{ ?e <{CAP.annotation}> ?a }} "
+        f'FILTER(STRSTARTS(STR(?a), "{_PRINCIPAL_MARK}")) BIND(IRI(STRAFTER(STR(?a), "=")) AS ?s) }}'
+    )
     return " ;\n".join(updates)
 
 
 def _merged(store: Store, graph: str, renames: dict[URIRef, URIRef]) -> tuple[list[Triple], list[Triple]]:
     """The statements of the OTeN experiences being merged (``renames``: OTeN IRI -> Villes Internet IRI), as
-    subject or object, and what they become: their single-valued properties demoted (:func:`_demote`), then the
-    experience renamed wherever it appears (:func:`_rename`).
+    subject or object, and what they become: their single-valued properties demoted (their OTeN values moved to
+    the alternative properties, :data:`_DEMOTIONS`; undone by :func:`_promote`), then the experience renamed wherever
+    it appears (as :func:`_rename` does).
 
-    Computed here and written by a removal and a bulk load rather than by those SPARQL updates: on a graph a first
+    Computed here and written by a removal and a bulk load rather than by SPARQL updates: on a graph a first
     import writes in place, RocksDB's transactional updates cost about 40 µs a quad (4,000 experiences renamed:
     8.6 s by the updates, 3.7 s so)."""
     demoted = dict(_DEMOTIONS)
@@ -626,7 +617,7 @@ def merge_experiences(store: Store, *, villes_internet: Store | None = None) -> 
         if target != candidate.original:
             merge.append((candidate.original, target))
     if restore:
-        store.update(_rename(graph, restore) + " ;\n" + _demote(graph, [new for _, new in restore], undo=True))
+        store.update(_rename(graph, restore) + " ;\n" + _promote(graph, [new for _, new in restore]))
     if merge:
         removed, added = _merged(store, str(graph), dict(merge))
         store.remove(removed, str(graph))
