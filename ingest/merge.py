@@ -550,16 +550,18 @@ def _merged(store: Store, graph: str, renames: dict[URIRef, URIRef]) -> tuple[li
     8.6 s by the updates, 3.7 s so)."""
     demoted = dict(_DEMOTIONS)
     nodes = list(renames)
-    removed = [*statements_of(store, graph, nodes), *statements_of(store, graph, nodes, position="o")]
+    # a statement of an experience about another is read twice: once kept
+    read = [*statements_of(store, graph, nodes), *statements_of(store, graph, nodes, position="o")]
+    removed = list(dict.fromkeys(read))
     added: list[Triple] = []
-    for s, p, o in dict.fromkeys(removed):  # a statement of an experience about another is read twice
+    for s, p, o in removed:
         if s in renames:
             if p == CAP.servicePrincipal:
                 p, o = CAP.annotation, Literal(f"{_PRINCIPAL_MARK}{o}")
             else:
                 p = demoted.get(p, p)  # type: ignore[call-overload]
         added.append((renames.get(s, s), p, renames.get(o, o)))  # type: ignore[call-overload]
-    return list(dict.fromkeys(removed)), added
+    return removed, added
 
 
 def _decision_triples(pair: MergePair) -> list[Triple]:
